@@ -9,12 +9,12 @@ from alpha_dagster.defs.assets.data import build_data_assets
 from alpha_dagster.defs.checks.bars import build_bar_checks
 from alpha_dagster.defs.partitions import build_scheme
 from alpha_dagster.defs.resources import build_resources
-from alpha_dagster.lib.resources import open_cached_source
+from alpha_core.data.registry import open_source
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
-    source = open_cached_source(settings.data)
+    source = open_source(settings.data)
     calendar = source.calendar()
     scheme = build_scheme(calendar, fold_keys=[], model_keys=["none"], strategy_keys=["none"])
     data_assets = build_data_assets(scheme, with_ground_truth=hasattr(source, "ground_truth"))

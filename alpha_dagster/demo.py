@@ -48,6 +48,7 @@ class Runner:
         result = dg.materialize(
             self.assets, selection=list(selection), partition_key=partition_key, tags=tags,
             instance=self.instance, resources=self.resources,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
         if not result.success:
             raise SystemExit(f"demo: run for {selection} failed")

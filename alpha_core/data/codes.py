@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from alpha_core.errors import Location, UnknownCodeError
@@ -53,3 +54,30 @@ def normalize_codes(raw: Iterable[str] | pd.Series, *, file: str | None = None) 
 def exchange_of(code: str) -> str:
     """``SH``/``SZ``/``BJ`` of a canonical code."""
     return code[:2]
+
+
+def board_of(code: str) -> str:
+    """Listing board (:class:`alpha_core.data.contract.Board` value) of a canonical code.
+
+    Rule by number: SH000xxx / SZ399xxx indices; SH688xxx STAR; SZ30xxxx ChiNext; BJ Beijing;
+    every other SH6/SZ0 stock main board (the SME board merged into the SZ main board in 2021).
+    """
+    from alpha_core.data.contract import Board  # local: contract does not import codes
+
+    exch, num = code[:2], code[2:]
+    if (exch == "SH" and num.startswith("000")) or (exch == "SZ" and num.startswith("399")):
+        return Board.INDEX.value
+    if exch == "BJ":
+        return Board.BSE.value
+    if exch == "SH" and num.startswith("688"):
+        return Board.STAR.value
+    if exch == "SZ" and num.startswith("30"):
+        return Board.CHINEXT.value
+    return Board.MAIN.value
+
+
+def boards_of(codes: Iterable[str] | pd.Series) -> np.ndarray:
+    """Vectorised :func:`board_of` (object array of board values)."""
+    arr = np.asarray(list(codes) if not isinstance(codes, pd.Series) else codes.to_numpy(), dtype=object)
+    uniques, inverse = np.unique(arr.astype(str), return_inverse=True)
+    return np.array([board_of(u) for u in uniques], dtype=object)[inverse] if len(arr) else arr

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from alpha_core.data.source import DataSource
 from alpha_core.store.catalog import Catalog
@@ -31,18 +31,19 @@ class AlphaStore(dg.ConfigurableResource):
 
 
 class MarketData(dg.ConfigurableResource):
-    """The data source chosen by ``ALPHA_DATA`` (see alpha_core.data.registry)."""
+    """The data source chosen by ``ALPHA_DATA`` (see alpha_core.data.registry).
+
+    The source is opened once per run (lazily) and shared by that run's assets: sources
+    cache what they read (the synthetic market is generated once per run), while a new
+    run sees corrected files.
+    """
 
     spec: str = "synthetic"
+    _source: DataSource | None = PrivateAttr(default=None)
 
     def open(self) -> DataSource:
-        return open_cached_source(self.spec)
+        if self._source is None:
+            from alpha_core.data.registry import open_source
 
-
-@functools.lru_cache(maxsize=4)
-def open_cached_source(spec: str) -> DataSource:
-    """One source object per process and spec: sources cache what they read (the synthetic
-    market is generated once), so the assets of one run share it."""
-    from alpha_core.data.registry import open_source
-
-    return open_source(spec)
+            self._source = open_source(self.spec)
+        return self._source

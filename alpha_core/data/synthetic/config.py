@@ -1,0 +1,93 @@
+"""Configuration of the synthetic A-share market: size, seed and planted-signal switches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+import pandas as pd
+
+
+class Profile(StrEnum):
+    """Named sizes of the synthetic market."""
+
+    DEMO = "demo"  # ~300 stocks, 2014..2020: `make demo`, most tests of later stages
+    LARGE = "large"  # >= 3,000 stocks, >= 15 years: benchmarks
+    SMALL = "small"  # 150 stocks, 2 years: unit tests of the generator itself
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    """Everything that determines the synthetic market (same config -> identical bytes).
+
+    Attributes:
+        seed: root seed; every component draws from its own child stream of
+            ``numpy.random.SeedSequence(seed)``, so switching a planted part off
+            leaves every other draw unchanged.
+        n_stocks: instruments ever listed in the sample (IPOs and delistings included).
+        start, end: first and last calendar day of the bars (inclusive).
+        factor, graph, macro: switches of the three planted parts.
+        factor_strength, graph_strength, macro_strength: cross-sectional std of each
+            part's planted 10-day expected return (T+1 vwap -> T+11 vwap, return
+            units), pooled over the sample. 0.006 = 0.6% per 10 days.
+        delist_fraction: share of instruments delisted before ``end``.
+        st_fraction: share of instruments with an ST spell (5% limit).
+        suspension_rate: expected share of stock-days suspended.
+        jump_prob: daily probability of a news jump (drives limit and one-price days).
+    """
+
+    seed: int = 7
+    n_stocks: int = 300
+    start: str = "2014-01-01"
+    end: str = "2020-12-31"
+    factor: bool = True
+    graph: bool = True
+    macro: bool = True
+    factor_strength: float = 0.0055
+    graph_strength: float = 0.0043
+    macro_strength: float = 0.0036
+    delist_fraction: float = 0.04
+    st_fraction: float = 0.08
+    suspension_rate: float = 0.01
+    jump_prob: float = 0.002
+
+    @property
+    def start_ts(self) -> pd.Timestamp:
+        return pd.Timestamp(self.start).normalize()
+
+    @property
+    def end_ts(self) -> pd.Timestamp:
+        return pd.Timestamp(self.end).normalize()
+
+    @property
+    def effective_factor(self) -> float:
+        return self.factor_strength if self.factor else 0.0
+
+    @property
+    def effective_graph(self) -> float:
+        return self.graph_strength if self.graph else 0.0
+
+    @property
+    def effective_macro(self) -> float:
+        return self.macro_strength if self.macro else 0.0
+
+    def without(self, part: str) -> SyntheticConfig:
+        """The same market with one planted part (``factor``/``graph``/``macro``) switched off."""
+        if part not in ("factor", "graph", "macro"):
+            raise ValueError(f"unknown planted part {part!r}; expected factor, graph or macro")
+        return replace(self, **{part: False})
+
+
+PROFILES: dict[Profile, SyntheticConfig] = {
+    Profile.DEMO: SyntheticConfig(),
+    Profile.LARGE: SyntheticConfig(n_stocks=3500, start="2005-01-01", end="2020-12-31"),
+    Profile.SMALL: SyntheticConfig(n_stocks=150, start="2018-01-01", end="2019-12-31"),
+}
+
+
+def profile_config(name: str | Profile) -> SyntheticConfig:
+    """The config of a named profile (``demo``, ``large``, ``small``)."""
+    try:
+        return PROFILES[Profile(str(name).lower())]
+    except ValueError:
+        raise ValueError(f"unknown synthetic profile {name!r}; expected one of {[p.value for p in Profile]}") from None

@@ -1,0 +1,129 @@
+"""Feature assets: ``universe``, ``factor_table`` and ``labels`` (monthly partitions).
+
+Thin wrappers over :mod:`alpha_core.universe`, :mod:`alpha_core.factors` and
+:mod:`alpha_core.labels`; the maths and the causality rules live there. Lookbacks and the
+label horizon are partition mappings, so rerunning one ``raw_bars`` month marks exactly the
+downstream months that read it as stale:
+
+- ``universe`` reads ``raw_bars`` 15 months back (the 1-year means at the previous quarter end);
+- ``factor_table`` reads ``raw_bars`` / ``consensus`` 24 months back (bias_turn_1m: 504 days);
+- ``labels`` reads ``raw_bars`` 2 months ahead (y_month: T+22) -- labels are for training and
+  evaluation only, never features.
+"""
+
+
+import dagster as dg
+import pandas as pd
+
+from alpha_core.factors import FACTOR_SETS, FactorInputs, FactorSet, compute_factors, factor_coverage
+from alpha_core.labels import LABELS, compute_labels
+from alpha_core.universe import UNIVERSE_COLUMNS, UniverseConfig, build_universe
+from alpha_dagster.defs.assets.data import versioned
+from alpha_dagster.defs.partitions import PartitionScheme, lead, lookback, window_bounds
+
+FEATURE_GROUP = "features"
+UNIVERSE_LOOKBACK_MONTHS = 15
+
+
+class FactorTableConfig(dg.Config):
+    """Run config of ``factor_table``: the named factor sets (:class:`FactorSet` values) to compute."""
+
+    factor_sets: list[str] = [str(s) for s in FactorSet]
+
+
+class UniverseAssetConfig(dg.Config):
+    """Run config of ``universe`` (SPEC section 2 defaults)."""
+
+    min_listed_days: int = 63
+    top: float = 0.6
+    top_xgb: float = 0.9
+
+
+def _coverage_markdown(coverage: dict[str, float], absent: dict[str, str]) -> str:
+    lines = ["| factor | coverage | note |", "|---|---|---|"]
+    for name, share in coverage.items():
+        lines.append(f"| {name} | {share:.3f} | {absent.get(name, '')} |")
+    return "\n".join(lines)
+
+
+def _optional(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    return df if df is not None and len(df) > 0 else None
+
+
+def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
+    """The three feature assets on ``scheme.monthly``."""
+
+    @dg.asset(
+        group_name=FEATURE_GROUP,
+        partitions_def=scheme.monthly,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"parquet"},
+        ins={"raw_bars": dg.AssetIn(partition_mapping=lookback(UNIVERSE_LOOKBACK_MONTHS)),
+             "index_weights": dg.AssetIn(partition_mapping=lookback(3))},
+        description="Universe flags per (date, code): listed >= 63 days, not ST, quarter-end top 60% / 90% "
+        "by 1-year amount and market cap, CSI 300/500/1000 membership; r1 and r1_xgb.",
+    )
+    def universe(context: dg.AssetExecutionContext, config: UniverseAssetConfig, raw_bars: pd.DataFrame,
+                 instruments: pd.DataFrame, index_weights: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        start, end = window_bounds(context)
+        cfg = UniverseConfig(min_listed_days=config.min_listed_days, top=config.top, top_xgb=config.top_xgb)
+        df = build_universe(raw_bars, _optional(instruments), _optional(index_weights), start, end, cfg)
+        daily = df.groupby("date")[UNIVERSE_COLUMNS[2:]].sum()
+        return versioned(
+            df,
+            mean_daily_size=dg.MetadataValue.json({k: float(v) for k, v in daily.mean().items()}),
+            r1_mean_size=dg.MetadataValue.float(float(daily["r1"].mean()) if len(daily) else 0.0),
+        )
+
+    @dg.asset(
+        group_name=FEATURE_GROUP,
+        partitions_def=scheme.monthly,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"parquet"},
+        ins={"raw_bars": dg.AssetIn(partition_mapping=lookback()),
+             "consensus": dg.AssetIn(partition_mapping=lookback())},
+        description="Factor values per (date, code), one float32 column per factor, names exactly as SPEC "
+        "(R1 table 15, table 32, R3 tables 1 and 5). Factors whose inputs the source lacks are absent "
+        "(listed in metadata), never filled.",
+    )
+    def factor_table(context: dg.AssetExecutionContext, config: FactorTableConfig, raw_bars: pd.DataFrame,
+                     fundamentals: pd.DataFrame, consensus: pd.DataFrame, industry_map: pd.DataFrame,
+                     instruments: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        start, end = window_bounds(context)
+        names = list(dict.fromkeys(n for s in config.factor_sets for n in FACTOR_SETS[FactorSet(s)]))
+        inputs = FactorInputs(raw_bars, _optional(fundamentals), _optional(consensus), _optional(industry_map),
+                              _optional(instruments))
+        df = compute_factors(inputs, names, start, end)
+        absent = dict(df.attrs.get("absent", {}))
+        empty = list(df.attrs.get("empty", []))
+        coverage = factor_coverage(df)
+        df.attrs = {}  # attrs do not belong in the stored table
+        context.log.info("factor_table %s..%s: %d rows, %d factors, %d absent", start.date(), end.date(), len(df),
+                         len(df.columns) - 2, len(absent))
+        return versioned(
+            df,
+            n_factors=len(df.columns) - 2,
+            factor_sets=dg.MetadataValue.json(list(config.factor_sets)),
+            absent_factors=dg.MetadataValue.json(absent),
+            empty_factors=dg.MetadataValue.json(empty),
+            coverage=dg.MetadataValue.json(coverage),
+            coverage_table=dg.MetadataValue.md(_coverage_markdown(coverage, absent)),
+            mean_coverage=dg.MetadataValue.float(float(sum(coverage.values()) / max(len(coverage), 1))),
+        )
+
+    @dg.asset(
+        group_name=FEATURE_GROUP,
+        partitions_def=scheme.monthly,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"parquet"},
+        ins={"raw_bars": dg.AssetIn(partition_mapping=lead())},
+        description="Forward-return labels (y_vwap10 default, y_close10, y_vwap5, y_month) and their per-date "
+        "rank-standardised versions. Read prices up to T+22: training / evaluation only.",
+    )
+    def labels(context: dg.AssetExecutionContext, raw_bars: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        start, end = window_bounds(context)
+        df = compute_labels(raw_bars, start, end)
+        coverage = {name: float(df[name].notna().mean()) if len(df) else 0.0 for name in LABELS}
+        return versioned(df, coverage=dg.MetadataValue.json(coverage))
+
+    return [universe, factor_table, labels]
