@@ -1,0 +1,1 @@
+"""Charts (:mod:`.plotting`) and tear sheets (:func:`alpha_core.reports.tears.write_tear_sheet`)."""

@@ -43,9 +43,9 @@ class SyntheticConfig:
     factor: bool = True
     graph: bool = True
     macro: bool = True
-    factor_strength: float = 0.0055
-    graph_strength: float = 0.0043
-    macro_strength: float = 0.0036
+    factor_strength: float = 0.0068
+    graph_strength: float = 0.0040
+    macro_strength: float = 0.0034
     delist_fraction: float = 0.04
     st_fraction: float = 0.08
     suspension_rate: float = 0.01

@@ -1,7 +1,7 @@
 """Quarterly point-in-time fundamentals and analyst consensus.
 
 Per stock i and quarter q (period end P_q, last trading day on or before it t_q):
-    book_value B_q  = mcapbar_q exp(bp_i + 0.35 v[t_q])      mcapbar = trailing 250-day mean total
+    book_value B_q  = mcapbar_q exp(bp_i + 0.8 v[t_q])        mcapbar = trailing 250-day mean total
                                                               cap (causal); v = latent value state
     net_profit      = roe_q B_q,  roe_q = roe_i / 4 + 0.012 x_q (x AR(1) over quarters, 0.6), Q4 - 0.4%
     total_assets    = lev_i B_q,  total_liabilities = assets - B,  current = cl_i liabilities
@@ -50,7 +50,7 @@ def make_fundamentals(cal: pd.DatetimeIndex, uni: Universe, lat: Latent, px: Pri
     """Draw the quarterly reports (loop over quarters, vectorised over stocks) and the consensus."""
     t_len, n = uni.listed.shape
     sector_pb = np.array([_PB[s] for s in SECTOR_NAMES])[uni.sector]
-    bp = -np.log(sector_pb) + rng.normal(0.0, 0.35, n)
+    bp = -np.log(sector_pb) + rng.normal(0.0, 0.2, n)
     roe_i = rng.normal(0.09, 0.05, n)
     lev = 1.0 + np.exp(rng.normal(0.0, 0.4, n))  # assets / book > 1
     lev[uni.industry == _BANKS] = 12.0
@@ -73,7 +73,7 @@ def make_fundamentals(cal: pd.DatetimeIndex, uni: Universe, lat: Latent, px: Pri
     prev_ann = np.full(n, np.datetime64("1900-01-01"), dtype="datetime64[ns]")
     for q, p in enumerate(periods):  # loop over quarters, vectorised over stocks
         t_q = max(int(np.searchsorted(cal.values, p.to_datetime64(), side="right")) - 1, 0)
-        book = mcap_bar[t_q] * np.exp(bp + 0.35 * lat.value[t_q])
+        book = mcap_bar[t_q] * np.exp(bp + 0.8 * lat.value[t_q])
         roe_q = roe_i / 4.0 + 0.012 * x[q] - (0.004 if p.month == 12 else 0.0)
         npf = roe_q * book
         assets = lev * book

@@ -14,11 +14,14 @@ with an exact E_T:
   -> mu[T] = c sum_{l>=0} G_l s[T-l],  G_l = sum_m w_m k_{m+l}  (geometric kernels k_j = a rho^(j-1),
   so one causal recursion gives both, see ``_geometric_lag``).
 
-Parts (each normalised so its pooled cross-sectional std equals the configured strength):
+Parts (each normalised so its pooled cross-sectional std equals the configured strength; the
+scale is one constant per part and market, like a model parameter, so it carries no dated
+information):
 
-(a) factor: short-term reversal of overreaction shocks o (kernel k_j = -(1-0.9) 0.9^(j-1)),
-    low volatility (static -z(log sigma_i)), value (latent v, phi 0.995, seen through bp),
-    low attention (latent -a, phi 0.97, seen through turnover); variance shares 35/20/25/20%.
+(a) factor: short-term reversal of the stock's own idiosyncratic return e + o (kernel
+    k_j = -(1-0.93) 0.93^(j-1): seen through ret_5d / ret_1m), low volatility (static
+    -z(log sigma_i): std_1m), value (latent v, phi 0.995: bp_lf), low attention (latent -a,
+    phi 0.97: turn_1m); variance shares 35/20/25/20%.
 (b) graph: lead-lag through the graph; s = peer means of idiosyncratic shocks e:
     0.45 same-industry peers + 0.2 same-sector peers of other industries + 0.35 peers of the
     stock's cross-industry flow cluster (each standardised), kernel k_j = 0.2 * 0.8^(j-1).
@@ -100,10 +103,16 @@ def _combine(parts: list[tuple[np.ndarray, np.ndarray, float]], strength: float,
 
 
 def _group_sums(x: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """(T, N) sum of ``x`` over each stock's group (``group`` (N,) ids in [0, n_groups))."""
-    onehot = np.zeros((len(group), n_groups))
-    onehot[np.arange(len(group)), group] = 1.0
-    return (x @ onehot)[:, group]  # (T, G) group totals, gathered back per stock
+    """(T, N) sum of ``x`` over each stock's group (``group`` (N,) ids in [0, n_groups)).
+
+    Summed with ``np.add.reduceat`` over group-sorted columns rather than a BLAS matmul, so the
+    bytes do not depend on the number of BLAS threads.
+    """
+    order = np.argsort(group, kind="stable")
+    present, starts = np.unique(group[order], return_index=True)
+    totals = np.zeros((x.shape[0], n_groups))
+    totals[:, present] = np.add.reduceat(x[:, order], starts, axis=1)
+    return totals[:, group]
 
 
 def _peer_mean(e: np.ndarray, group: np.ndarray, n_groups: int, mask: np.ndarray) -> np.ndarray:
@@ -120,8 +129,8 @@ def make_planted(cfg: SyntheticConfig, uni: Universe, lat: Latent, macro_state: 
     t_len, n = mask.shape
 
     # (a) own characteristics
-    rho = 0.9
-    rev = _geometric_lag(np.where(mask, lat.overreact, 0.0), -(1 - rho), rho)
+    rho = 0.93
+    rev = _geometric_lag(np.where(mask, lat.overreact + lat.idio, 0.0), -(1 - rho), rho)
     lowvol = _persistent(cs_zscore(np.broadcast_to(-np.log(lat.sigma), (t_len, n)), mask), 1.0)
     value = _persistent(np.where(mask, lat.value, 0.0), PHI_VALUE)
     attention = _persistent(np.where(mask, -lat.attention, 0.0), PHI_ATTENTION)

@@ -17,7 +17,7 @@ reference price (prev_close - dividend) / split_ratio on ex days):
     adj_factor *= prev_close / ref on ex days (so adjusted prices are continuous)
 
 s_t = sigma_i sqrt(h[t, i]) is the stock's current daily vol. Volume follows
-log turnover = log base_i + 0.5 a + 0.25 F_flow + 0.35 (|r|/s_t - 0.8) + 0.25 N(0, 1)
+log turnover = log base_i + 0.8 a + 0.25 F_flow + 0.35 (|r|/s_t - 0.8) + 0.25 N(0, 1)
 (one-price days trade 10%), volume in board lots of 100 shares; amount = volume * vwap.
 """
 
@@ -144,7 +144,7 @@ def make_prices(cal: pd.DatetimeIndex, uni: Universe, lat: Latent, drift: np.nda
     ref_close = np.vstack([np.full((1, n), np.nan), c_[:-1]])
     ret = np.abs(np.log(c_ / np.where(np.isfinite(ref_close), ref_close, c_)))
     flow = np.where(lat.flow_cluster >= 0, lat.flow[:, np.maximum(lat.flow_cluster, 0)], 0.0)
-    log_turn = (np.log(lat.turn_base)[None, :] + 0.5 * lat.attention + 0.25 * flow
+    log_turn = (np.log(lat.turn_base)[None, :] + 0.8 * lat.attention + 0.25 * flow
                 + 0.35 * (np.nan_to_num(ret) / vol - 0.8) + 0.25 * rng.standard_normal(shape))
     turnover = np.minimum(np.exp(log_turn), 0.5) * np.where(one_price, 0.1, 1.0)
     volume = np.maximum(np.floor(turnover * float_sh / 100.0 + 0.5) * 100.0, 100.0)

@@ -88,7 +88,7 @@ def make_latent(cfg: SyntheticConfig, uni: Universe, rng: np.random.Generator) -
     sigma = np.exp(rng.normal(np.log(0.019), 0.25, n))
     big = np.isin(uni.industry, [19, 20, 21, 22, 9]) * 0.8  # finance/real estate/retail skew large
     log_cap0 = rng.normal(np.log(6e9), 0.9, n) + big
-    turn_base = np.exp(rng.normal(np.log(0.015), 0.5, n) - 0.25 * (log_cap0 - np.log(6e9)))
+    turn_base = np.exp(rng.normal(np.log(0.013), 0.3, n) - 0.2 * (log_cap0 - np.log(6e9)))
 
     # Flow clusters: each theme = 3 industries; linked stocks join one of the theme's clusters.
     perm = rng.permutation(len(INDUSTRY_SECTOR))

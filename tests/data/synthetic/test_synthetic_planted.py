@@ -9,7 +9,7 @@ import pytest
 from alpha_core.data.synthetic import SyntheticSource, forward_vwap_return, mean_ic
 from alpha_core.data.synthetic.macro import macro_state
 from alpha_core.data.synthetic.oracle import rank_ic_by_date
-from alpha_core.data.synthetic.planted import HORIZON_WEIGHTS, _geometric_lag, _persistent
+from alpha_core.data.synthetic.planted import HORIZON_WEIGHTS, _geometric_lag, _group_sums, _peer_mean, _persistent
 
 
 def _brute_lag_truth(s: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -159,3 +159,13 @@ def test_graph_part_is_invisible_without_neighbours(small_source, small_oracle):
     own = abs(mean_ic(rank_ic_by_date(d, "ret5", "mu_graph")))
     fac = abs(mean_ic(rank_ic_by_date(d, "ret5", "mu_factor")))
     assert own < 0.05 and fac > 0.08
+
+
+def test_peer_mean_excludes_self_and_unlisted():
+    e = np.array([[1.0, 2.0, 3.0, 4.0, 10.0]])
+    group = np.array([0, 0, 0, 1, 1])
+    mask = np.array([[True, True, False, True, True]])
+    out = _peer_mean(e, group, 2, mask)
+    # stock 0: peers {1} (2 is unlisted) -> 2; stock 1 -> 1; stock 3 -> 10; stock 4 -> 4; unlisted -> 0
+    assert np.allclose(out, [[2.0, 1.0, 0.0, 10.0, 4.0]])
+    assert np.allclose(_group_sums(e, group, 3), [[6.0, 6.0, 6.0, 14.0, 14.0]])

@@ -283,3 +283,22 @@ def test_macro_series(demo_source):
     assert (y["release_date"] == y["period"]).all()
     assert y["value"].between(1.5, 5.5).all() and 2.0 < y["value"].mean() < 5.0
     assert y["period"].min() < demo_source.calendar()[0] - pd.DateOffset(years=2)
+
+
+def test_index_membership_is_causal(small_source):
+    """Perturbing prices after a rebalance day leaves that day's constituents unchanged."""
+    from alpha_core.data.synthetic.indices import make_indices, rebalance_days
+
+    m = small_source.market
+    reb = rebalance_days(m.calendar)
+    r = int(reb[2])
+    base = make_indices(m.calendar, m.universe, m.prices)
+    close = m.prices.close.copy()
+    close[r + 1 :] *= np.random.default_rng(0).uniform(0.2, 5.0, close[r + 1 :].shape)
+    bumped = make_indices(m.calendar, m.universe, replace(m.prices, close=close))
+    for code in base.weights:
+        assert np.array_equal(base.weights[code][: r + 1] > 0, bumped.weights[code][: r + 1] > 0)
+        assert np.allclose(base.weights[code][: r + 1], bumped.weights[code][: r + 1])
+        assert np.allclose(base.levels[code][: r + 1], bumped.levels[code][: r + 1])
+    changed = any(not np.array_equal(base.weights[c][reb[3]] > 0, bumped.weights[c][reb[3]] > 0) for c in base.weights)
+    assert changed  # the next rebalance does react to the new prices
