@@ -79,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = [a.key.to_user_string() for a in defs.assets if a.group_names_by_key.get(a.key) == "data"]
     runner.run([k for k in data if defs.resolve_assets_def(k).partitions_def is not None], partition_range=everything)
     runner.run([k for k in data if defs.resolve_assets_def(k).partitions_def is None])
+    runner.run(["universe", "factor_table", "labels"], partition_range=everything)
+    runner.run(["adjacency", "macro_series"])
 
     catalog = Catalog(settings.home)
     views = catalog.register_all()

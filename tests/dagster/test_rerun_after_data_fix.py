@@ -1,0 +1,72 @@
+"""Rerun after a data fix: a vendor corrects one month of bars. Rerunning that raw_bars
+partition marks exactly the downstream partitions that read it as stale (through the
+lookback and label-lead partition mappings); after rerunning everything, the partitions
+that did not read the corrected month are byte-identical."""
+
+import dagster as dg
+import pandas as pd
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from alpha_core.data.synthetic import SyntheticSource
+from alpha_core.settings import Settings
+from alpha_core.store.parquet import ParquetStore
+from alpha_dagster.definitions import build_definitions
+from alpha_dagster.lib.staleness import stale_partitions
+
+MONTHS = [f"2018-{m:02d}-01" for m in range(1, 13)]
+FIXED = "2018-06-01"
+
+
+def _vendor_dir(path, bars: pd.DataFrame, market: SyntheticSource) -> None:
+    bars.to_parquet(path / "bars.parquet", index=False)
+    market.instruments().to_parquet(path / "instruments.parquet", index=False)
+    market.industry_map().to_parquet(path / "industry_map.parquet", index=False)
+    pd.DataFrame({"date": bars["date"].drop_duplicates()}).to_csv(path / "calendar.csv", index=False)
+
+
+def _run(defs, instance, selection, *, key=None, whole=False):
+    tags = {ASSET_PARTITION_RANGE_START_TAG: MONTHS[0], ASSET_PARTITION_RANGE_END_TAG: MONTHS[-1]} if whole else {}
+    result = dg.materialize(list(defs.assets), selection=selection, partition_key=key, tags=tags,
+                            instance=instance, resources=defs.resources)
+    assert result.success
+
+
+def test_correcting_one_month_stales_exactly_its_readers(tmp_path):
+    market = SyntheticSource.from_profile("small")
+    bars = market.bars(pd.Timestamp("2018-01-01"), pd.Timestamp("2018-12-31"))
+    vendor = tmp_path / "vendor"
+    vendor.mkdir()
+    _vendor_dir(vendor, bars, market)
+    home = tmp_path / "home"
+    defs = build_definitions(Settings(data=str(vendor), home=home))
+    instance = dg.DagsterInstance.ephemeral()
+    _run(defs, instance, ["instruments", "industry_map", "fundamentals", "consensus", "index_weights", "raw_bars"],
+         whole=True)
+    # One run per partition, as a UI backfill does: each records the input versions it read.
+    for month in MONTHS:
+        _run(defs, instance, ["factor_table", "labels"], key=month)
+    store = ParquetStore(home)
+    before = {(t, m): store.path(t, m).read_bytes() for t in ("factor_table", "labels") for m in MONTHS}
+    assert stale_partitions(instance, defs, "factor_table") == []
+
+    # The vendor corrects the volume of three stocks on 2018-06-12.
+    fixed = bars.copy()
+    day = (fixed["date"] == pd.Timestamp("2018-06-12")) & fixed["tradable"]
+    rows = fixed.index[day][:3]
+    fixed.loc[rows, ["volume", "amount"]] *= 1.5
+    _vendor_dir(vendor, fixed, market)
+    defs = build_definitions(Settings(data=str(vendor), home=home))
+    _run(defs, instance, ["raw_bars"], key=FIXED)
+
+    # factor_table month m reads raw_bars months m-24..m; labels month m reads m..m+2.
+    assert stale_partitions(instance, defs, "factor_table") == MONTHS[5:]
+    assert stale_partitions(instance, defs, "labels") == MONTHS[3:6]
+
+    for month in MONTHS:
+        _run(defs, instance, ["factor_table", "labels"], key=month)
+    assert stale_partitions(instance, defs, "factor_table") == []
+    changed = {k for k in before if store.path(*k).read_bytes() != before[k]}
+    # Only partitions that read June can change; the months before June's factors are identical.
+    assert {("factor_table", m) for m in MONTHS[:5]}.isdisjoint(changed)
+    assert {("labels", m) for m in MONTHS[:3] + MONTHS[6:]}.isdisjoint(changed)
+    assert ("factor_table", FIXED) in changed
