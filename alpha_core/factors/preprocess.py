@@ -1,0 +1,149 @@
+"""Cross-sectional preprocessing of any long (date, code, *columns) table, per date.
+
+Steps (R1 SPEC section 2), each per date and per column:
+    1. winsorise:  x <- clip(x, med - k MAD, med + k MAD),  MAD = median |x - med|,  k = 5
+       (skipped on a date where MAD = 0, which would flatten the column)
+    2. z-score:    x <- (x - mean) / std   (population std; 0 when std = 0)
+    3. missing -> ``fill_value`` (0)
+    4. optional industry + size neutralisation (XGBoost variant): replace x by the residual of
+       the per-date OLS  x = sum_k b_k 1[industry = k] + c log(total_mcap) + e  over the stocks
+       with a known industry and cap, then z-score the residuals again (stocks without
+       exposures get ``fill_value``).
+Only the date's own cross-section enters each step: no information crosses dates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from alpha_core.errors import DataContractError, Location
+
+log = logging.getLogger(__name__)
+
+
+class Neutralize(StrEnum):
+    NONE = "none"
+    INDUSTRY_SIZE = "industry_size"
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """Args: mad_k: winsorisation width in MADs (5); fill_value: value for missing (0);
+    neutralize: :class:`Neutralize` (NONE for R1, INDUSTRY_SIZE for the XGBoost variant)."""
+
+    mad_k: float = 5.0
+    fill_value: float = 0.0
+    neutralize: Neutralize = Neutralize.NONE
+
+
+def _value_columns(df: pd.DataFrame, columns) -> list[str]:
+    if columns is not None:
+        return list(columns)
+    return [c for c in df.columns if c not in ("date", "code") and pd.api.types.is_float_dtype(df[c])]
+
+
+def winsorize_mad(df: pd.DataFrame, columns=None, k: float = 5.0) -> pd.DataFrame:
+    """Per-date clip of each column to median +- k * MAD (NaN kept)."""
+    cols = _value_columns(df, columns)
+    out = df.copy()
+    g = df.groupby("date", sort=False)[cols]
+    med = g.transform("median")
+    mad = (df[cols] - med).abs().groupby(df["date"], sort=False).transform("median")
+    width = (k * mad).where(mad > 0)  # MAD == 0: leave the column alone that day
+    lo, hi = med - width, med + width
+    out[cols] = df[cols].clip(lower=lo, upper=hi, axis=None).astype(df[cols].dtypes.to_dict())
+    return out
+
+
+def zscore(df: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """Per-date (x - mean) / std (ddof=0); 0 where the std is 0; NaN kept."""
+    cols = _value_columns(df, columns)
+    out = df.copy()
+    g = df.groupby("date", sort=False)[cols]
+    mu = g.transform("mean")
+    sd = g.transform("std", ddof=0)
+    z = (df[cols] - mu) / sd.where(sd > 0)
+    z = z.where(~(sd.eq(0) & df[cols].notna()), 0.0)
+    out[cols] = z.astype(df[cols].dtypes.to_dict())
+    return out
+
+
+def neutralize(df: pd.DataFrame, exposures: pd.DataFrame, columns=None, fill_value: float = 0.0) -> pd.DataFrame:
+    """Residuals of per-date OLS of each column on industry dummies + log(total_mcap).
+
+    Args:
+        df: long table, NaN-free in ``columns`` (run after filling).
+        exposures: DataFrame[date, code, industry, total_mcap].
+    Rows without industry or a positive cap get ``fill_value``. One multi-RHS least squares per date.
+    """
+    cols = _value_columns(df, columns)
+    need = {"date", "code", "industry", "total_mcap"}
+    if not need <= set(exposures.columns):
+        missing = sorted(need - set(exposures.columns))
+        raise DataContractError(f"exposures lack columns {missing}", Location(column=missing[0]))
+    m = df[["date", "code"]].merge(exposures[["date", "code", "industry", "total_mcap"]],
+                                   on=["date", "code"], how="left")
+    cap = m["total_mcap"].to_numpy(dtype=np.float64, na_value=np.nan)
+    ok = m["industry"].notna().to_numpy() & (cap > 0)
+    ind_codes, ind_names = pd.factorize(m["industry"])
+    logcap = np.log(np.where(ok, cap, 1.0))
+    y = df[cols].to_numpy(dtype=np.float64)
+    res = np.full_like(y, fill_value)
+    dates = df["date"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]]) if len(df) else np.array([], int)
+    if len(df) and not (np.diff(dates.astype("datetime64[ns]").astype(np.int64)) >= 0).all():
+        raise DataContractError("neutralize expects a table sorted by date", Location(column="date"))
+    bounds = np.r_[starts, len(df)]
+    k = len(ind_names)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # one least-squares per date
+        rows = np.arange(a, b)[ok[a:b]]
+        if len(rows) < 3:
+            continue
+        x = np.zeros((len(rows), k + 1))
+        x[np.arange(len(rows)), ind_codes[rows]] = 1.0
+        x[:, k] = logcap[rows] - logcap[rows].mean()
+        beta, *_ = np.linalg.lstsq(x, y[rows], rcond=None)
+        res[rows] = y[rows] - x @ beta
+    out = df.copy()
+    out[cols] = res.astype(np.float32) if all(df[c].dtype == np.float32 for c in cols) else res
+    return out
+
+
+def preprocess(df: pd.DataFrame, columns=None, config: PreprocessConfig = PreprocessConfig(),
+               exposures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Winsorise, z-score, fill, (optionally) neutralise and re-z-score ``columns`` per date.
+
+    Returns a copy of ``df`` (same rows and order) with the processed columns.
+    """
+    cols = _value_columns(df, columns)
+    df = df.sort_values(["date", "code"], kind="stable").reset_index(drop=True)
+    out = zscore(winsorize_mad(df, cols, config.mad_k), cols)
+    out[cols] = out[cols].fillna(config.fill_value)
+    if config.neutralize == Neutralize.INDUSTRY_SIZE:
+        if exposures is None:
+            raise DataContractError("industry+size neutralisation needs exposures (industry, total_mcap)",
+                                    Location(column="industry"))
+        out = neutralize(out, exposures, cols, config.fill_value)
+        out = zscore(out, cols)
+        out[cols] = out[cols].fillna(config.fill_value)
+    return out
+
+
+def exposures_from(bars: pd.DataFrame, industry_map: pd.DataFrame) -> pd.DataFrame:
+    """DataFrame[date, code, industry, total_mcap] for :func:`neutralize` (industry as of each date)."""
+    from alpha_core.factors.inputs import industry_panel
+
+    dates = pd.DatetimeIndex(np.sort(bars["date"].unique()))
+    codes = pd.Index(np.sort(bars["code"].unique()))
+    ind, names = industry_panel(industry_map, dates, codes)
+    ti = dates.get_indexer(bars["date"])
+    ni = codes.get_indexer(bars["code"])
+    ids = ind[ti, ni]
+    lab = np.where(ids >= 0, np.asarray(names, dtype=object)[np.maximum(ids, 0)] if names else None, None)
+    return pd.DataFrame({"date": bars["date"].to_numpy(), "code": bars["code"].to_numpy(),
+                         "industry": lab, "total_mcap": bars["total_mcap"].to_numpy()})
