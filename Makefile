@@ -26,7 +26,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 
 # Whole suite on 2 cores (pytest-xdist), one torch thread per worker.
 test: install
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile -q
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadgroup -q
 
 test-fast: install
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q -m "not slow"

@@ -168,6 +168,16 @@ query Materializations($assetKey: AssetKeyInput!, $partitions: [String!]) {
 }
 """
 
+_DEPENDENCIES = """
+query Dependencies($assetKey: AssetKeyInput!) {
+  assetNodeOrError(assetKey: $assetKey) {
+    __typename
+    ... on AssetNode { dependencyKeys { path } }
+    ... on AssetNotFoundError { message }
+  }
+}
+"""
+
 _DAEMON_HEALTH = """
 query DaemonHealth {
   instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } }
@@ -249,6 +259,24 @@ class DagsterGraphQLClient:
             raise DagsterGraphQLError(f"asset {asset_key!r} is not partitioned")
         return list(node["partitionKeys"])
 
+    def dependencies(self, asset_key: AssetKeyLike) -> list[str]:
+        """Direct upstream asset keys of an asset (``"a/b"`` spelling)."""
+        node = self.execute(_DEPENDENCIES, {"assetKey": {"path": asset_path(asset_key)}})["assetNodeOrError"]
+        if node["__typename"] != "AssetNode":
+            raise DagsterGraphQLError(f"asset {asset_key!r}: {node.get('message')}")
+        return ["/".join(d["path"]) for d in node["dependencyKeys"]]
+
+    def ancestors(self, asset_key: AssetKeyLike) -> list[str]:
+        """Every asset upstream of ``asset_key`` (transitively), sorted; not the asset itself."""
+        seen: set[str] = set()
+        frontier = [asset_key]
+        while frontier:
+            for dep in self.dependencies(frontier.pop()):
+                if dep not in seen:
+                    seen.add(dep)
+                    frontier.append(dep)
+        return sorted(seen)
+
     def materializations(
         self, asset_key: AssetKeyLike, partitions: Sequence[str] | None = None
     ) -> list[dict]:
@@ -270,7 +298,7 @@ class DagsterGraphQLClient:
     def launch_partition_backfill(
         self,
         asset_keys: Sequence[AssetKeyLike],
-        partition_names: Sequence[str],
+        partition_names: Sequence[str] | None,
         *,
         tags: Mapping[str, str] | None = None,
         title: str | None = None,
@@ -279,21 +307,27 @@ class DagsterGraphQLClient:
 
         Exactly the UI's call: ``launchPartitionBackfill(backfillParams: {partitionNames,
         assetSelection, fromFailure: false, tags})``. The daemon then plans and launches the runs
-        (one run per partition, or one per range for single-run backfill policies).
+        (one run per partition, or one per range for single-run backfill policies), upstream
+        assets of the selection before their dependents. ``partition_names=None`` backfills
+        every partition of every selected asset (``allPartitions: true``; the assets may have
+        different partitions definitions, e.g. monthly factors and fold x model checkpoints).
         """
         params: dict[str, object] = {
-            "partitionNames": list(partition_names),
             "assetSelection": [{"path": asset_path(k)} for k in asset_keys],
             "fromFailure": False,
             "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()],
         }
+        if partition_names is None:
+            params["allPartitions"] = True
+        else:
+            params["partitionNames"] = list(partition_names)
         if title:
             params["title"] = title
         result = self.execute(_LAUNCH_BACKFILL, {"backfillParams": params})["launchPartitionBackfill"]
         if result["__typename"] != "LaunchBackfillSuccess":
             raise DagsterGraphQLError(f"launchPartitionBackfill -> {result['__typename']}: {result.get('message')}")
-        log.info("launched backfill %s: %s x %d partitions", result["backfillId"], params["assetSelection"],
-                 len(partition_names))
+        log.info("launched backfill %s: %s x %s partitions", result["backfillId"], params["assetSelection"],
+                 "all" if partition_names is None else len(partition_names))
         return result["backfillId"]
 
     def backfill_status(self, backfill_id: str) -> BackfillStatus:
@@ -337,13 +371,17 @@ class DagsterGraphQLClient:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``backfill ASSET PARTITION... [--wait SECONDS]`` and ``partitions ASSET``."""
+    """Command line: ``backfill ASSET (PARTITION... | --all) [--with-ancestors] [--wait SECONDS]``
+    and ``partitions ASSET``; exit status 1 when an awaited backfill did not succeed."""
     parser = argparse.ArgumentParser(prog="python -m alpha_dagster.lib.graphql_client", description=__doc__.split("\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:3000", help="webserver base URL")
     sub = parser.add_subparsers(dest="cmd", required=True)
     bf = sub.add_parser("backfill", help="launch a partition backfill of one asset")
     bf.add_argument("asset", help="asset key, e.g. model_checkpoint")
-    bf.add_argument("partitions", nargs="+", help="partition keys (multi-partitions as 'fold|model')")
+    bf.add_argument("partitions", nargs="*", help="partition keys (multi-partitions as 'fold|model')")
+    bf.add_argument("--all", action="store_true", help="every partition (instead of listing them)")
+    bf.add_argument("--with-ancestors", action="store_true",
+                    help="also every upstream asset (all their partitions) in a first backfill, awaited")
     bf.add_argument("--wait", type=float, default=0.0, help="poll until done, at most this many seconds")
     pk = sub.add_parser("partitions", help="list an asset's partition keys")
     pk.add_argument("asset")
@@ -353,11 +391,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "partitions":
         sys.stdout.write("\n".join(client.partition_keys(args.asset)) + "\n")
         return 0
-    backfill_id = client.launch_partition_backfill([args.asset], args.partitions)
+    if bool(args.partitions) == args.all:
+        parser.error("give partition keys or --all (not both)")
+    if args.with_ancestors:
+        upstream = client.ancestors(args.asset)
+        if upstream:
+            first = client.launch_partition_backfill(upstream, None)
+            sys.stdout.write(f"upstream backfill {first} ({len(upstream)} assets): {args.url}/runs/b/{first}\n")
+            status = client.wait_for_backfill(first, args.wait or 86400.0)
+            if not status.succeeded:
+                sys.stdout.write(f"upstream backfill {status.status}: {list(status.assets)}\n")
+                return 1
+    backfill_id = client.launch_partition_backfill([args.asset], None if args.all else args.partitions)
     sys.stdout.write(f"backfill {backfill_id}: {args.url}/runs/b/{backfill_id}\n")
     if args.wait > 0:
         status = client.wait_for_backfill(backfill_id, args.wait)
-        sys.stdout.write(f"{status.status}: {[a for a in status.assets]}\n")
+        sys.stdout.write(f"{status.status}: {list(status.assets)}\n")
         return 0 if status.succeeded else 1
     return 0
 
