@@ -103,6 +103,7 @@ def optimize_portfolios(
     adj_close: pd.DataFrame | None = None,
     index_code: str | None = None,
     pad: int = 16,
+    initial_weights: pd.Series | None = None,
 ) -> EnhanceResult:
     """Optimise enhancement weights on the preset's rebalance days among the signal dates.
 
@@ -117,6 +118,9 @@ def optimize_portfolios(
         index_code: the benchmark index code.
         pad: each industry block is padded to a multiple of ``pad`` rows so one compiled problem
             serves every day with the same padded block sizes (:class:`Layout`).
+        initial_weights: weights held before the first rebalance (the live portfolio, indexed
+            by code, valued at the first rebalance day); the first rebalance then respects the
+            turnover cap from them. None: the first rebalance starts from cash.
     Returns:
         :class:`EnhanceResult`.
     """
@@ -133,13 +137,13 @@ def optimize_portfolios(
     by_day = dict(tuple(sig.groupby("date")))
     style_by_day = dict(tuple(styles.groupby("date"))) if styles is not None and style_cols else {}
     problems: dict[tuple[int, ...], PortfolioProblem] = {}
-    prev: pd.Series | None = None
+    prev: pd.Series | None = initial_weights if initial_weights is not None and len(initial_weights) else None
     prev_day: pd.Timestamp | None = None
     rows, logs = [], []
     for day in days:
         s = by_day[day].set_index("code")["score"]
         bench = bench_lookup.at(day)
-        if prev is not None and adj_close is not None:
+        if prev is not None and prev_day is not None and adj_close is not None:
             growth = (adj_close.loc[day] / adj_close.loc[prev_day]).reindex(prev.index).fillna(1.0)
             prev = prev * growth / (prev * growth).sum()
         held = prev[prev > 0].index if prev is not None else pd.Index([])
