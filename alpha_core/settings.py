@@ -3,6 +3,8 @@
 - ``ALPHA_DATA``: which data source (``synthetic`` default, ``synthetic:<profile>``,
   a Qlib directory, or a Parquet/CSV directory); see :mod:`alpha_core.data.registry`.
 - ``ALPHA_HOME``: the data root of the Parquet store and DuckDB catalog (default ``.alpha_home``).
+- ``ALPHA_FOLDS``: the walk-forward plan, ``paper`` (R1's windows) or ``demo`` (short folds);
+  default ``demo`` on the synthetic market, ``paper`` on any other source.
 """
 
 from __future__ import annotations
@@ -11,15 +13,25 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from alpha_core.training.folds import FoldPlan
+
 
 @dataclass(frozen=True)
 class Settings:
     data: str = "synthetic"
     home: Path = Path(".alpha_home")
+    folds: str | None = None
+
+    @property
+    def fold_plan(self) -> FoldPlan:
+        if self.folds:
+            return FoldPlan(self.folds)
+        return FoldPlan.DEMO if self.data.startswith("synthetic") else FoldPlan.PAPER
 
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
             data=os.environ.get("ALPHA_DATA", "synthetic"),
             home=Path(os.environ.get("ALPHA_HOME", ".alpha_home")).resolve(),
+            folds=os.environ.get("ALPHA_FOLDS") or None,
         )

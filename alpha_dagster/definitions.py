@@ -1,27 +1,55 @@
 """Builds the Dagster Definitions for the configured data source; nothing else."""
 
-from __future__ import annotations
-
 import dagster as dg
 
+from alpha_core.data.registry import open_source
+from alpha_core.models.registry import ModelKey
 from alpha_core.settings import Settings
+from alpha_core.training.folds import fold_keys, plan_folds
 from alpha_dagster.defs.assets.data import build_data_assets
 from alpha_dagster.defs.assets.features import build_feature_assets
 from alpha_dagster.defs.assets.graphs import build_graph_assets
+from alpha_dagster.defs.assets.models import build_model_assets
+from alpha_dagster.defs.assets.portfolio import StrategySpec, build_portfolio_assets
 from alpha_dagster.defs.checks.bars import build_bar_checks
 from alpha_dagster.defs.partitions import build_scheme
 from alpha_dagster.defs.resources import build_resources
-from alpha_core.data.registry import open_source
+
+R1_MODELS = [ModelKey.GAT_RESIDUAL, ModelKey.GAT_MASK, ModelKey.GAT_GLOBAL, ModelKey.NN, ModelKey.NN_NEUTRAL,
+             ModelKey.XGBOOST]
+BLEND = "gat_xgb_blend"
+
+
+def benchmark_for(source_name: str) -> str:
+    """The enhancement benchmark: CSI 500 on the synthetic market (R1), CSI 300 on the shared
+    real data (the only index with constituents there)."""
+    return "SH000905" if source_name.startswith("synthetic") else "SH000300"
+
+
+def strategy_key(model: str, preset: str = "r1") -> str:
+    return f"{model}_{preset}"
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     source = open_source(settings.data)
     calendar = source.calendar()
-    scheme = build_scheme(calendar, fold_keys=[], model_keys=["none"], strategy_keys=["none"])
-    data_assets = build_data_assets(scheme, with_ground_truth=hasattr(source, "ground_truth"))
+    plan = settings.fold_plan
+    folds = fold_keys(plan_folds(calendar, plan.config))
+    models = [m.value for m in R1_MODELS]
+    bench = benchmark_for(source.name)
+    strategies = {strategy_key(m): StrategySpec(model=m, preset="r1", index_code=bench) for m in models}
+    scheme = build_scheme(calendar, fold_keys=folds, model_keys=models, strategy_keys=list(strategies))
+    data_assets = build_data_assets(scheme, with_ground_truth="ground_truth" in source.available_tables())
     raw_bars = next(a for a in data_assets if a.key == dg.AssetKey("raw_bars"))
-    assets = [*data_assets, *build_feature_assets(scheme), *build_graph_assets()]
+    assets = [
+        *data_assets,
+        *build_feature_assets(scheme),
+        *build_graph_assets(),
+        *build_model_assets(scheme, plan.config, per_model_lengths=plan.per_model_lengths),
+        *build_portfolio_assets(scheme, strategies,
+                                blends={BLEND: (strategy_key(ModelKey.GAT_RESIDUAL), strategy_key(ModelKey.XGBOOST))}),
+    ]
     return dg.Definitions(
         assets=assets,
         asset_checks=build_bar_checks(raw_bars),

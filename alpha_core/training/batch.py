@@ -19,8 +19,10 @@ class DayBatch:
         y: (N,) label (rank-standardised), NaN-free for training days; may be None when scoring.
         seq: optional (N, L, S) per-stock daily sequences (R2/R3 time-series inputs).
         graphs: graph name -> either a dense boolean mask (N, N) (block-dense graphs:
-            sector/industry) or an ``edge_index`` LongTensor (2, E) (sparse graphs), with
-            optional weights under ``f"{name}_weight"``.
+            sector/industry), an int64 (N,) vector of group ids (block graphs stored
+            compactly: j is a neighbour of i iff g_j = g_i >= 0; expand with
+            ``alpha_core.models.attention.group_mask``), or an ``edge_index`` LongTensor (2, E)
+            (sparse graphs), with optional weights under ``f"{name}_weight"``.
         macro: optional (M,) macro state inputs known at T (e.g. d ln M, ln M - ln M*, r - r*).
         extras: anything model-specific (e.g. R3 node features), float tensors with N rows.
     """

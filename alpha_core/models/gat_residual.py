@@ -1,0 +1,100 @@
+"""R1's residual graph attention network (SPEC section 2, "Network") and its graph ablations.
+
+With hidden size H (64; variants 32, 16), for one day's N stocks with features x (N, F):
+
+1. Encoder: h0 = BN(sigmoid(L2(BN(sigmoid(L1 x)))))                      (N, H)
+2. Masked attention on the graph G (sector by default):
+   h0'_i = h0_i + LeakyReLU(sum_{j in G(i)} alpha_ij W0 h0_j)
+3. Residual I: hhat0 = Linear(h0'); h1 = h0 - hhat0; y0 = LeakyReLU(hhat0)
+4. Global attention over all N stocks: h1'_i = h1_i + LeakyReLU(sum_j beta_ij W1 h1_j)
+5. Residual II: hhat1 = Linear(h1'); h2 = h1 - hhat1; y1 = LeakyReLU(hhat1)
+6. y2 = LeakyReLU(h2); score = Linear(y0 + y1 + y2)                       (N,)
+
+alpha / beta are the GAT coefficients of :mod:`alpha_core.models.attention`.
+
+Ablations (R1 table 19): ``use_mask=False`` drops steps 2-3 (h1 = h0, no y0) -> GAT+global;
+``use_global=False`` drops steps 4-5 (h2 = h1, no y1) -> GAT+mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from alpha_core.models.attention import GraphAttention
+from alpha_core.training.batch import DayBatch
+
+
+@dataclass(frozen=True)
+class GATResidualConfig:
+    """Args:
+    n_features: F, number of input features.
+    hidden: H, hidden size (64; variants 32, 16).
+    graph: name of the graph in ``DayBatch.graphs`` used by the masked attention ("sector").
+    use_mask: keep the masked (graph) attention + residual I.
+    use_global: keep the global attention + residual II.
+    chunk_rows: query-row chunk for the global attention (None = whole day at once).
+    """
+
+    n_features: int
+    hidden: int = 64
+    graph: str = "sector"
+    use_mask: bool = True
+    use_global: bool = True
+    chunk_rows: int | None = None
+
+
+def encoder(n_features: int, hidden: int) -> nn.Sequential:
+    """Two blocks of Linear + Sigmoid + BatchNorm: (N, F) -> (N, H)."""
+    return nn.Sequential(
+        nn.Linear(n_features, hidden),
+        nn.Sigmoid(),
+        nn.BatchNorm1d(hidden),
+        nn.Linear(hidden, hidden),
+        nn.Sigmoid(),
+        nn.BatchNorm1d(hidden),
+    )
+
+
+class GATResidual(nn.Module):
+    """The SPEC network. ``forward(batch) -> (N,)`` scores.
+
+    Shapes: batch.x (N, F); batch.graphs[config.graph] bool (N, N) or edge_index (2, E).
+    """
+
+    def __init__(self, config: GATResidualConfig):
+        super().__init__()
+        self.config = config
+        h = config.hidden
+        self.encoder = encoder(config.n_features, h)
+        if config.use_mask:
+            self.mask_attention = GraphAttention(h, h)
+            self.residual0 = nn.Linear(h, h)
+        if config.use_global:
+            self.global_attention = GraphAttention(h, h, chunk_rows=config.chunk_rows)
+            self.residual1 = nn.Linear(h, h)
+        self.output = nn.Linear(h, 1)
+
+    def forward(self, batch: DayBatch) -> torch.Tensor:
+        h0 = self.encoder(batch.x)
+        parts = []
+        h1 = h0
+        if self.config.use_mask:
+            graph = batch.graphs.get(self.config.graph)
+            if graph is None:
+                raise KeyError(f"batch of {batch.date} has no graph {self.config.graph!r}")
+            h0p = h0 + F.leaky_relu(self.mask_attention(h0, graph))
+            hhat0 = self.residual0(h0p)
+            h1 = h0 - hhat0  # what the graph cannot explain
+            parts.append(F.leaky_relu(hhat0))
+        h2 = h1
+        if self.config.use_global:
+            h1p = h1 + F.leaky_relu(self.global_attention(h1, None))
+            hhat1 = self.residual1(h1p)
+            h2 = h1 - hhat1
+            parts.append(F.leaky_relu(hhat1))
+        parts.append(F.leaky_relu(h2))
+        return self.output(torch.stack(parts).sum(0)).squeeze(-1)

@@ -1,0 +1,131 @@
+"""Typed model registry: model key -> how to build, train and feed it (no YAML, no class paths).
+
+A :class:`ModelSpec` names the builder function (torch models) or the XGBoost family, the
+feature set, the label column, the loss and the walk-forward fold preset. The R2 / R3
+models register their own specs with :func:`register` under their :class:`ModelKey`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from torch import nn
+
+from alpha_core.models.gat_residual import GATResidual, GATResidualConfig
+from alpha_core.models.losses import LossKind
+from alpha_core.models.mlp import MLP, MLPConfig
+from alpha_core.training.folds import R1, R1_XGB, FoldConfig
+
+
+class ModelKey(enum.StrEnum):
+    """Every model of the three reports (the ``model`` partition keys)."""
+
+    GAT_RESIDUAL = "gat_residual"
+    GAT_MASK = "gat_mask"
+    GAT_GLOBAL = "gat_global"
+    NN = "nn"
+    NN_NEUTRAL = "nn_neutral"
+    XGBOOST = "xgboost"
+    BIAGRU = "biagru"
+    BIAGRU_GAT = "biagru_gat"
+    MULTI_TRANSFORMER = "multi_transformer"
+    INDCAP_GAT = "indcap_gat"
+    MTICG = "mticg"
+    PINN_MTICG = "pinn_mticg"
+
+
+class ModelFamily(enum.StrEnum):
+    TORCH = "torch"  # trained by alpha_core.training.trainer.train
+    XGBOOST = "xgboost"  # alpha_core.models.xgb.XGBScorer
+
+
+class FeatureSet(enum.StrEnum):
+    """Which factor columns a model reads (the factor engine owns the names)."""
+
+    R1 = "r1"  # the 42 factors of R1 table 15
+    R1_NEUTRAL = "r1_neutral"  # the same, industry-neutralised (nn_neutral)
+    R1_XGB = "r1_xgb"  # R1 table 32 (XGBoost), industry + size neutralised
+    R2 = "r2"
+    R3 = "r3"
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Everything a builder may need; stored in the checkpoint's config json.
+
+    Args: n_features (F); hidden (64; 32, 16); graph ('sector' | 'industry'); chunk_rows
+    (global attention row chunk, None = whole day).
+    """
+
+    n_features: int
+    hidden: int = 64
+    graph: str = "sector"
+    chunk_rows: int | None = None
+
+
+Builder = Callable[[ModelOptions], nn.Module]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build, feed and train one model key."""
+
+    key: ModelKey
+    family: ModelFamily
+    feature_set: FeatureSet
+    label: str
+    loss: LossKind = LossKind.WMSE
+    folds: FoldConfig = R1
+    build: Builder | None = None
+    graphs: tuple[str, ...] = field(default_factory=tuple)
+    universe: str = "r1"  # bool column of the ``universe`` table (alpha_core.universe)
+
+    def build_model(self, options: ModelOptions) -> nn.Module:
+        if self.build is None:
+            raise TypeError(f"{self.key} is not a torch model")
+        return self.build(options)
+
+
+LABEL_R1 = "y_vwap10_rank"
+"""R1 label column: rank-standardised return from T+1 vwap to T+11 vwap (labels engineer)."""
+LABEL_R1_XGB = "y_close10_rank"
+"""R1 XGBoost label: the same on close prices."""
+
+
+def _gat(use_mask: bool, use_global: bool) -> Builder:
+    def build(o: ModelOptions) -> nn.Module:
+        return GATResidual(GATResidualConfig(o.n_features, o.hidden, o.graph, use_mask, use_global, o.chunk_rows))
+
+    return build
+
+
+def _mlp(o: ModelOptions) -> nn.Module:
+    return MLP(MLPConfig(o.n_features, o.hidden))
+
+
+REGISTRY: dict[ModelKey, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    """Add (or replace) the spec of ``spec.key``."""
+    REGISTRY[spec.key] = spec
+    return spec
+
+
+def get_spec(key: ModelKey | str) -> ModelSpec:
+    """The spec of ``key``; KeyError naming the registered keys when absent."""
+    k = ModelKey(key)
+    if k not in REGISTRY:
+        raise KeyError(f"model {k} is not registered (registered: {sorted(REGISTRY)})")
+    return REGISTRY[k]
+
+
+register(ModelSpec(ModelKey.GAT_RESIDUAL, ModelFamily.TORCH, FeatureSet.R1, LABEL_R1, build=_gat(True, True), graphs=("sector",)))
+register(ModelSpec(ModelKey.GAT_MASK, ModelFamily.TORCH, FeatureSet.R1, LABEL_R1, build=_gat(True, False), graphs=("sector",)))
+register(ModelSpec(ModelKey.GAT_GLOBAL, ModelFamily.TORCH, FeatureSet.R1, LABEL_R1, build=_gat(False, True)))
+register(ModelSpec(ModelKey.NN, ModelFamily.TORCH, FeatureSet.R1, LABEL_R1, build=_mlp))
+register(ModelSpec(ModelKey.NN_NEUTRAL, ModelFamily.TORCH, FeatureSet.R1_NEUTRAL, LABEL_R1, build=_mlp))
+register(ModelSpec(ModelKey.XGBOOST, ModelFamily.XGBOOST, FeatureSet.R1_XGB, LABEL_R1_XGB, folds=R1_XGB, universe="r1_xgb"))
+import alpha_core.models.r2r3_specs  # noqa: E402,F401  (registers the R2/R3 specs; a from-import would be circular)

@@ -1,0 +1,232 @@
+"""Model stage: ``model_checkpoint`` (fold x model) -> ``signals`` (model) -> ``signal_evaluation`` (model).
+
+Thin wrappers over :mod:`alpha_core.training` and :mod:`alpha_core.metrics.signal`:
+
+- ``model_checkpoint``: trains one model on one walk-forward fold (partition key
+  ``fold|model``, fold = first test date), writes the checkpoint directory under
+  ``ALPHA_HOME/checkpoints/model=<m>/fold=<f>`` and stores the fold's test-window scores
+  (date, code, model, fold, score) as the asset's table. Folds are independent partitions:
+  backfill any set from the UI, in parallel (``warm_start`` makes a fold read the previous
+  fold's checkpoint, so such runs must go in order).
+- ``signals``: the model's test-window scores stitched across folds (each date from the fold
+  whose test window covers it).
+- ``signal_evaluation``: per-year IC / RankIC / weighted IC family, ICIRs, decile precision
+  and returns, long-short, autocorrelation and top-decile turnover.
+"""
+
+
+import dataclasses
+
+import dagster as dg
+import pandas as pd
+
+from alpha_core.factors.preprocess import exposures_from
+from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
+from alpha_core.models.registry import FeatureSet, ModelFamily, get_spec
+from alpha_core.training.checkpoint import load_checkpoint
+from alpha_core.training.features import model_features
+from alpha_core.training.folds import Fold, FoldConfig, plan_folds
+from alpha_core.training.signals import stitch_signals
+from alpha_core.training.trainer import Monitor, TrainConfig
+from alpha_core.training.walkforward import FoldInputs, save_fold, train_fold
+from alpha_dagster.defs.assets.data import versioned
+from alpha_dagster.defs.partitions import PartitionScheme
+from alpha_dagster.lib.resources import AlphaStore
+
+MODEL_GROUP = "models"
+
+
+class ModelCheckpointConfig(dg.Config):
+    """Run config of ``model_checkpoint``.
+
+    The folds come from the deployment's fold plan (``ALPHA_FOLDS``: the partitions' fold keys);
+    ``train_days`` / ``valid_days`` / ``purge_days`` override the model's lengths (research on
+    window lengths: the test windows, hence the fold keys, stay the plan's).
+    """
+
+    train_days: int | None = None
+    valid_days: int | None = None
+    purge_days: int | None = None
+    hidden: int = 64
+    graph: str = "sector"
+    lr: float = 1e-4
+    max_epochs: int = 100
+    patience: int = 20
+    monitor: str = str(Monitor.RANK_IC)
+    seed: int = 0
+    warm_start: bool = False
+    num_threads: int = 1
+    train_day_step: int = 1  # train on every k-th day of the train window (demo budget; labels overlap 10 days)
+
+    def folds(self, calendar: pd.DatetimeIndex, plan: FoldConfig, model_folds: FoldConfig | None) -> list[Fold]:
+        over = {k: v for k in ("train_days", "valid_days", "purge_days") if (v := getattr(self, k)) is not None}
+        if over:
+            model_folds = dataclasses.replace(model_folds or plan, **over)
+        return plan_folds(calendar, plan, model_folds)
+
+
+class SignalEvaluationConfig(dg.Config):
+    """Run config of ``signal_evaluation``: ``label`` for the IC family (raw 10-day return),
+    ``ret`` for decile returns (the ``step``-day forward return), evaluation every ``step`` days."""
+
+    label: str = "y_vwap10"
+    ret: str = "y_vwap5"
+    step: int = 5
+
+
+def checkpoint_dir(alpha_store: AlphaStore, model: str, fold: str):
+    return alpha_store.path / "checkpoints" / f"model={model}" / f"fold={fold}"
+
+
+def _find_fold(folds: list[Fold], key: str) -> Fold:
+    for f in folds:
+        if f.fold_id == key:
+            return f
+    raise dg.Failure(description=f"fold {key} is not a fold of this plan (folds: {[f.fold_id for f in folds][:5]}...)")
+
+
+def _curve_md(curve: pd.DataFrame) -> str:
+    cols = list(curve.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in curve.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.5g}" if isinstance(v, float) else str(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_lengths: bool) -> list[dg.AssetsDefinition]:
+    """``plan``: the fold plan whose fold ids are ``scheme.folds``; ``per_model_lengths``: each
+    model trains on its spec's own lengths (R1 / R1_XGB) inside the plan's test windows.
+
+    Returns ``model_checkpoint`` (scheme.fold_model), ``signals`` and ``signal_evaluation`` (scheme.models).
+    """
+    every = dg.AllPartitionMapping()
+    by_model = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="model")
+
+    @dg.asset(
+        group_name=MODEL_GROUP,
+        partitions_def=scheme.fold_model,
+        kinds={"pytorch", "parquet"},
+        ins={
+            "factor_table": dg.AssetIn(partition_mapping=every),
+            "labels": dg.AssetIn(partition_mapping=every),
+            "universe": dg.AssetIn(partition_mapping=every),
+            "raw_bars": dg.AssetIn(partition_mapping=every),
+        },
+        description="One model trained on one walk-forward fold: checkpoint directory (state dict, config, "
+        "features, normaliser fitted on train, curve, validation metrics) + the fold's test-window scores.",
+    )
+    def model_checkpoint(
+        context: dg.AssetExecutionContext,
+        config: ModelCheckpointConfig,
+        alpha_store: AlphaStore,
+        factor_table: pd.DataFrame,
+        labels: pd.DataFrame,
+        universe: pd.DataFrame,
+        raw_bars: pd.DataFrame,
+        industry_map: pd.DataFrame,
+    ) -> dg.Output[pd.DataFrame]:
+        keys = context.partition_key.keys_by_dimension
+        fold_key, model = keys["fold"], keys["model"]
+        spec = get_spec(model)
+        calendar = pd.DatetimeIndex(sorted(factor_table["date"].unique()))
+        folds = config.folds(calendar, plan, spec.folds if per_model_lengths else None)
+        fold = _find_fold(folds, fold_key)
+        if config.train_day_step > 1:
+            fold = dataclasses.replace(fold, train=fold.train[:: config.train_day_step])
+        exposures = None
+        if spec.feature_set in (FeatureSet.R1_NEUTRAL, FeatureSet.R1_XGB):
+            exposures = exposures_from(raw_bars, industry_map)
+        feats, cols = model_features(factor_table, spec.feature_set, exposures=exposures)
+        groups = None
+        if len(industry_map):
+            groups = industry_map.assign(date=pd.to_datetime(industry_map["start_date"]).fillna(pd.Timestamp("1900-01-01")))[
+                ["date", "code", "sector", "industry"]
+            ]
+        inputs = FoldInputs(feats, labels, cols, spec.label, universe=universe, universe_col=spec.universe, groups=groups)
+        init_state = None
+        k = [f.fold_id for f in folds].index(fold_key)
+        if config.warm_start and k > 0 and spec.family is ModelFamily.TORCH:
+            prev = checkpoint_dir(alpha_store, model, folds[k - 1].fold_id)
+            if prev.exists():
+                init_state = load_checkpoint(prev).state_dict
+                context.log.info("warm start from %s", prev)
+        train_cfg = TrainConfig(lr=config.lr, max_epochs=config.max_epochs, patience=config.patience,
+                                monitor=Monitor(config.monitor), num_threads=config.num_threads)
+
+        def progress(r) -> None:
+            context.log.info("%s %s epoch %d: train %.5f valid %.5f RankIC %.4f (best epoch %d)", model, fold_key,
+                             r.epoch, r.train_loss, r.valid_loss, r.valid_rank_ic, r.best_epoch)
+
+        out = train_fold(spec, fold, inputs, hidden=config.hidden, graph=config.graph, train_config=train_cfg,
+                         seed=config.seed, init_state=init_state, callback=progress)
+        path = save_fold(out, checkpoint_dir(alpha_store, model, fold_key))
+        scores = out.test_scores.assign(model=model, fold=fold_key)[["date", "code", "model", "fold", "score"]]
+        m = out.valid_metrics
+        return versioned(
+            scores,
+            checkpoint=dg.MetadataValue.path(str(path)),
+            epochs=int(m.get("epochs_run", 0)),
+            best_epoch=int(m.get("best_epoch", 0)),
+            best_valid_rank_ic=dg.MetadataValue.float(float(m.get("valid_rank_ic", float("nan")))),
+            best_valid_loss=dg.MetadataValue.float(float(m.get("valid_loss", float("nan")))),
+            wall_s=dg.MetadataValue.float(float(out.wall_s)),
+            n_features=len(cols),
+            train_window=f"{fold.train[0].date()}..{fold.train[-1].date()}",
+            valid_window=f"{fold.valid[0].date()}..{fold.valid[-1].date()}",
+            test_window=f"{fold.test[0].date()}..{fold.test[-1].date()}",
+            curve=dg.MetadataValue.md(_curve_md(out.curve)),
+        )
+
+    @dg.asset(
+        group_name=MODEL_GROUP,
+        partitions_def=scheme.models,
+        kinds={"parquet"},
+        ins={"model_checkpoint": dg.AssetIn(partition_mapping=by_model)},
+        description="Out-of-sample scores per (date, code) of one model, stitched across its folds.",
+    )
+    def signals(context: dg.AssetExecutionContext, model_checkpoint: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        model = context.partition_key
+        preds = model_checkpoint[model_checkpoint["model"] == model] if len(model_checkpoint) else model_checkpoint
+        folds, by_fold = [], {}
+        for key, part in preds.groupby("fold", sort=True):
+            dates = pd.DatetimeIndex(sorted(part["date"].unique()))
+            empty = pd.DatetimeIndex([])
+            folds.append(Fold(str(key), empty, empty, dates))
+            by_fold[str(key)] = part[["date", "code", "score"]]
+        sig = stitch_signals(by_fold, folds, model)
+        return versioned(
+            sig,
+            folds=len(folds),
+            first_date=str(sig["date"].min().date()) if len(sig) else "",
+            last_date=str(sig["date"].max().date()) if len(sig) else "",
+        )
+
+    @dg.asset(
+        group_name=MODEL_GROUP,
+        partitions_def=scheme.models,
+        kinds={"parquet"},
+        ins={"labels": dg.AssetIn(partition_mapping=every)},
+        description="Per-year evaluation of a model's signal: IC, RankIC, weighted IC / RankIC, ICIRs, decile "
+        "precision and annualised returns, long-short, factor autocorrelation, top-decile turnover.",
+    )
+    def signal_evaluation(context: dg.AssetExecutionContext, config: SignalEvaluationConfig, signals: pd.DataFrame,
+                          labels: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        frame = signals[["date", "code", "score"]].merge(labels[["date", "code", config.label, config.ret]],
+                                                          on=["date", "code"], how="inner")
+        table = evaluate_signal(frame, label=config.label, ret=config.ret, config=SignalEvalConfig(step=config.step))
+        out = table.reset_index().assign(model=context.partition_key)
+        head = ["period", "ic", "rank_ic", "weighted_ic", "weighted_rank_ic", "rank_ic_ir", "top_precision",
+                "long_short_ann", "top_turnover"]
+        md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for _, row in out.iterrows():
+            md.append("| " + " | ".join([str(row["period"])] + [f"{row[c]:.4f}" for c in head[1:]]) + " |")
+        allrow = table.loc["all"] if "all" in table.index else None
+        return versioned(
+            out,
+            table=dg.MetadataValue.md("\n".join(md)),
+            rank_ic=dg.MetadataValue.float(float(allrow["rank_ic"]) if allrow is not None else float("nan")),
+            weighted_rank_ic=dg.MetadataValue.float(float(allrow["weighted_rank_ic"]) if allrow is not None else float("nan")),
+            rank_ic_ir=dg.MetadataValue.float(float(allrow["rank_ic_ir"]) if allrow is not None else float("nan")),
+        )
+
+    return [model_checkpoint, signals, signal_evaluation]

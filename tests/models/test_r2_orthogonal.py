@@ -1,0 +1,121 @@
+"""Cross-sectional orthogonalisation and the secondary-weighting (biagru_xgb) data."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from alpha_core.errors import DataContractError
+from alpha_core.models.orthogonal import (
+    OrthogonalLayer,
+    OrthoMethod,
+    factor_column_names,
+    orthogonalize,
+    fit_secondary_weighting,
+    secondary_weighting_data,
+)
+from alpha_core.models.xgb import XGBConfig, XGBScorer
+
+
+def correlated_factors(n=200, k=32, seed=0):
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((n, k))
+    mix = np.eye(k) + 0.6 * rng.standard_normal((k, k)) / np.sqrt(k)
+    return base @ mix + 3.0  # correlated columns with a non-zero mean
+
+
+@pytest.mark.parametrize("method", list(OrthoMethod))
+def test_factors_are_centred_and_orthonormal(method):
+    f = torch.tensor(correlated_factors(), dtype=torch.float32)
+    assert abs(np.corrcoef(f.numpy().T)[0, 1:]).max() > 0.1  # the input is correlated
+    out = orthogonalize(f, method).double().numpy()
+    np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(out.T @ out / len(out), np.eye(32), atol=1e-4)
+    assert out.shape == (200, 32)
+
+
+def test_lowdin_matches_a_hand_computed_inverse_square_root():
+    f = correlated_factors(n=50, k=4, seed=3)
+    fc = f - f.mean(axis=0)
+    c = fc.T @ fc / len(f)
+    w, v = np.linalg.eigh(c)
+    expected = fc @ (v / np.sqrt(w)) @ v.T
+    got = orthogonalize(torch.tensor(f, dtype=torch.float64), OrthoMethod.LOWDIN, eps=0.0).numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-10)
+
+
+def test_lowdin_keeps_already_orthonormal_factors_and_qr_keeps_the_first_factor():
+    q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((60, 5)))
+    q = q - q.mean(axis=0)  # centre, then orthonormalise again so F^T F / N = I exactly
+    q, _ = np.linalg.qr(q)
+    f = torch.tensor(q * np.sqrt(60), dtype=torch.float64)
+    np.testing.assert_allclose(orthogonalize(f, OrthoMethod.LOWDIN, eps=0.0).numpy(), f.numpy(), atol=1e-8)
+    raw = torch.tensor(correlated_factors(n=60, k=5), dtype=torch.float64)
+    out = orthogonalize(raw, OrthoMethod.QR).numpy()
+    first = raw[:, 0].numpy() - raw[:, 0].numpy().mean()
+    np.testing.assert_allclose(out[:, 0], first / first.std(), atol=1e-8)
+
+
+def test_layer_is_differentiable():
+    f = torch.tensor(correlated_factors(n=40, k=3), dtype=torch.float64, requires_grad=True)
+    layer = OrthogonalLayer()
+    assert torch.autograd.gradcheck(lambda x: layer(x), (f,), atol=1e-5)
+    assert "lowdin" in repr(layer)
+
+
+def test_too_few_stocks_raise():
+    with pytest.raises(DataContractError, match="needs more than 32 stocks"):
+        orthogonalize(torch.randn(32, 32))
+
+
+def frames():
+    dates = pd.to_datetime(["2020-01-03", "2020-01-03", "2020-01-10", "2020-01-10"])
+    codes = ["SH600000", "SZ000001", "SH600000", "SZ000001"]
+    deep = pd.DataFrame({"date": dates, "code": codes})
+    for i, c in enumerate(factor_column_names(2)):
+        deep[c] = np.arange(4.0) + 10 * i
+    fund = pd.DataFrame({"date": dates[:3], "code": codes[:3], "bp": [0.1, 0.2, 0.3], "ep": [1.0, 2.0, 3.0]})
+    labels = pd.DataFrame({"date": dates, "code": codes, "y": [0.5, np.nan, -0.5, 1.0]})
+    return deep, fund, labels
+
+
+def test_secondary_weighting_data_joins_on_date_and_code_and_drops_missing_labels():
+    deep, fund, labels = frames()
+    data = secondary_weighting_data(deep, fund, labels, "y")
+    assert data.feature_columns == ["dl_f00", "dl_f01", "bp", "ep"]
+    assert len(data.frame) == 3  # the NaN label is dropped
+    row = data.frame[(data.frame["code"] == "SH600000") & (data.frame["date"] == "2020-01-10")].iloc[0]
+    assert row["dl_f00"] == 2.0 and row["dl_f01"] == 12.0 and row["bp"] == 0.3 and row["y"] == -0.5
+    assert np.isnan(data.x.iloc[-1]["bp"])  # fundamental missing for that stock: NaN kept
+    np.testing.assert_array_equal(data.y.to_numpy(), [0.5, -0.5, 1.0])
+
+
+def test_secondary_weighting_rejects_duplicates_and_clashes():
+    deep, fund, labels = frames()
+    with pytest.raises(DataContractError, match="duplicated"):
+        secondary_weighting_data(pd.concat([deep, deep.iloc[:1]]), fund, labels, "y")
+    with pytest.raises(DataContractError, match="clash"):
+        secondary_weighting_data(deep, fund.rename(columns={"bp": "dl_f00"}), labels, "y")
+    with pytest.raises(DataContractError, match="lacks column"):
+        secondary_weighting_data(deep, fund, labels, "label")
+
+
+def test_xgboost_fits_the_secondary_weighting_data():
+    rng = np.random.default_rng(0)
+    n = 400
+    deep = pd.DataFrame({"date": pd.Timestamp("2020-01-03"), "code": [f"SH{i:06d}" for i in range(n)]})
+    deep["dl_f00"] = rng.standard_normal(n)
+    fund = deep[["date", "code"]].assign(bp=rng.standard_normal(n))
+    labels = deep[["date", "code"]].assign(y=deep["dl_f00"] + fund["bp"] + 0.1 * rng.standard_normal(n))
+    data = secondary_weighting_data(deep, fund, labels, "y")
+    train = dataclasses.replace(data, frame=data.frame.iloc[:300])
+    valid = dataclasses.replace(data, frame=data.frame.iloc[300:])
+    model = fit_secondary_weighting(train, valid, XGBConfig(num_rounds=200, n_threads=1))
+    assert isinstance(model, XGBScorer)
+    assert np.corrcoef(model.predict(valid.x.to_numpy(np.float32)), valid.y)[0, 1] > 0.8
+    with pytest.raises(DataContractError, match="differ"):
+        fit_secondary_weighting(train, dataclasses.replace(valid, feature_columns=["dl_f00"]))
