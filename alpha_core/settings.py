@@ -3,8 +3,9 @@
 - ``ALPHA_DATA``: which data source (``synthetic`` default, ``synthetic:<profile>``,
   a Qlib directory, or a Parquet/CSV directory); see :mod:`alpha_core.data.registry`.
 - ``ALPHA_HOME``: the data root of the Parquet store and DuckDB catalog (default ``.alpha_home``).
-- ``ALPHA_FOLDS``: the walk-forward plan, ``paper`` (R1's windows) or ``demo`` (short folds);
-  default ``demo`` on the synthetic market, ``paper`` on any other source.
+- ``ALPHA_FOLDS``: the walk-forward plan, ``paper`` (R1's windows), ``demo`` (short folds) or
+  ``quick`` (tiny folds); default ``demo`` on the synthetic market (``quick`` on its 2-year
+  ``small`` profile), ``paper`` on any other source.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Settings:
     def fold_plan(self) -> FoldPlan:
         if self.folds:
             return FoldPlan(self.folds)
+        if self.data == "synthetic:small":
+            return FoldPlan.QUICK
         return FoldPlan.DEMO if self.data.startswith("synthetic") else FoldPlan.PAPER
 
     @classmethod

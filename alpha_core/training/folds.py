@@ -63,6 +63,8 @@ R1_XGB = FoldConfig(train_days=252 * 5, valid_days=252)
 """R1 XGBoost: train 252x5, valid 252x1."""
 DEMO = FoldConfig(train_days=252 * 2, valid_days=126, test_days=126, step_days=126)
 """Small folds for the ~7-year demo market."""
+QUICK = FoldConfig(train_days=126, valid_days=42, test_days=42, step_days=42)
+"""Tiny folds for 2-year markets (tests, smoke runs); far too short for research."""
 
 
 @dataclass(frozen=True)
@@ -144,14 +146,16 @@ class FoldPlan(StrEnum):
         each model trains on its own lengths (R1, or R1_XGB for XGBoost) ending where the shared
         test window starts, so every model is tested on the same windows (same fold ids).
     DEMO: the short DEMO lengths for every model (the ~7-year synthetic demo market).
+    QUICK: QUICK lengths (half-year train) for 2-year markets: wiring tests and smoke runs.
     """
 
     PAPER = "paper"
     DEMO = "demo"
+    QUICK = "quick"
 
     @property
     def config(self) -> FoldConfig:
-        return R1 if self is FoldPlan.PAPER else DEMO
+        return {FoldPlan.PAPER: R1, FoldPlan.DEMO: DEMO, FoldPlan.QUICK: QUICK}[self]
 
     @property
     def per_model_lengths(self) -> bool:

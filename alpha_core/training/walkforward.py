@@ -21,6 +21,7 @@ import torch
 
 from alpha_core.models.registry import ModelFamily, ModelOptions, ModelSpec
 from alpha_core.models.xgb import XGBConfig, XGBScorer
+from alpha_core.training.batch import DayBatch
 from alpha_core.training.checkpoint import save_checkpoint
 from alpha_core.training.dataset import DENSE_GRAPHS, build_day_batches, fit_normalizer
 from alpha_core.training.folds import Fold
@@ -36,6 +37,11 @@ class FoldInputs:
 
     ``groups``: optional (date, code, sector, industry, ...) block-graph labels, an
     alternative to dense graphs in ``adjacency``.
+    ``batch_hook``: optional ``hook(batches) -> batches`` applied to every list of day batches
+    built from these tables (train, valid and test alike), to attach what a model reads
+    besides ``x`` (``seq``, ``extras``, ``macro``, graphs; see
+    :func:`alpha_core.training.inputs.prepare_fold_inputs`). It may return any sequence
+    (e.g. one that attaches sequences lazily on access) and must be causal per day.
     """
 
     features: pd.DataFrame
@@ -47,6 +53,7 @@ class FoldInputs:
     adjacency: pd.DataFrame | None = None
     groups: pd.DataFrame | None = None
     dense_graphs: tuple[str, ...] = DENSE_GRAPHS
+    batch_hook: Callable[[list[DayBatch]], Sequence[DayBatch]] | None = None
 
 
 @dataclass
@@ -68,9 +75,11 @@ class FoldOutcome:
     train_config: object | None = None
 
 
-def fold_batches(inputs: FoldInputs, dates: Sequence[pd.Timestamp], normalizer: FeatureNormalizer, *, labelled: bool):
-    """Day batches of ``dates`` (labelled stocks only when ``labelled``)."""
-    return build_day_batches(
+def fold_batches(
+    inputs: FoldInputs, dates: Sequence[pd.Timestamp], normalizer: FeatureNormalizer, *, labelled: bool
+) -> Sequence[DayBatch]:
+    """Day batches of ``dates`` (labelled stocks only when ``labelled``), through ``inputs.batch_hook``."""
+    batches = build_day_batches(
         inputs.features,
         inputs.feature_cols,
         labels=inputs.labels,
@@ -84,6 +93,7 @@ def fold_batches(inputs: FoldInputs, dates: Sequence[pd.Timestamp], normalizer: 
         normalizer=normalizer,
         require_label=labelled,
     )
+    return inputs.batch_hook(batches) if inputs.batch_hook is not None else batches
 
 
 def _train_normalizer(inputs: FoldInputs, fold: Fold) -> FeatureNormalizer:

@@ -30,11 +30,15 @@ class PartitionScheme:
 
 
 def monthly_partitions(calendar: pd.DatetimeIndex) -> dg.MonthlyPartitionsDefinition:
-    """Month partitions covering every trading day of ``calendar``."""
+    """Month partitions covering every trading day of ``calendar``.
+
+    ``end_offset=1`` makes the month in progress a partition (the weekly rebalance of a
+    Friday runs on its own month); ``end_date`` stops them at the data's last month.
+    """
     first = calendar[0].to_period("M").to_timestamp()
     after = (calendar[-1].to_period("M") + 1).to_timestamp()
     return dg.MonthlyPartitionsDefinition(
-        start_date=first.strftime("%Y-%m-%d"), end_date=after.strftime("%Y-%m-%d")
+        start_date=first.strftime("%Y-%m-%d"), end_date=after.strftime("%Y-%m-%d"), end_offset=1
     )
 
 

@@ -1,17 +1,29 @@
 """model_checkpoint (fold x model) -> signals -> signal_evaluation materialised on a tiny market."""
 
+import os
+import sys
+
 import dagster as dg
 import numpy as np
 import pandas as pd
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from alpha_core.models.registry import get_spec
 from alpha_core.store.parquet import ParquetStore
 from alpha_core.training.checkpoint import load_checkpoint
 from alpha_core.training.folds import FoldConfig, make_folds
+from alpha_core.training.inputs import ModelTables, model_fold_config, prepare_fold_inputs, sampled_fold
+from alpha_core.training.walkforward import fold_batches
 from alpha_dagster.defs.assets.models import build_model_assets
 from alpha_dagster.defs.partitions import build_scheme, window_bounds
 from alpha_dagster.lib.io_manager import ParquetIOManager
 from alpha_dagster.lib.resources import AlphaStore
+
+# the tiny R2 / R3 market of tests/training/test_inputs.py (importlib mode: put its directory on sys.path)
+_TRAINING = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "training")
+if _TRAINING not in sys.path:
+    sys.path.insert(0, _TRAINING)
+from test_inputs import tiny_market  # noqa: E402
 
 N = 30
 CODES = [f"SH6{i:05d}" for i in range(N)]
@@ -38,32 +50,44 @@ def _tables():
 
 
 TABLES = _tables()
+MONTHLY = ("factor_table", "labels", "universe", "raw_bars")
 
 
-def _monthly(name):
-    @dg.asset(name=name, partitions_def=SCHEME.monthly, backfill_policy=dg.BackfillPolicy.single_run())
+def _monthly(name, tables=TABLES, scheme=SCHEME):
+    @dg.asset(name=name, partitions_def=scheme.monthly, backfill_policy=dg.BackfillPolicy.single_run())
     def _a(context: dg.AssetExecutionContext) -> pd.DataFrame:
         start, end = window_bounds(context)
-        df = TABLES[name]
+        df = tables[name]
         return df[(df["date"] >= start) & (df["date"] <= end)]
 
     return _a
 
 
-@dg.asset
-def industry_map() -> pd.DataFrame:
-    return pd.DataFrame({"code": CODES, "start_date": pd.Timestamp("2000-01-01"), "end_date": pd.NaT,
-                         "industry": [f"ind{i % 3}" for i in range(N)], "sector": [f"s{i % 2}" for i in range(N)]})
+def _static(name, table):
+    @dg.asset(name=name)
+    def _a() -> pd.DataFrame:
+        return table
+
+    return _a
+
+
+industry_map = _static("industry_map", pd.DataFrame({
+    "code": CODES, "start_date": pd.Timestamp("2000-01-01"), "end_date": pd.NaT,
+    "industry": [f"ind{i % 3}" for i in range(N)], "sector": [f"s{i % 2}" for i in range(N)]}))
+# R1 models do not read these; empty tables stand in for the graph / macro assets
+adjacency = _static("adjacency", pd.DataFrame({"date": pd.to_datetime([]), "graph": [], "src": [], "dst": [], "weight": []}))
+macro_series = _static("macro_series", pd.DataFrame({"date": pd.to_datetime([]), "dln_m": [], "ln_m_gap": [], "r_gap": []}))
 
 
 def test_model_assets_materialise(tmp_path):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
-    upstream = [_monthly(n) for n in TABLES] + [industry_map]
+    monthly = [_monthly(n) for n in TABLES]
+    upstream = [*monthly, industry_map, adjacency, macro_series]
     ckpt, signals, evaluation = build_model_assets(SCHEME, PLAN, per_model_lengths=False)
     everything = [*upstream, ckpt, signals, evaluation]
-    assert dg.materialize(upstream[:-1], resources=resources, tags={
+    assert dg.materialize(monthly, resources=resources, tags={
         ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
-    assert dg.materialize([industry_map], resources=resources).success
+    assert dg.materialize([industry_map, adjacency, macro_series], resources=resources).success
     for model in ("nn", "xgboost"):
         for fold in FOLDS:
             res = dg.materialize(everything, selection=[ckpt], resources=resources,
@@ -81,3 +105,49 @@ def test_model_assets_materialise(tmp_path):
         assert not sig.duplicated(["date", "code"]).any()
         ev = ParquetStore(str(tmp_path)).read("signal_evaluation", [model])
         assert "all" in set(ev["period"]) and ev.loc[ev["period"] == "all", "rank_ic"].iloc[0] > 0.2
+
+
+R2R3 = ("biagru", "multi_transformer", "pinn_mticg")
+R2R3_SCHEME = build_scheme(CAL, fold_keys=[f.fold_id for f in FOLDS], model_keys=list(R2R3), strategy_keys=["none"])
+
+
+def test_r2_r3_models_materialise_and_reload(tmp_path):
+    """One fold each of biagru (R2 seq), multi_transformer (R3 seq) and pinn_mticg (R3 seq + node
+    features + sparse graphs + macro): trained through the asset, scores stored for every test
+    day and stock, the checkpoint reloads to identical test scores."""
+    market = tiny_market(N, str(CAL[0].date()), str(CAL[-1].date()))
+    resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
+    monthly = [_monthly(n, market, R2R3_SCHEME) for n in MONTHLY]
+    static = [_static(n, market[n]) for n in ("industry_map", "adjacency", "macro_series")]
+    ckpt, signals, _ = build_model_assets(R2R3_SCHEME, PLAN, per_model_lengths=False)
+    everything = [*monthly, *static, ckpt, signals]
+    assert dg.materialize(monthly, resources=resources, tags={
+        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
+    assert dg.materialize(static, resources=resources).success
+    fold = FOLDS[1]
+    tables = ModelTables(*(market[n] for n in ("factor_table", "labels", "universe", "raw_bars", "industry_map")),
+                         adjacency=market["adjacency"], macro_series=market["macro_series"])
+    store = ParquetStore(str(tmp_path))
+    for model in R2R3:
+        res = dg.materialize(everything, selection=[ckpt], resources=resources,
+                             partition_key=dg.MultiPartitionKey({"fold": fold.fold_id, "model": model}),
+                             run_config={"ops": {"model_checkpoint": {"config": {**FOLD_RUN, "max_epochs": 2}}}})
+        assert res.success
+        meta = res.asset_materializations_for_node("model_checkpoint")[0].metadata
+        assert meta["epochs"].value == 2
+        scores = store.read("model_checkpoint", [{"fold": fold.fold_id, "model": model}])
+        assert len(scores) == len(fold.test) * N and np.isfinite(scores["score"]).all()
+        assert set(scores["date"]) == set(fold.test) and scores["score"].std() > 0
+        # reload: rebuild the test batches with the checkpoint's normaliser and score them again
+        spec = get_spec(model)
+        ck = load_checkpoint(tmp_path / "checkpoints" / f"model={model}" / f"fold={fold.fold_id}")
+        folds = make_folds(CAL, model_fold_config(spec, PLAN, per_model_lengths=False) or PLAN)
+        own = sampled_fold(spec, next(f for f in folds if f.fold_id == fold.fold_id), FOLD_RUN["train_day_step"])
+        inputs = prepare_fold_inputs(spec, tables, own)
+        again = ck.predict(fold_batches(inputs, own.test, ck.normalizer, labelled=False))
+        merged = scores.merge(again, on=["date", "code"], suffixes=("", "_again"))
+        assert len(merged) == len(scores)
+        np.testing.assert_array_equal(merged["score"].to_numpy(), merged["score_again"].to_numpy())
+        assert dg.materialize(everything, selection=[signals], resources=resources, partition_key=model).success
+        sig = store.read("signals", [model])
+        assert len(sig) == len(scores) and set(sig["model"]) == {model}

@@ -7,7 +7,12 @@ Thin wrappers over :mod:`alpha_core.training` and :mod:`alpha_core.metrics.signa
   ``ALPHA_HOME/checkpoints/model=<m>/fold=<f>`` and stores the fold's test-window scores
   (date, code, model, fold, score) as the asset's table. Folds are independent partitions:
   backfill any set from the UI, in parallel (``warm_start`` makes a fold read the previous
-  fold's checkpoint, so such runs must go in order).
+  fold's checkpoint, so such runs must go in order). Every registered model key trains here:
+  :func:`alpha_core.training.inputs.prepare_fold_inputs` builds each key's inputs (R1 factors
+  and sector / industry groups; R2 / R3 sequences, node features, the ``adjacency`` graphs and
+  the ``macro_series`` state, per ``MODEL_INPUTS``); R2 / R3 use their spec's label and loss,
+  a purge of at least their label horizon and their schedule's 5-day sampling of train / valid
+  days, inside the plan's test windows (same fold keys for all models).
 - ``signals``: the model's test-window scores stitched across folds (each date from the fold
   whose test window covers it).
 - ``signal_evaluation``: per-year IC / RankIC / weighted IC family, ICIRs, decile precision
@@ -20,15 +25,21 @@ import dataclasses
 import dagster as dg
 import pandas as pd
 
-from alpha_core.factors.preprocess import exposures_from
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
-from alpha_core.models.registry import FeatureSet, ModelFamily, get_spec
+from alpha_core.models.registry import ModelFamily, get_spec
 from alpha_core.training.checkpoint import load_checkpoint
-from alpha_core.training.features import model_features
 from alpha_core.training.folds import Fold, FoldConfig, plan_folds
+from alpha_core.training.inputs import (
+    ModelTables,
+    model_fold_config,
+    needs_adjacency,
+    needs_macro,
+    prepare_fold_inputs,
+    sampled_fold,
+)
 from alpha_core.training.signals import stitch_signals
 from alpha_core.training.trainer import Monitor, TrainConfig
-from alpha_core.training.walkforward import FoldInputs, save_fold, train_fold
+from alpha_core.training.walkforward import save_fold, train_fold
 from alpha_dagster.defs.assets.data import versioned
 from alpha_dagster.defs.partitions import PartitionScheme
 from alpha_dagster.lib.resources import AlphaStore
@@ -56,7 +67,8 @@ class ModelCheckpointConfig(dg.Config):
     seed: int = 0
     warm_start: bool = False
     num_threads: int = 1
-    train_day_step: int = 1  # train on every k-th day of the train window (demo budget; labels overlap 10 days)
+    train_day_step: int = 1  # train on every k-th day of the train window (demo budget; labels overlap 10 days);
+    # R2 / R3 already sample every 5 days (their schedule): they use max(5, train_day_step)
 
     def folds(self, calendar: pd.DatetimeIndex, plan: FoldConfig, model_folds: FoldConfig | None) -> list[Fold]:
         over = {k: v for k in ("train_days", "valid_days", "purge_days") if (v := getattr(self, k)) is not None}
@@ -111,6 +123,8 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
             "labels": dg.AssetIn(partition_mapping=every),
             "universe": dg.AssetIn(partition_mapping=every),
             "raw_bars": dg.AssetIn(partition_mapping=every),
+            "adjacency": dg.AssetIn(),
+            "macro_series": dg.AssetIn(),
         },
         description="One model trained on one walk-forward fold: checkpoint directory (state dict, config, "
         "features, normaliser fitted on train, curve, validation metrics) + the fold's test-window scores.",
@@ -124,25 +138,22 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         universe: pd.DataFrame,
         raw_bars: pd.DataFrame,
         industry_map: pd.DataFrame,
+        adjacency: pd.DataFrame,
+        macro_series: pd.DataFrame,
     ) -> dg.Output[pd.DataFrame]:
         keys = context.partition_key.keys_by_dimension
         fold_key, model = keys["fold"], keys["model"]
         spec = get_spec(model)
         calendar = pd.DatetimeIndex(sorted(factor_table["date"].unique()))
-        folds = config.folds(calendar, plan, spec.folds if per_model_lengths else None)
-        fold = _find_fold(folds, fold_key)
-        if config.train_day_step > 1:
-            fold = dataclasses.replace(fold, train=fold.train[:: config.train_day_step])
-        exposures = None
-        if spec.feature_set in (FeatureSet.R1_NEUTRAL, FeatureSet.R1_XGB):
-            exposures = exposures_from(raw_bars, industry_map)
-        feats, cols = model_features(factor_table, spec.feature_set, exposures=exposures)
-        groups = None
-        if len(industry_map):
-            groups = industry_map.assign(date=pd.to_datetime(industry_map["start_date"]).fillna(pd.Timestamp("1900-01-01")))[
-                ["date", "code", "sector", "industry"]
-            ]
-        inputs = FoldInputs(feats, labels, cols, spec.label, universe=universe, universe_col=spec.universe, groups=groups)
+        folds = config.folds(calendar, plan, model_fold_config(spec, plan, per_model_lengths=per_model_lengths))
+        fold = sampled_fold(spec, _find_fold(folds, fold_key), config.train_day_step)
+        # adjacency / macro_series are loaded for every model (Dagster loads all ins) but only
+        # the R2 / R3 models that name graphs / macro lags read them
+        tables = ModelTables(factor_table, labels, universe, raw_bars, industry_map,
+                             adjacency=adjacency if needs_adjacency(spec) else None,
+                             macro_series=macro_series if needs_macro(spec) else None)
+        inputs = prepare_fold_inputs(spec, tables, fold)
+        cols = inputs.feature_cols
         init_state = None
         k = [f.fold_id for f in folds].index(fold_key)
         if config.warm_start and k > 0 and spec.family is ModelFamily.TORCH:
@@ -171,6 +182,7 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
             best_valid_loss=dg.MetadataValue.float(float(m.get("valid_loss", float("nan")))),
             wall_s=dg.MetadataValue.float(float(out.wall_s)),
             n_features=len(cols),
+            sampled_days=dg.MetadataValue.json({"train": len(fold.train), "valid": len(fold.valid), "test": len(fold.test)}),
             train_window=f"{fold.train[0].date()}..{fold.train[-1].date()}",
             valid_window=f"{fold.valid[0].date()}..{fold.valid[-1].date()}",
             test_window=f"{fold.test[0].date()}..{fold.test[-1].date()}",

@@ -1,0 +1,28 @@
+"""Scoring new days with a trained checkpoint (the live path of the weekly rebalance)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from alpha_core.training.checkpoint import META, Checkpoint
+from alpha_core.training.walkforward import FoldInputs, fold_batches
+
+
+def latest_checkpoint_dir(root: Path, model: str, as_of: pd.Timestamp) -> Path | None:
+    """The newest ``root/model=<model>/fold=<id>`` whose fold id (first test date) is <= ``as_of``:
+    the model that was trained on data before ``as_of`` (never one trained for a later window)."""
+    base = Path(root) / f"model={model}"
+    if not base.exists():
+        return None
+    folds = sorted(p for p in base.glob("fold=*") if p.is_dir() and (p / META).exists()
+                   and pd.Timestamp(p.name.split("=", 1)[1]) <= as_of)
+    return folds[-1] if folds else None
+
+
+def score_days(checkpoint: Checkpoint, inputs: FoldInputs, days: Sequence[pd.Timestamp]) -> pd.DataFrame:
+    """[date, code, score] for ``days`` with the checkpoint's own feature list and train-fitted normaliser."""
+    batches = fold_batches(inputs, list(days), checkpoint.normalizer, labelled=False)
+    return checkpoint.predict(batches)

@@ -1,0 +1,133 @@
+"""Weekly rebalance: ``target_orders`` (what a trader executes), its job and its schedule.
+
+``target_orders`` is monthly-partitioned like the bars: a run for month m rebalances on the
+latest trading day of m that the bars hold (or ``as_of``), and rewrites only that date's rows
+of the month's file, so reruns are idempotent and the month keeps its weekly history.
+"""
+
+import datetime as dt
+
+import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+import pandas as pd
+
+from alpha_core.models.registry import get_spec
+from alpha_core.portfolio.presets import PRESETS
+from alpha_core.portfolio.rebalance import rebalance
+from alpha_core.training.checkpoint import load_checkpoint
+from alpha_core.training.inputs import ModelTables, needs_adjacency, needs_macro, prepare_fold_inputs
+from alpha_core.training.scoring import latest_checkpoint_dir, score_days
+from alpha_dagster.defs.assets.data import versioned
+from alpha_dagster.defs.partitions import PartitionScheme, window_bounds
+from alpha_dagster.lib.resources import AlphaStore
+
+REBALANCE_GROUP = "rebalance"
+LIVE_INPUTS = ["raw_bars", "index_weights", "universe", "factor_table"]
+HISTORY_CALENDAR_DAYS = 200  # > 80 trading days + holidays: the longest sequence input (R3)
+
+
+class RebalanceConfig(dg.Config):
+    """model: whose latest checkpoint scores the day; preset: r1 / r2 / r3 constraints;
+    as_of: decision day (ISO date; default the latest trading day of the partition)."""
+
+    model: str = "gat_residual"
+    preset: str = "r1"
+    as_of: str | None = None
+
+
+def _md(orders: pd.DataFrame, n: int = 15) -> str:
+    top = orders.reindex(orders["trade"].abs().sort_values(ascending=False).index).head(n)
+    lines = ["| code | current | target | trade | executable | blocked |", "|---|---|---|---|---|---|"]
+    for r in top.itertuples(index=False):
+        lines.append(f"| {r.code} | {r.current_weight:.4f} | {r.target_weight:.4f} | {r.trade:+.4f} | "
+                     f"{r.executable_weight:.4f} | {r.blocked_reason} |")
+    return "\n".join(lines)
+
+
+def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        group_name=REBALANCE_GROUP,
+        partitions_def=scheme.monthly,
+        kinds={"parquet"},
+        deps=[dg.AssetDep("model_checkpoint", partition_mapping=dg.AllPartitionMapping())],
+        description="Target orders of the weekly rebalance: per stock the current weight, the optimiser's target, "
+        "the trade, what can execute today, and why a trade is blocked (suspended, one-price limit).",
+    )
+    def target_orders(context: dg.AssetExecutionContext, config: RebalanceConfig, alpha_store: AlphaStore,
+                      raw_bars: pd.DataFrame, index_weights: pd.DataFrame, universe: pd.DataFrame,
+                      factor_table: pd.DataFrame, industry_map: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        start, end = window_bounds(context)
+        day = pd.Timestamp(config.as_of) if config.as_of else raw_bars["date"].max()
+        if pd.isna(day) or not (start <= day <= end):
+            raise dg.Failure(f"decision day {day} is not in partition {context.partition_key} (bars end {end.date()})")
+        ckpt_dir = latest_checkpoint_dir(alpha_store.path / "checkpoints", config.model, day)
+        if ckpt_dir is None:
+            raise dg.Failure(f"no trained checkpoint of {config.model} with a fold starting on or before {day.date()}: "
+                             "backfill model_checkpoint first")
+        checkpoint = load_checkpoint(ckpt_dir)
+        spec = get_spec(config.model)
+        store = alpha_store.store
+        # Sequence models (R2/R3) read up to 80 trading days of history before the decision day.
+        history = (day - pd.Timedelta(days=HISTORY_CALENDAR_DAYS), day)
+        tables = ModelTables(
+            factor_table=store.read("factor_table", start=history[0], end=day),
+            labels=pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "code": pd.Series(dtype=object),
+                                 spec.label: pd.Series(dtype=float)}),
+            universe=universe[universe["date"] == day],
+            raw_bars=store.read("raw_bars", start=history[0], end=day),
+            industry_map=industry_map,
+            adjacency=store.read("adjacency") if needs_adjacency(spec) else None,
+            macro_series=store.read("macro_series") if needs_macro(spec) else None,
+        )
+        scores = score_days(checkpoint, prepare_fold_inputs(spec, tables), [day])
+        history = store.read("target_orders", missing_ok=True)
+        before = history[history["date"] < day] if len(history) else history
+        current = (before[before["date"] == before["date"].max()].set_index("code")["executable_weight"]
+                   if len(before) else pd.Series(dtype=float))
+        result = rebalance(day, scores, current, raw_bars[raw_bars["date"] == day], index_weights, industry_map,
+                           PRESETS[config.preset], index_code, factors_day=factor_table[factor_table["date"] == day])
+        month = history[(history["date"] >= start) & (history["date"] <= end) & (history["date"] != day)] \
+            if len(history) else history
+        out = pd.concat([month, result.orders], ignore_index=True).sort_values(["date", "code"], ignore_index=True)
+        context.log.info("rebalance %s with %s (fold %s): %s", day.date(), config.model, ckpt_dir.name, result.summary)
+        return versioned(
+            out,
+            decision_day=str(day.date()),
+            model=config.model,
+            checkpoint=dg.MetadataValue.path(str(ckpt_dir)),
+            summary=dg.MetadataValue.json(result.summary),
+            turnover=dg.MetadataValue.float(result.summary["turnover_target"]),
+            blocked=int(result.summary["blocked"]),
+            relaxed=str(result.summary["relaxed"]),
+            largest_trades=dg.MetadataValue.md(_md(result.orders)),
+        )
+
+    return [target_orders]
+
+
+def build_rebalance_job(scheme: PartitionScheme) -> UnresolvedAssetJobDefinition:
+    """Bars up to the latest day, universe and factors of that month, then target orders."""
+    return dg.define_asset_job(
+        "weekly_rebalance",
+        selection=dg.AssetSelection.assets(*LIVE_INPUTS, "target_orders"),
+        partitions_def=scheme.monthly,
+        description="After Friday's close: refresh the month's bars, universe and factors, score with the latest "
+        "fold's checkpoint, optimise from the current holdings, write target_orders.",
+        tags={"alpha/stage": "rebalance"},
+    )
+
+
+def build_rebalance_schedule(job: UnresolvedAssetJobDefinition, scheme: PartitionScheme) -> dg.ScheduleDefinition:
+    keys = set(scheme.monthly.get_partition_keys())
+
+    @dg.schedule(job=job, cron_schedule="0 17 * * 5", execution_timezone="Asia/Shanghai",
+                 name="weekly_rebalance_schedule",
+                 description="Fridays 17:00 Asia/Shanghai (after the close and the vendor's end-of-day files).")
+    def weekly_rebalance_schedule(context: dg.ScheduleEvaluationContext):
+        when = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
+        month = pd.Timestamp(when).tz_localize(None).to_period("M").to_timestamp().strftime("%Y-%m-%d")
+        if month not in keys:
+            return dg.SkipReason(f"no monthly partition {month}: the data source's calendar ends before it")
+        return dg.RunRequest(run_key=pd.Timestamp(when).strftime("%Y-%m-%d"), partition_key=month)
+
+    return weekly_rebalance_schedule
