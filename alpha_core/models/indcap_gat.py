@@ -31,6 +31,7 @@ from torch import nn
 
 from alpha_core.errors import DataContractError, Location
 from alpha_core.models.attention import GraphAttention
+from alpha_core.models.base import LinearHeadScorer
 from alpha_core.training.batch import DayBatch
 
 
@@ -180,23 +181,11 @@ class IndcapEncoder(nn.Module):
         return f"graphs=({c.industry_graph!r}, {c.flow_graph!r}), hidden={c.hidden}"
 
 
-class IndcapGAT(nn.Module):
+class IndcapGAT(LinearHeadScorer):
     """indcap-GAT scorer (``indcap_gat``): :class:`IndcapEncoder` + linear head,
     ``forward -> (N,)``; ``embed(batch) -> (N, H)``."""
 
     def __init__(self, config: IndcapGATConfig = IndcapGATConfig()):
-        super().__init__()
+        super().__init__(IndcapEncoder(config), config.hidden)
         self.config = config
-        self.encoder = IndcapEncoder(config)
-        self.output = nn.Linear(config.hidden, 1)
-        self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        self.encoder.reset_parameters()
-        self.output.reset_parameters()
-
-    def embed(self, batch: DayBatch) -> torch.Tensor:
-        return self.encoder(batch)
-
-    def forward(self, batch: DayBatch) -> torch.Tensor:
-        return self.output(self.embed(batch)).squeeze(-1)

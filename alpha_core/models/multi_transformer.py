@@ -28,6 +28,7 @@ from torch import nn
 
 from alpha_core.errors import DataContractError
 from alpha_core.models.indcap_gat import checked_tensor, day_location
+from alpha_core.models.base import LinearHeadScorer
 from alpha_core.training.batch import DayBatch
 
 R3_SEQ_FEATURES = (
@@ -157,23 +158,11 @@ class MultiScaleEncoder(nn.Module):
         return f"scales={c.scales}, d_model={c.d_model}, heads={c.n_heads}, layers={c.n_layers}"
 
 
-class MultiTransformer(nn.Module):
+class MultiTransformer(LinearHeadScorer):
     """Multi-scale Transformer scorer (``multi_transformer``): encoder + linear head,
     ``forward -> (N,)``; ``embed(batch) -> (N, D)``."""
 
     def __init__(self, config: MultiTransformerConfig = MultiTransformerConfig()):
-        super().__init__()
+        super().__init__(MultiScaleEncoder(config), config.d_model)
         self.config = config
-        self.encoder = MultiScaleEncoder(config)
-        self.output = nn.Linear(config.d_model, 1)
-        self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        self.encoder.reset_parameters()
-        self.output.reset_parameters()
-
-    def embed(self, batch: DayBatch) -> torch.Tensor:
-        return self.encoder(batch)
-
-    def forward(self, batch: DayBatch) -> torch.Tensor:
-        return self.output(self.embed(batch)).squeeze(-1)
