@@ -22,6 +22,10 @@ from alpha_dagster.defs.resources import build_resources
 log = logging.getLogger(__name__)
 R1_MODELS = [ModelKey.GAT_RESIDUAL, ModelKey.GAT_MASK, ModelKey.GAT_GLOBAL, ModelKey.NN, ModelKey.NN_NEUTRAL,
              ModelKey.XGBOOST]
+R2_R3_MODELS = [ModelKey.BIAGRU, ModelKey.BIAGRU_GAT, ModelKey.MULTI_TRANSFORMER, ModelKey.INDCAP_GAT,
+                ModelKey.MTICG, ModelKey.PINN_MTICG]
+# Strategy = model x preset: R1's models with R1's constraints, the R2/R3 headline models with theirs.
+PRESET_STRATEGIES = [*((m, "r1") for m in R1_MODELS), (ModelKey.BIAGRU_GAT, "r2"), (ModelKey.PINN_MTICG, "r3")]
 BLEND = "gat_xgb_blend"
 
 
@@ -45,9 +49,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     except DataContractError as exc:  # a short history: the data layers still work, no fold to train
         log.warning("no walk-forward fold fits the calendar (%s); model partitions are empty", exc)
         folds = []
-    models = [m.value for m in R1_MODELS]
+    models = [m.value for m in R1_MODELS + R2_R3_MODELS]
     bench = benchmark_for(source.name)
-    strategies = {strategy_key(m): StrategySpec(model=m, preset="r1", index_code=bench) for m in models}
+    strategies = {strategy_key(m, p): StrategySpec(model=m.value, preset=p, index_code=bench)
+                  for m, p in PRESET_STRATEGIES}
     scheme = build_scheme(calendar, fold_keys=folds, model_keys=models, strategy_keys=list(strategies))
     data_assets = build_data_assets(scheme, with_ground_truth="ground_truth" in source.available_tables())
     raw_bars = next(a for a in data_assets if a.key == dg.AssetKey("raw_bars"))

@@ -341,11 +341,12 @@ def _node_table(factor_table: pd.DataFrame, columns: Iterable[str], days: pd.Dat
 
 def _empty_graph(batches: Sequence[DayBatch], graphs: Sequence[str]) -> list[DayBatch]:
     """Batches dated before a graph's first version get an empty edge list (self-loops only)."""
-    out, empty = [], 0
+    out, empty, names = [], 0, set()
     for b in batches:
         lack = [g for g in graphs if g not in b.graphs]
         if lack:
             empty += 1
+            names.update(lack)
             add = {}
             for g in lack:
                 add[g] = torch.zeros((2, 0), dtype=torch.int64)
@@ -353,7 +354,8 @@ def _empty_graph(batches: Sequence[DayBatch], graphs: Sequence[str]) -> list[Day
             b = dataclasses.replace(b, graphs={**b.graphs, **add})
         out.append(b)
     if empty:
-        log.warning("%d day batches predate a graph of %s: empty edge list used", empty, list(graphs))
+        log.warning("%d day batches predate the first version of graph(s) %s: empty edge list used",
+                    empty, sorted(names))
     return out
 
 

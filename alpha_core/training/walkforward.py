@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +105,18 @@ def _train_normalizer(inputs: FoldInputs, fold: Fold) -> FeatureNormalizer:
     return fit_normalizer(feats, inputs.feature_cols, fold.train)
 
 
+@contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Temporarily run torch with ``n`` intra-op threads (None: leave it as is)."""
+    prev = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(prev)
+
+
 def train_fold(
     spec: ModelSpec,
     fold: Fold,
@@ -144,7 +157,8 @@ def train_fold(
             model = spec.build_model(options)
             result = train(model, train_b, valid_b, cfg, init_state=init_state, callback=callback)
         curve, metrics = result.curve, result.valid_metrics
-        scores = predict(model, test_b)
+        with _torch_threads(cfg.num_threads):  # scoring under the training's thread budget too
+            scores = predict(model, test_b)
         state, scorer, used_cfg = result.best_state, None, cfg
     wall = time.perf_counter() - t0
     metrics = {**metrics, "wall_s": wall}

@@ -6,6 +6,8 @@ import sys
 import dagster as dg
 import numpy as np
 import pandas as pd
+import pytest
+import torch
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from alpha_core.models.registry import get_spec
@@ -111,7 +113,16 @@ R2R3 = ("biagru", "multi_transformer", "pinn_mticg")
 R2R3_SCHEME = build_scheme(CAL, fold_keys=[f.fold_id for f in FOLDS], model_keys=list(R2R3), strategy_keys=["none"])
 
 
-def test_r2_r3_models_materialise_and_reload(tmp_path):
+@pytest.fixture
+def one_torch_thread():
+    """Small models on a shared 2-core box: intra-op threading costs far more than it saves."""
+    prev = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(prev)
+
+
+def test_r2_r3_models_materialise_and_reload(tmp_path, one_torch_thread):
     """One fold each of biagru (R2 seq), multi_transformer (R3 seq) and pinn_mticg (R3 seq + node
     features + sparse graphs + macro): trained through the asset, scores stored for every test
     day and stock, the checkpoint reloads to identical test scores."""

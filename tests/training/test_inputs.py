@@ -223,3 +223,11 @@ def test_r1_keys_unchanged():
     inputs = prepare_fold_inputs(get_spec("nn"), model_tables(MARKET), FOLD)
     assert inputs.feature_cols == ("bp_lf", "ret_5d", "std_1m") and inputs.batch_hook is None
     assert set(inputs.groups.columns) == {"date", "code", "sector", "industry"}
+
+
+def test_day_before_a_graphs_first_version_gets_an_empty_edge_list():
+    adj = MARKET["adjacency"]
+    late = adj[(adj["graph"] != "r3_flow") | (adj["date"] > CAL[115])]
+    _, b = _batch("indcap_gat", dict(MARKET, adjacency=late), CAL[115])
+    assert b.graphs["r3_flow"].shape == (2, 0) and b.graphs["r3_flow_weight"].shape == (0,)
+    assert b.graphs["r3_industry"].shape[1] > 0
