@@ -124,7 +124,7 @@ def pandas_reference(bars: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-REPEATS = 2  # best of 2 (wall and CPU separately): the first call also pays page faults
+REPEATS = 3  # best of 3 (wall and CPU separately): the first calls also pay page faults
 
 
 def _best_of(k: int, fn):
