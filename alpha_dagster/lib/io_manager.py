@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import dagster as dg
 import pandas as pd
 
+from alpha_core.errors import MissingInputError
 from alpha_core.store.catalog import Catalog
 from alpha_core.store.parquet import ParquetStore
 
@@ -42,6 +43,11 @@ def _split_by_window(
         end = pd.Timestamp(window.end).tz_localize(None)
         out[key] = df[(dates >= start) & (dates < end)]
     return out
+
+
+OPTIONAL_INPUT = "alpha/optional"
+"""``AssetIn(metadata={OPTIONAL_INPUT: True})``: an unpartitioned input that may not be stored
+yet loads as an empty frame (the asset decides whether it needs it) instead of failing."""
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):
@@ -100,7 +106,14 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             keys = list(context.asset_partition_keys)
             parts = [store_partition(_as_key(pdef, k)) for k in keys]
             return self.store.read(table, parts, missing_ok=True)
-        return self.store.read(table)
+        optional = bool((context.definition_metadata or {}).get(OPTIONAL_INPUT, False))
+        try:
+            return self.store.read(table)
+        except MissingInputError:
+            if optional:
+                context.log.info("optional input %s is not materialised yet: empty frame", table)
+                return pd.DataFrame()
+            raise
 
 
 def _as_key(pdef: dg.PartitionsDefinition | None, key: str) -> str | dg.MultiPartitionKey:

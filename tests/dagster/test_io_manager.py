@@ -70,3 +70,30 @@ def test_multi_partition_layout(tmp_path):
     assert (tmp_path / "scores" / "fold=2018-07-02" / "model=nn.parquet").exists()
     df = Catalog(tmp_path).query("SELECT * FROM scores")
     assert df[["fold", "model"]].values.tolist() == [["2018-07-02", "nn"]]
+
+
+@dg.asset
+def graph_table() -> pd.DataFrame:
+    return pd.DataFrame({"x": [1.0]})
+
+
+@dg.asset(ins={"graph_table": dg.AssetIn(metadata={"alpha/optional": True})})
+def reads_optional(graph_table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"rows_seen": [len(graph_table)]})
+
+
+@dg.asset(ins={"graph_table": dg.AssetIn()})
+def reads_required(graph_table: pd.DataFrame) -> pd.DataFrame:
+    return graph_table
+
+
+def test_optional_input_loads_empty_and_required_fails(tmp_path):
+    from alpha_dagster.lib.io_manager import OPTIONAL_INPUT
+
+    assert OPTIONAL_INPUT == "alpha/optional"
+    io = ParquetIOManager(home=str(tmp_path))
+    assets = [graph_table, reads_optional, reads_required]
+    assert dg.materialize(assets, selection=["reads_optional"], resources={"io_manager": io}).success
+    assert ParquetStore(tmp_path).read("reads_optional")["rows_seen"].tolist() == [0]
+    failed = dg.materialize(assets, selection=["reads_required"], resources={"io_manager": io}, raise_on_error=False)
+    assert not failed.success

@@ -42,6 +42,7 @@ from alpha_core.training.trainer import Monitor, TrainConfig
 from alpha_core.training.walkforward import save_fold, train_fold
 from alpha_dagster.defs.assets.data import versioned
 from alpha_dagster.defs.partitions import PartitionScheme
+from alpha_dagster.lib.io_manager import OPTIONAL_INPUT
 from alpha_dagster.lib.resources import AlphaStore
 
 MODEL_GROUP = "models"
@@ -123,8 +124,9 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
             "labels": dg.AssetIn(partition_mapping=every),
             "universe": dg.AssetIn(partition_mapping=every),
             "raw_bars": dg.AssetIn(partition_mapping=every),
-            "adjacency": dg.AssetIn(),
-            "macro_series": dg.AssetIn(),
+            # Read only by the models that need them (R2/R3): R1 folds train before they exist.
+            "adjacency": dg.AssetIn(metadata={OPTIONAL_INPUT: True}),
+            "macro_series": dg.AssetIn(metadata={OPTIONAL_INPUT: True}),
         },
         description="One model trained on one walk-forward fold: checkpoint directory (state dict, config, "
         "features, normaliser fitted on train, curve, validation metrics) + the fold's test-window scores.",
