@@ -18,7 +18,19 @@ Pipeline (library calls only, the same ones the Dagster assets make):
    gat_residual and xgboost, their 60-day blend (``blend_daily``); ``compare_strategies``.
 4. Markdown tables printed and written to ``--out``.
 
-Stage outputs are cached under ``--cache`` (factor table, per-fold scores) so a rerun resumes.
+Stage outputs are cached under ``--cache`` (factor table, per-fold scores + fold log) so a rerun
+resumes; the cache key holds model, fold, epochs, patience, step and seed (not lr: clear the cache
+when changing it).
+
+Model names: any registry key, or ``<key>_capfill`` (e.g. ``xgboost_capfill``): the same model
+with neutralisation exposures from :func:`cap_fill` bars (the source has no market cap after
+2021-01). The backtests run twice: with the source's CSI 300 weights and caps as they are, and
+with weights / styles from cap-filled bars (:func:`cap_weights`).
+
+The results in benchmarks/realdata_results.md came from::
+
+    .venv/bin/python benchmarks/bench_realdata.py \
+        --models gat_residual,gat_mask,gat_global,nn,nn_neutral,xgboost,xgboost_capfill
 """
 
 from __future__ import annotations
@@ -317,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
              f"- Training: `TrainConfig(lr={args.lr}, max_epochs={args.epochs}, patience={args.patience})`, "
              f"torch models train on every {args.step}-th day of the train window; hidden 64, sector graph, seed {args.seed}. "
              "XGBoost: default `XGBConfig` (lr 0.05, <=1000 rounds, early stop 20, depth 3, subsample 0.8) on all train days.",
-             f"- Folds: `plan_folds(calendar, FoldPlan.PAPER.config, spec.folds)`"
+             "- Folds: `plan_folds(calendar, FoldPlan.PAPER.config, spec.folds)`"
              + (f", first {args.folds} only" if args.folds else "") + "; torch: train 252x6, valid 252x2; "
              "xgboost: train 252x5, valid 252x1; test 126, purge 10.",
              f"- Industry map rows: {len(ind)}, years {sorted(pd.to_datetime(ind['start_date']).dt.year.unique().tolist()) if len(ind) else []}; "

@@ -76,10 +76,21 @@ def zscore(df: pd.DataFrame, columns=None) -> pd.DataFrame:
 def neutralize(df: pd.DataFrame, exposures: pd.DataFrame, columns=None, fill_value: float = 0.0) -> pd.DataFrame:
     """Residuals of per-date OLS of each column on industry dummies + log(total_mcap).
 
+    Per date, each row is neutralised on the exposures it has, each regression fitted on the
+    rows that have those exposures:
+
+        industry and cap:  y = D_industry b + c log(cap) + e      (the SPEC case)
+        industry only:     y = D_industry b + e                   (demeaned within industry)
+        cap only:          y = a + c log(cap) + e
+        neither:           y - mean(y)                             (demeaned over the date)
+
+    so a source that lacks market caps for some years (the shared real data has none after
+    2021-01) still gets industry-neutral features instead of rows zeroed out. Groups with fewer
+    than 3 rows keep ``fill_value``.
+
     Args:
-        df: long table, NaN-free in ``columns`` (run after filling).
+        df: long table sorted by date, NaN-free in ``columns`` (run after filling).
         exposures: DataFrame[date, code, industry, total_mcap].
-    Rows without industry or a positive cap get ``fill_value``. One multi-RHS least squares per date.
     """
     cols = _value_columns(df, columns)
     need = {"date", "code", "industry", "total_mcap"}
@@ -89,9 +100,10 @@ def neutralize(df: pd.DataFrame, exposures: pd.DataFrame, columns=None, fill_val
     m = df[["date", "code"]].merge(exposures[["date", "code", "industry", "total_mcap"]],
                                    on=["date", "code"], how="left")
     cap = m["total_mcap"].to_numpy(dtype=np.float64, na_value=np.nan)
-    ok = m["industry"].notna().to_numpy() & (cap > 0)
+    has_ind = m["industry"].notna().to_numpy()
+    has_cap = cap > 0
     ind_codes, ind_names = pd.factorize(m["industry"])
-    logcap = np.log(np.where(ok, cap, 1.0))
+    logcap = np.log(np.where(has_cap, cap, 1.0))
     y = df[cols].to_numpy(dtype=np.float64)
     res = np.full_like(y, fill_value)
     dates = df["date"].to_numpy()
@@ -100,15 +112,26 @@ def neutralize(df: pd.DataFrame, exposures: pd.DataFrame, columns=None, fill_val
         raise DataContractError("neutralize expects a table sorted by date", Location(column="date"))
     bounds = np.r_[starts, len(df)]
     k = len(ind_names)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # one least-squares per date
-        rows = np.arange(a, b)[ok[a:b]]
-        if len(rows) < 3:
-            continue
-        x = np.zeros((len(rows), k + 1))
-        x[np.arange(len(rows)), ind_codes[rows]] = 1.0
-        x[:, k] = logcap[rows] - logcap[rows].mean()
-        beta, *_ = np.linalg.lstsq(x, y[rows], rcond=None)
-        res[rows] = y[rows] - x @ beta
+    # (rows of the group, use industry dummies, use log cap)
+    groups = ((has_ind & has_cap, True, True), (has_ind & ~has_cap, True, False),
+              (~has_ind & has_cap, False, True), (~has_ind & ~has_cap, False, False))
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # a few least squares per date
+        for mask, use_ind, use_cap in groups:
+            rows = np.arange(a, b)[mask[a:b]]
+            if len(rows) < 3:
+                continue
+            parts = []
+            if use_ind:
+                dummies = np.zeros((len(rows), k))
+                dummies[np.arange(len(rows)), ind_codes[rows]] = 1.0
+                parts.append(dummies)
+            else:
+                parts.append(np.ones((len(rows), 1)))
+            if use_cap:
+                parts.append((logcap[rows] - logcap[rows].mean())[:, None])
+            x = np.hstack(parts)
+            beta, *_ = np.linalg.lstsq(x, y[rows], rcond=None)
+            res[rows] = y[rows] - x @ beta
     out = df.copy()
     out[cols] = res.astype(np.float32) if all(df[c].dtype == np.float32 for c in cols) else res
     return out

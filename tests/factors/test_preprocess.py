@@ -75,17 +75,25 @@ def test_neutralize_is_ols_residual(table):
     exp = table[["date", "code"]].copy()
     exp["industry"] = np.tile(["x", "y", "z"], len(exp) // 3)
     exp["total_mcap"] = rng.lognormal(20, 1, len(exp))
-    exp.loc[7, "industry"] = None  # no industry -> fill value
+    exp.loc[7, "industry"] = None  # no industry, fewer than 3 such rows that day -> fill value
+    exp.loc[[13, 16, 19], "total_mcap"] = np.nan  # no cap on day 2 -> industry-only residual
     filled = table.fillna({"a": 0.0})
     out = neutralize(filled, exp, ["a"])
+    full_rows = exp["industry"].notna().to_numpy() & exp["total_mcap"].notna().to_numpy()
     for d in table["date"].unique():
-        m = (table["date"] == d).to_numpy() & exp["industry"].notna().to_numpy()
+        m = (table["date"] == d).to_numpy() & full_rows
         x = pd.get_dummies(exp.loc[m, "industry"]).to_numpy(float)
         x = np.column_stack([x, np.log(exp.loc[m, "total_mcap"])])
         y = filled.loc[m, "a"].to_numpy()
         beta, *_ = np.linalg.lstsq(x, y, rcond=None)
         np.testing.assert_allclose(out.loc[m, "a"], y - x @ beta, atol=1e-9)
     assert out.loc[7, "a"] == 0.0
+    # rows 13, 16, 19 (all industry "y") lack a cap: residual of an industry-only fit,
+    # i.e. the value minus the mean of its industry among those rows
+    no_cap = filled.loc[[13, 16, 19], "a"].to_numpy()
+    ind = exp.loc[[13, 16, 19], "industry"].to_numpy()
+    expect = np.array([v - no_cap[ind == i].mean() for v, i in zip(no_cap, ind)])
+    np.testing.assert_allclose(out.loc[[13, 16, 19], "a"], expect, atol=1e-9)
     full = preprocess(table, ["a", "b"], PreprocessConfig(neutralize=Neutralize.INDUSTRY_SIZE), exposures=exp)
     # after neutralisation the residuals are orthogonal to the industry dummies on each date
     for d, g in full.join(exp[["industry"]]).groupby("date"):
