@@ -87,8 +87,11 @@ class SignalEvaluationConfig(dg.Config):
     step: int = 5
 
 
+CHECKPOINTS = "checkpoints"  # ALPHA_HOME/checkpoints/model=<m>/fold=<f>/
+
+
 def checkpoint_dir(alpha_store: AlphaStore, model: str, fold: str):
-    return alpha_store.path / "checkpoints" / f"model={model}" / f"fold={fold}"
+    return alpha_store.path / CHECKPOINTS / f"model={model}" / f"fold={fold}"
 
 
 def _find_fold(folds: list[Fold], key: str) -> Fold:

@@ -18,6 +18,7 @@ from alpha_core.training.checkpoint import load_checkpoint
 from alpha_core.training.inputs import ModelTables, needs_adjacency, needs_macro, prepare_fold_inputs
 from alpha_core.training.scoring import latest_checkpoint_dir, score_days
 from alpha_dagster.defs.assets.data import versioned
+from alpha_dagster.defs.assets.models import CHECKPOINTS
 from alpha_dagster.defs.partitions import PartitionScheme, window_bounds
 from alpha_dagster.lib.resources import AlphaStore
 
@@ -60,7 +61,7 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
         day = pd.Timestamp(config.as_of) if config.as_of else raw_bars["date"].max()
         if pd.isna(day) or not (start <= day <= end):
             raise dg.Failure(f"decision day {day} is not in partition {context.partition_key} (bars end {end.date()})")
-        ckpt_dir = latest_checkpoint_dir(alpha_store.path / "checkpoints", config.model, day)
+        ckpt_dir = latest_checkpoint_dir(alpha_store.path / CHECKPOINTS, config.model, day)
         if ckpt_dir is None:
             raise dg.Failure(f"no trained checkpoint of {config.model} with a fold starting on or before {day.date()}: "
                              "backfill model_checkpoint first")
