@@ -49,6 +49,8 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
     @dg.asset(
         group_name=REBALANCE_GROUP,
         partitions_def=scheme.monthly,
+        # One run per month: a run rebalances one decision day (a range run would blank other months).
+        backfill_policy=dg.BackfillPolicy.multi_run(1),
         kinds={"parquet"},
         deps=[dg.AssetDep("model_checkpoint", partition_mapping=dg.AllPartitionMapping())],
         description="Target orders of the weekly rebalance: per stock the current weight, the optimiser's target, "
