@@ -13,6 +13,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from alpha_core.data.contract import ROW_RULES
 from alpha_core.errors import DataContractError, Location
 
 
@@ -42,17 +43,14 @@ def _first(df: pd.DataFrame, mask: np.ndarray, column: str) -> Location:
     return Location(column=column, instrument=str(row["code"]), date=str(pd.Timestamp(row["date"]).date()))
 
 
-def check_ohlc(df: pd.DataFrame, tol: float = 1e-6) -> CheckOutcome:
-    """low <= min(open, close) and max(open, close) <= high, and low <= high (rows with any NaN price skipped)."""
-    o, h, l, c = (df[k].to_numpy(float) for k in ("open", "high", "low", "close"))
-    with np.errstate(invalid="ignore"):
-        bad_hl = h < l - tol
-        bad_h = h < np.maximum(o, c) - tol
-        bad_l = l > np.minimum(o, c) + tol
-    for mask, col, what in ((bad_hl, "high", "high < low"), (bad_h, "high", "high < max(open, close)"),
-                            (bad_l, "low", "low > min(open, close)")):
+def check_ohlc(df: pd.DataFrame) -> CheckOutcome:
+    """The contract's bar consistency rules (``contract.ROW_RULES["bars"]``): high >= low,
+    low <= open <= high, low <= close <= high, limit_down <= limit_up (NaN prices skipped)."""
+    for rule, column, failing in ROW_RULES["bars"]:
+        mask = failing(df)
         if mask.any():
-            return CheckOutcome(BarCheck.OHLC_CONSISTENT, False, int(mask.sum()), _first(df, mask, col), what)
+            return CheckOutcome(BarCheck.OHLC_CONSISTENT, False, int(mask.sum()), _first(df, mask, column),
+                                f"violates {rule}")
     return CheckOutcome(BarCheck.OHLC_CONSISTENT, True)
 
 

@@ -20,7 +20,7 @@ def build_bar_checks(raw_bars: dg.AssetsDefinition) -> list[dg.AssetChecksDefini
     pdef = raw_bars.partitions_def
 
     @dg.asset_check(asset=raw_bars, blocking=True, partitions_def=pdef,
-                    description="low <= min(open, close) <= max(open, close) <= high")
+                    description="high >= low, open and close within [low, high], limit_down <= limit_up")
     def ohlc_consistent(raw_bars: pd.DataFrame) -> dg.AssetCheckResult:
         return _result(quality.check_ohlc(raw_bars))
 
