@@ -47,6 +47,7 @@ def _cpu_s() -> float:
 
 def run_ingest(data: Path, out: Path) -> dict:
     import numpy as np
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -87,6 +88,7 @@ def run_ingest(data: Path, out: Path) -> dict:
 
 def run_baseline(data: Path, out: Path) -> dict:
     import numpy as np
+    import pandas as pd
 
     c0, t0 = _cpu_s(), time.perf_counter()
     qlib = data / "cn_qlib"
