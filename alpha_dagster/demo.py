@@ -136,7 +136,7 @@ def _print_headlines(settings: Settings, strategies: list[str]) -> None:
         overall = evaluation[evaluation["period"] == "all"].set_index("model")
         cols = ["ic", "rank_ic", "weighted_rank_ic", "rank_ic_ir", "top_precision", "long_short_ann"]
         print("\nSignal evaluation over the test folds (signal_evaluation):")
-        print(markdown_table(overall[cols], percent=set()))
+        print(markdown_table(overall[cols], percent=set(), digits=4))
     dailies = {s: store.read("backtest", [s]).drop(columns="strategy") for s in strategies}
     blend = store.read("strategy_blend", [BLEND], missing_ok=True)
     if len(blend):

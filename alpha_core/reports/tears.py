@@ -36,12 +36,15 @@ class TearSheet:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def markdown_table(table: pd.DataFrame, percent: set[str] = PERCENT) -> str:
-    """A GitHub markdown table; columns in ``percent`` shown as %, others with 2 decimals."""
-    def fmt(col: str, v: float) -> str:
+def markdown_table(table: pd.DataFrame, percent: set[str] = PERCENT, digits: int = 2) -> str:
+    """A GitHub markdown table (the index is the first column); numbers in ``percent`` columns
+    shown as %, other numbers with ``digits`` decimals, anything else as text."""
+    def fmt(col: str, v: object) -> str:
         if v is None or (isinstance(v, float) and not np.isfinite(v)):
             return ""
-        return f"{v * 100:.2f}%" if col in percent else f"{v:.2f}"
+        if not isinstance(v, (int, float, np.number)) or isinstance(v, bool):
+            return str(v)
+        return f"{v * 100:.{digits}f}%" if col in percent else f"{v:.{digits}f}"
     head = [table.index.name or ""] + [str(c) for c in table.columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for idx, row in table.iterrows():

@@ -26,6 +26,7 @@ import dagster as dg
 import pandas as pd
 
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
+from alpha_core.reports.tears import markdown_table
 from alpha_core.models.registry import ModelFamily, get_spec
 from alpha_core.training.checkpoint import load_checkpoint
 from alpha_core.training.folds import Fold, FoldConfig, plan_folds
@@ -99,14 +100,6 @@ def _find_fold(folds: list[Fold], key: str) -> Fold:
         if f.fold_id == key:
             return f
     raise dg.Failure(description=f"fold {key} is not a fold of this plan (folds: {[f.fold_id for f in folds][:5]}...)")
-
-
-def _curve_md(curve: pd.DataFrame) -> str:
-    cols = list(curve.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in curve.itertuples(index=False):
-        lines.append("| " + " | ".join(f"{v:.5g}" if isinstance(v, float) else str(v) for v in row) + " |")
-    return "\n".join(lines)
 
 
 def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_lengths: bool) -> list[dg.AssetsDefinition]:
@@ -191,7 +184,7 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
             train_window=f"{fold.train[0].date()}..{fold.train[-1].date()}",
             valid_window=f"{fold.valid[0].date()}..{fold.valid[-1].date()}",
             test_window=f"{fold.test[0].date()}..{fold.test[-1].date()}",
-            curve=dg.MetadataValue.md(_curve_md(out.curve)),
+            curve=dg.MetadataValue.md(markdown_table(out.curve.set_index("epoch"), percent=set(), digits=5)),
         )
 
     @dg.asset(
@@ -232,15 +225,12 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
                                                           on=["date", "code"], how="inner")
         table = evaluate_signal(frame, label=config.label, ret=config.ret, config=SignalEvalConfig(step=config.step))
         out = table.reset_index().assign(model=context.partition_key)
-        head = ["period", "ic", "rank_ic", "weighted_ic", "weighted_rank_ic", "rank_ic_ir", "top_precision",
-                "long_short_ann", "top_turnover"]
-        md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for _, row in out.iterrows():
-            md.append("| " + " | ".join([str(row["period"])] + [f"{row[c]:.4f}" for c in head[1:]]) + " |")
+        shown = ["ic", "rank_ic", "weighted_ic", "weighted_rank_ic", "rank_ic_ir", "top_precision", "long_short_ann",
+                 "top_turnover"]
         allrow = table.loc["all"] if "all" in table.index else None
         return versioned(
             out,
-            table=dg.MetadataValue.md("\n".join(md)),
+            table=dg.MetadataValue.md(markdown_table(table[shown], percent=set(), digits=4)),
             rank_ic=dg.MetadataValue.float(float(allrow["rank_ic"]) if allrow is not None else float("nan")),
             weighted_rank_ic=dg.MetadataValue.float(float(allrow["weighted_rank_ic"]) if allrow is not None else float("nan")),
             rank_ic_ir=dg.MetadataValue.float(float(allrow["rank_ic_ir"]) if allrow is not None else float("nan")),

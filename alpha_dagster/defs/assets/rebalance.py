@@ -14,6 +14,7 @@ import pandas as pd
 from alpha_core.models.registry import get_spec
 from alpha_core.portfolio.presets import PRESETS
 from alpha_core.portfolio.rebalance import rebalance
+from alpha_core.reports.tears import markdown_table
 from alpha_core.training.checkpoint import load_checkpoint
 from alpha_core.training.inputs import ModelTables, needs_adjacency, needs_macro, prepare_fold_inputs
 from alpha_core.training.scoring import latest_checkpoint_dir, score_days
@@ -36,13 +37,10 @@ class RebalanceConfig(dg.Config):
     as_of: str | None = None
 
 
-def _md(orders: pd.DataFrame, n: int = 15) -> str:
+def _largest_trades(orders: pd.DataFrame, n: int = 15) -> str:
     top = orders.reindex(orders["trade"].abs().sort_values(ascending=False).index).head(n)
-    lines = ["| code | current | target | trade | executable | blocked |", "|---|---|---|---|---|---|"]
-    for r in top.itertuples(index=False):
-        lines.append(f"| {r.code} | {r.current_weight:.4f} | {r.target_weight:.4f} | {r.trade:+.4f} | "
-                     f"{r.executable_weight:.4f} | {r.blocked_reason} |")
-    return "\n".join(lines)
+    cols = ["current_weight", "target_weight", "trade", "executable_weight", "blocked_reason"]
+    return markdown_table(top.set_index("code")[cols], percent=set(), digits=4)
 
 
 def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.AssetsDefinition]:
@@ -102,7 +100,7 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
             turnover=dg.MetadataValue.float(result.summary["turnover_target"]),
             blocked=int(result.summary["blocked"]),
             relaxed=str(result.summary["relaxed"]),
-            largest_trades=dg.MetadataValue.md(_md(result.orders)),
+            largest_trades=dg.MetadataValue.md(_largest_trades(result.orders)),
         )
 
     return [target_orders]
