@@ -11,10 +11,20 @@ from alpha_core.training.checkpoint import META, Checkpoint
 from alpha_core.training.walkforward import FoldInputs, fold_batches
 
 
+def model_dir(root: Path, model: str) -> Path:
+    """The folder of every fold checkpoint of ``model`` under ``root``: ``model=<m>``."""
+    return Path(root) / f"model={model}"
+
+
+def checkpoint_path(root: Path, model: str, fold: str) -> Path:
+    """Where the checkpoint of ``model`` trained on ``fold`` lives under ``root``: ``model=<m>/fold=<f>``."""
+    return model_dir(root, model) / f"fold={fold}"
+
+
 def latest_checkpoint_dir(root: Path, model: str, as_of: pd.Timestamp) -> Path | None:
     """The newest ``root/model=<model>/fold=<id>`` whose fold id (first test date) is <= ``as_of``:
     the model that was trained on data before ``as_of`` (never one trained for a later window)."""
-    base = Path(root) / f"model={model}"
+    base = model_dir(root, model)
     if not base.exists():
         return None
     folds = sorted(p for p in base.glob("fold=*") if p.is_dir() and (p / META).exists()

@@ -29,6 +29,7 @@ from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
 from alpha_core.reports.tears import markdown_table
 from alpha_core.models.registry import ModelFamily, get_spec
 from alpha_core.training.checkpoint import load_checkpoint
+from alpha_core.training.scoring import checkpoint_path
 from alpha_core.training.folds import Fold, FoldConfig, plan_folds
 from alpha_core.training.inputs import (
     ModelTables,
@@ -92,7 +93,7 @@ CHECKPOINTS = "checkpoints"  # ALPHA_HOME/checkpoints/model=<m>/fold=<f>/
 
 
 def checkpoint_dir(alpha_store: AlphaStore, model: str, fold: str):
-    return alpha_store.path / CHECKPOINTS / f"model={model}" / f"fold={fold}"
+    return checkpoint_path(alpha_store.path / CHECKPOINTS, model, fold)
 
 
 def _find_fold(folds: list[Fold], key: str) -> Fold:
