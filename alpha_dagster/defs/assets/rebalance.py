@@ -50,45 +50,50 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
         # One run per month: a run rebalances one decision day (a range run would blank other months).
         backfill_policy=dg.BackfillPolicy.multi_run(1),
         kinds={"parquet"},
-        deps=[dg.AssetDep("model_checkpoint", partition_mapping=dg.AllPartitionMapping())],
+        # raw_bars / factor_table of the month: lineage only; they are read once below with the
+        # history that sequence models need.
+        deps=[dg.AssetDep("model_checkpoint", partition_mapping=dg.AllPartitionMapping()),
+              dg.AssetDep("raw_bars"), dg.AssetDep("factor_table")],
         description="Target orders of the weekly rebalance: per stock the current weight, the optimiser's target, "
         "the trade, what can execute today, and why a trade is blocked (suspended, one-price limit).",
     )
     def target_orders(context: dg.AssetExecutionContext, config: RebalanceConfig, alpha_store: AlphaStore,
-                      raw_bars: pd.DataFrame, index_weights: pd.DataFrame, universe: pd.DataFrame,
-                      factor_table: pd.DataFrame, industry_map: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+                      index_weights: pd.DataFrame, universe: pd.DataFrame,
+                      industry_map: pd.DataFrame) -> dg.Output[pd.DataFrame]:
         start, end = window_bounds(context)
-        day = pd.Timestamp(config.as_of) if config.as_of else raw_bars["date"].max()
+        store = alpha_store.store
+        # Sequence models (R2/R3) read up to 80 trading days of history before the decision day.
+        first = start - pd.Timedelta(days=HISTORY_CALENDAR_DAYS)
+        bars = store.read("raw_bars", start=first, end=end)
+        day = pd.Timestamp(config.as_of) if config.as_of else bars["date"].max()
         if pd.isna(day) or not (start <= day <= end):
             raise dg.Failure(f"decision day {day} is not in partition {context.partition_key} (bars end {end.date()})")
+        bars = bars[bars["date"] <= day]
+        factors = store.read("factor_table", start=first, end=day)
         ckpt_dir = latest_checkpoint_dir(alpha_store.path / CHECKPOINTS, config.model, day)
         if ckpt_dir is None:
             raise dg.Failure(f"no trained checkpoint of {config.model} with a fold starting on or before {day.date()}: "
                              "backfill model_checkpoint first")
         checkpoint = load_checkpoint(ckpt_dir)
         spec = get_spec(config.model)
-        store = alpha_store.store
-        # Sequence models (R2/R3) read up to 80 trading days of history before the decision day.
-        history = (day - pd.Timedelta(days=HISTORY_CALENDAR_DAYS), day)
         tables = ModelTables(
-            factor_table=store.read("factor_table", start=history[0], end=day),
+            factor_table=factors,
             labels=pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "code": pd.Series(dtype=object),
                                  spec.label: pd.Series(dtype=float)}),
             universe=universe[universe["date"] == day],
-            raw_bars=store.read("raw_bars", start=history[0], end=day),
+            raw_bars=bars,
             industry_map=industry_map,
             adjacency=store.read("adjacency") if needs_adjacency(spec) else None,
             macro_series=store.read("macro_series") if needs_macro(spec) else None,
         )
         scores = score_days(checkpoint, prepare_fold_inputs(spec, tables), [day])
-        history = store.read("target_orders", missing_ok=True)
-        before = history[history["date"] < day] if len(history) else history
+        past = store.read("target_orders", missing_ok=True)
+        before = past[past["date"] < day] if len(past) else past
         current = (before[before["date"] == before["date"].max()].set_index("code")["executable_weight"]
                    if len(before) else pd.Series(dtype=float))
-        result = rebalance(day, scores, current, raw_bars[raw_bars["date"] == day], index_weights, industry_map,
-                           PRESETS[config.preset], index_code, factors_day=factor_table[factor_table["date"] == day])
-        month = history[(history["date"] >= start) & (history["date"] <= end) & (history["date"] != day)] \
-            if len(history) else history
+        result = rebalance(day, scores, current, bars[bars["date"] == day], index_weights, industry_map,
+                           PRESETS[config.preset], index_code, factors_day=factors[factors["date"] == day])
+        month = past[(past["date"] >= start) & (past["date"] <= end) & (past["date"] != day)] if len(past) else past
         out = pd.concat([month, result.orders], ignore_index=True).sort_values(["date", "code"], ignore_index=True)
         context.log.info("rebalance %s with %s (fold %s): %s", day.date(), config.model, ckpt_dir.name, result.summary)
         return versioned(
