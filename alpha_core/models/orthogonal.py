@@ -9,24 +9,37 @@ Orthogonality is across the day's cross-section: for the (N, K) factor matrix F 
 centre each column, then make the columns uncorrelated with unit variance,
 
     F_c = F - 1 mean(F)                                  (N, K)
-    C   = F_c^T F_c / N + eps I                          (K, K), the factor covariance
-    Lowdin (symmetric):  F_o = F_c C^{-1/2}              => F_o^T F_o / N = I (up to eps)
+    C   = F_c^T F_c / N = V diag(lambda) V^T             (K, K), the factor covariance
+    Lowdin (symmetric):  F_o = F_c V diag(max(lambda, eps lambda_max))^{-1/2} V^T
+                                                         => F_o^T F_o / N = I
     QR (Gram-Schmidt):   F_c / sqrt(N) = Q R,  F_o = sqrt(N) Q diag(sign(diag R))
 
 Lowdin is the default: among all orthonormal bases of span(F_c) it is the closest to F_c in
 Frobenius norm, so factor i of F_o stays "factor i" and no factor is privileged by its
 position (QR keeps factor 1 intact and strips the others in order). ``C^{-1/2}`` comes from a
-float64 eigendecomposition; eigenvalues are clamped at ``eps`` so a rank-deficient day does
-not explode (the factors of such a day are then only orthogonal on the non-degenerate span).
+float64 eigendecomposition. Eigenvalues are floored at ``eps`` times the largest one (a
+relative floor, default 1e-12: the result does not depend on the factors' scale, and factors
+with cross-sectional variances of 1e-6 .. 1e-12, as the R2 BiAGRU's are on raw price/volume
+sequences, still come out orthonormal); only directions below the floor, i.e. a rank-deficient
+day, are left un-normalised, so such a day does not explode.
 
-Secondary weighting: :func:`secondary_weighting_data` joins the factor frame of
-:meth:`alpha_core.models.biagru.BiAGRU.factor_frame` with fundamental factors and the label on
-(date, code); :func:`fit_secondary_weighting` fits :class:`alpha_core.models.xgb.XGBScorer` on it.
+Secondary weighting, two views of the same stage-2 data:
+
+- :func:`secondary_weighting_batches` (what the ``biagru_xgb`` model key trains and scores on,
+  through :func:`alpha_core.training.walkforward.train_fold` and
+  :meth:`alpha_core.training.checkpoint.Checkpoint.predict`): day batches whose ``x`` is
+  ``[model.factors(batch) || batch.extras[k] ...]``, fed to
+  :meth:`alpha_core.models.xgb.XGBScorer.fit_batches` / ``predict_batches``.
+- :func:`secondary_weighting_data` / :func:`fit_secondary_weighting` (analysis of long tables):
+  join the factor frame of :meth:`alpha_core.models.biagru.BiAGRU.factor_frame` with
+  fundamental factors and the label on (date, code) and fit an XGBScorer on it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -37,6 +50,7 @@ from torch import nn
 
 from alpha_core.errors import DataContractError, Location
 from alpha_core.models.xgb import XGBConfig, XGBScorer
+from alpha_core.training.batch import DayBatch
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +63,13 @@ class OrthoMethod(StrEnum):
 
 
 def orthogonalize(factors: torch.Tensor, method: OrthoMethod = OrthoMethod.LOWDIN,
-                  eps: float = 1e-6) -> torch.Tensor:
+                  eps: float = 1e-12) -> torch.Tensor:
     """Centred, cross-sectionally orthonormal version of ``factors``.
 
     Args:
         factors: (N, K) factor exposures of one day's N stocks, N > K.
         method: :class:`OrthoMethod` (default Lowdin).
-        eps: ridge added to the covariance (Lowdin) / floor of eigenvalues.
+        eps: Lowdin eigenvalue floor relative to the largest eigenvalue (default 1e-12).
 
     Returns:
         (N, K) tensor ``F_o`` with column means 0 and ``F_o^T F_o / N = I`` (differentiable;
@@ -72,8 +86,9 @@ def orthogonalize(factors: torch.Tensor, method: OrthoMethod = OrthoMethod.LOWDI
     fc = f - f.mean(dim=0, keepdim=True)
     if method == OrthoMethod.LOWDIN:
         cov = fc.T @ fc / n
-        evals, evecs = torch.linalg.eigh(cov)
-        inv_sqrt = evecs @ torch.diag(evals.clamp_min(eps).rsqrt()) @ evecs.T
+        evals, evecs = torch.linalg.eigh(cov)  # ascending
+        floor = (eps * evals[-1].detach()).clamp_min(torch.finfo(torch.float64).tiny)  # a constant day -> zeros
+        inv_sqrt = evecs @ torch.diag(evals.clamp_min(floor).rsqrt()) @ evecs.T
         out = fc @ inv_sqrt
     elif method == OrthoMethod.QR:
         q, r = torch.linalg.qr(fc / n**0.5)
@@ -91,13 +106,13 @@ class OrthogonalLayer(nn.Module):
 
     Args:
         method: :class:`OrthoMethod` (default ``lowdin``).
-        eps: covariance ridge (default 1e-6).
+        eps: eigenvalue floor relative to the largest (default 1e-12).
 
     Shapes:
         input (N, K) -> output (N, K), centred and with ``F^T F / N = I``.
     """
 
-    def __init__(self, method: OrthoMethod = OrthoMethod.LOWDIN, eps: float = 1e-6):
+    def __init__(self, method: OrthoMethod = OrthoMethod.LOWDIN, eps: float = 1e-12):
         super().__init__()
         self.method = OrthoMethod(method)
         self.eps = eps
@@ -116,6 +131,51 @@ class OrthogonalLayer(nn.Module):
 def factor_column_names(k: int, prefix: str = "dl_f") -> list[str]:
     """Column names of the K deep orthogonal factors: ``dl_f00 .. dl_f{K-1}``."""
     return [f"{prefix}{i:02d}" for i in range(k)]
+
+
+def secondary_weighting_columns(n_factors: int, extras_columns: Iterable[Sequence[str]]) -> list[str]:
+    """Names of the stage-2 feature columns: ``dl_f00 .. dl_f{K-1}`` then each extras block's columns."""
+    return [*factor_column_names(n_factors), *(c for cols in extras_columns for c in cols)]
+
+
+@torch.no_grad()
+def secondary_weighting_batches(model: nn.Module, batches: Iterable[DayBatch],
+                                extras: Sequence[str]) -> list[DayBatch]:
+    """Stage-2 day batches of a two-stage model: the stage-1 factors and the named extras as ``x``.
+
+    For each day batch (N stocks)::
+
+        x2 = [ model.factors(batch)  (N, K)  ||  batch.extras[e_1] (N, F_1)  || ... ]   (N, K + sum F_k)
+
+    computed in eval mode without gradients (the model's train/eval mode is restored). Each
+    day's row only reads that day's batch (sequences up to T, extras as of T): causal. The
+    returned batches keep ``date``, ``codes`` and ``y`` and drop everything else (``seq``,
+    graphs, extras: stage 2 reads ``x`` only, and a fold's sequences are large).
+
+    Args:
+        model: a torch model with ``factors(batch) -> (N, K)`` (e.g. the orthogonal BiAGRU).
+        batches: the day batches the stage-1 model reads.
+        extras: keys of ``batch.extras`` appended after the factors, in this order.
+
+    Raises:
+        DataContractError: a batch lacks one of ``extras`` (naming the day).
+    """
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for b in batches:
+            blocks = [model.factors(b).float()]
+            for key in extras:
+                if key not in b.extras:
+                    raise DataContractError(f"stage-2 features need batch.extras[{key!r}]",
+                                            Location(column=key, date=str(pd.Timestamp(b.date).date())))
+                blocks.append(b.extras[key].float())
+            out.append(dataclasses.replace(b, x=torch.cat(blocks, dim=1), seq=None, graphs={}, macro=None,
+                                           extras={}))
+    finally:
+        model.train(was_training)
+    return out
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,20 @@ def test_factors_are_centred_and_orthonormal(method):
     assert out.shape == (200, 32)
 
 
+def test_lowdin_floor_is_relative_so_tiny_factors_still_come_out_orthonormal():
+    """R2 BiAGRU factors on raw price/volume sequences have cross-sectional variances of
+    1e-3 .. 1e-12: an absolute eigenvalue floor (the former eps=1e-6) left most of them
+    un-normalised (F^T F / N far from I); the floor is relative to the largest eigenvalue."""
+    rng = np.random.default_rng(2)
+    base = rng.standard_normal((200, 32)) * np.logspace(-1.5, -6, 32)  # stds 3e-2 .. 1e-6
+    f = torch.tensor(base @ np.linalg.qr(rng.standard_normal((32, 32)))[0] + 1.0, dtype=torch.float64)
+    out = orthogonalize(f).numpy()
+    np.testing.assert_allclose(out.T @ out / len(out), np.eye(32), atol=1e-6)
+    np.testing.assert_allclose(orthogonalize(1e-3 * f).numpy(), out, atol=1e-6)  # scale-free
+    constant = orthogonalize(torch.ones(40, 3, dtype=torch.float64))
+    assert torch.equal(constant, torch.zeros(40, 3, dtype=torch.float64))  # a degenerate day: zeros, not NaN
+
+
 def test_lowdin_matches_a_hand_computed_inverse_square_root():
     f = correlated_factors(n=50, k=4, seed=3)
     fc = f - f.mean(axis=0)
