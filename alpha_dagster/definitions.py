@@ -22,8 +22,8 @@ from alpha_dagster.defs.resources import build_resources
 log = logging.getLogger(__name__)
 R1_MODELS = [ModelKey.GAT_RESIDUAL, ModelKey.GAT_MASK, ModelKey.GAT_GLOBAL, ModelKey.NN, ModelKey.NN_NEUTRAL,
              ModelKey.XGBOOST]
-R2_R3_MODELS = [ModelKey.BIAGRU, ModelKey.BIAGRU_GAT, ModelKey.MULTI_TRANSFORMER, ModelKey.INDCAP_GAT,
-                ModelKey.MTICG, ModelKey.PINN_MTICG]
+R2_R3_MODELS = [ModelKey.BIAGRU, ModelKey.BIAGRU_GAT, ModelKey.BIAGRU_XGB, ModelKey.MULTI_TRANSFORMER,
+                ModelKey.INDCAP_GAT, ModelKey.MTICG, ModelKey.PINN_MTICG]
 # Strategy = model x preset: R1's models with R1's constraints, the R2/R3 headline models with theirs.
 PRESET_STRATEGIES = [*((m, "r1") for m in R1_MODELS), (ModelKey.BIAGRU_GAT, "r2"), (ModelKey.PINN_MTICG, "r3")]
 BLEND = "gat_xgb_blend"

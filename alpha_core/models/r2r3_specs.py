@@ -1,6 +1,6 @@
 """Registry entries of the R2 / R3 models and how their extra inputs reach a :class:`DayBatch`.
 
-``r2r3_specs()`` returns the :class:`~alpha_core.models.registry.ModelSpec` of the six R2 / R3
+``r2r3_specs()`` returns the :class:`~alpha_core.models.registry.ModelSpec` of the seven R2 / R3
 keys; ``register_r2r3()`` adds them to the registry through its public ``register`` and runs
 when this module is imported (so ``import alpha_core.models.r2r3_specs`` registers them).
 
@@ -9,6 +9,12 @@ Builders read :class:`~alpha_core.models.registry.ModelOptions`:
 :mod:`alpha_core.factors.sequences`; R3: the 14 features of
 :data:`~alpha_core.models.multi_transformer.R3_SEQ_FEATURES`) and ``hidden`` the model width.
 ``x`` (the flat factor matrix) is not read by these models.
+
+``biagru_xgb`` (R2 "secondary weighting", family ``TWO_STAGE``): stage 1 is the orthogonal
+BiAGRU (:func:`build_biagru_orthogonal`, trained like ``biagru``: same sequences, label, loss
+and weekly schedule); stage 2 is XGBoost on its 32 orthogonal factors followed by the
+:data:`R2_FUNDAMENTAL_FACTORS` of ``factor_table`` (attached as ``extras["r2_fundamental"]``,
+preprocessed per date like the R3 node features).
 
 What each model needs in the batch (:data:`MODEL_INPUTS`, :class:`ModelInputs`) and the helpers
 that attach it to the batches built by :func:`alpha_core.training.dataset.build_day_batches`:
@@ -65,6 +71,24 @@ R3_SHARED_NODE = (
     "pct_vol_cor_20", "pct_vol_cor_60",
 )
 """R3 table 5 node features shared by both graphs (:mod:`alpha_core.factors.r3_nodes`)."""
+R2_FUNDAMENTAL = "r2_fundamental"
+"""``batch.extras`` key of :data:`R2_FUNDAMENTAL_FACTORS` (read by stage 2 of ``biagru_xgb``)."""
+R2_FUNDAMENTAL_FACTORS = (
+    "bp_lf", "ep_ttm", "ocfp_ttm", "dyr12",
+    "roe_ttm", "roa_ttm", "roic_ttm", "gp_ttm", "np_ttm",
+    "sales_g_q", "profit_g_q", "ocf_g_q", "roe_g_q",
+)
+"""The fundamental factors of R2's secondary weighting (``biagru_xgb`` stage 2).
+
+R2 (seeds/001, table 2 and figure 3) weighs the 32 deep factors with "existing fundamental
+factors" and reads the result against BP, EP, profitability, growth and SUE. The factor
+engine's point-in-time fundamental families that match: value (``bp_lf``, ``ep_ttm``,
+``ocfp_ttm``, ``dyr12``), profitability (``roe_ttm``, ``roa_ttm``, ``roic_ttm``, ``gp_ttm``,
+``np_ttm``) and growth (``sales_g_q``, ``profit_g_q``, ``ocf_g_q``, ``roe_g_q``; the engine has
+no SUE, quarterly profit growth is the closest). All 13 are in R1's table 32 list
+(``XGB_FACTORS``), so ``factor_table`` carries them whenever the source has fundamentals;
+consensus (``con_*``) and the variability / quality columns are left out (not named by R2).
+"""
 R3_INDUSTRY_NODE = (*R3_SHARED_NODE, "pe_ind", "qroe", "deltapb")
 R3_FLOW_NODE = (*R3_SHARED_NODE, "aavg", "illiq", "stda")
 
@@ -93,6 +117,7 @@ _R3_EXTRAS = {"r3_node_industry": R3_INDUSTRY_NODE, "r3_node_flow": R3_FLOW_NODE
 MODEL_INPUTS: dict[ModelKey, ModelInputs] = {
     ModelKey.BIAGRU: ModelInputs(40, R2_WEEKLY),
     ModelKey.BIAGRU_GAT: ModelInputs(40, R2_WEEKLY, graphs=(R2_GRAPH,)),
+    ModelKey.BIAGRU_XGB: ModelInputs(40, R2_WEEKLY, {R2_FUNDAMENTAL: R2_FUNDAMENTAL_FACTORS}),
     ModelKey.MULTI_TRANSFORMER: ModelInputs(80, R3_MONTHLY),
     ModelKey.INDCAP_GAT: ModelInputs(0, R3_MONTHLY, _R3_EXTRAS, (R3_INDUSTRY_GRAPH, R3_FLOW_GRAPH)),
     ModelKey.MTICG: ModelInputs(80, R3_MONTHLY, _R3_EXTRAS, (R3_INDUSTRY_GRAPH, R3_FLOW_GRAPH)),
@@ -111,7 +136,7 @@ def build_biagru(o: ModelOptions) -> nn.Module:
 
 
 def build_biagru_orthogonal(o: ModelOptions) -> nn.Module:
-    """The 32-orthogonal-factor BiAGRU whose factors feed ``biagru_xgb``."""
+    """The 32-orthogonal-factor BiAGRU: stage 1 of ``biagru_xgb`` (its factors feed stage 2)."""
     return BiAGRU(BiAGRUConfig(o.n_features, hidden=o.hidden, orthogonal=True))
 
 
@@ -139,10 +164,10 @@ def build_pinn_mticg(o: ModelOptions) -> nn.Module:
 
 
 def r2r3_specs() -> list[ModelSpec]:
-    """The ModelSpecs of biagru, biagru_gat, multi_transformer, indcap_gat, mticg, pinn_mticg.
+    """The ModelSpecs of biagru, biagru_gat, biagru_xgb, multi_transformer, indcap_gat, mticg, pinn_mticg.
 
-    R2 does not state its loss; its label is rank-standardised, so plain MSE is used. R3 uses
-    1 - IC (SPEC). Folds are the schedules' FoldConfigs; note that with ``Retrain.YEARLY``
+    R2 does not state its loss; its label is rank-standardised, so plain MSE is used (also for
+    stage 1 of ``biagru_xgb``, whose stage 2 is XGBoost's squared error). R3 uses 1 - IC (SPEC). Folds are the schedules' FoldConfigs; note that with ``Retrain.YEARLY``
     the fold list must come from :func:`alpha_core.training.schedules.schedule_folds`.
     """
     torch_ = ModelFamily.TORCH
@@ -151,6 +176,8 @@ def r2r3_specs() -> list[ModelSpec]:
         ModelSpec(ModelKey.BIAGRU, torch_, FeatureSet.R2, LABEL_R2, LossKind.MSE, r2, build_biagru),
         ModelSpec(ModelKey.BIAGRU_GAT, torch_, FeatureSet.R2, LABEL_R2, LossKind.MSE, r2, build_biagru_gat,
                   (R2_GRAPH,)),
+        ModelSpec(ModelKey.BIAGRU_XGB, ModelFamily.TWO_STAGE, FeatureSet.R2, LABEL_R2, LossKind.MSE, r2,
+                  build_biagru_orthogonal, stage2_extras=(R2_FUNDAMENTAL,)),
         ModelSpec(ModelKey.MULTI_TRANSFORMER, torch_, FeatureSet.R3, LABEL_R3, LossKind.IC, r3,
                   build_multi_transformer),
         ModelSpec(ModelKey.INDCAP_GAT, torch_, FeatureSet.R3, LABEL_R3, LossKind.IC, r3, build_indcap_gat,

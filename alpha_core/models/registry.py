@@ -3,6 +3,18 @@
 A :class:`ModelSpec` names the builder function (torch models) or the XGBoost family, the
 feature set, the label column, the loss and the walk-forward fold preset. The R2 / R3
 models register their own specs with :func:`register` under their :class:`ModelKey`.
+
+Families (:class:`ModelFamily`), all trained by
+:func:`alpha_core.training.walkforward.train_fold` and saved by
+:mod:`alpha_core.training.checkpoint`:
+
+- ``TORCH``: one torch model fitted by the one trainer (:func:`alpha_core.training.trainer.train`).
+- ``XGBOOST``: :class:`~alpha_core.models.xgb.XGBScorer` on the batches' ``x``.
+- ``TWO_STAGE``: stage 1 is a torch factor model (``model.factors(batch) -> (N, K)``) fitted by
+  the same trainer; stage 2 is an :class:`XGBScorer` on ``[factors || batch.extras[k] ...]``
+  for the keys in ``ModelSpec.stage2_extras``
+  (:func:`alpha_core.models.orthogonal.secondary_weighting_batches`), early-stopped on the
+  fold's validation days. R2's ``biagru_xgb`` ("secondary weighting").
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ class ModelKey(enum.StrEnum):
     XGBOOST = "xgboost"
     BIAGRU = "biagru"
     BIAGRU_GAT = "biagru_gat"
+    BIAGRU_XGB = "biagru_xgb"
     MULTI_TRANSFORMER = "multi_transformer"
     INDCAP_GAT = "indcap_gat"
     MTICG = "mticg"
@@ -39,6 +52,7 @@ class ModelKey(enum.StrEnum):
 class ModelFamily(enum.StrEnum):
     TORCH = "torch"  # trained by alpha_core.training.trainer.train
     XGBOOST = "xgboost"  # alpha_core.models.xgb.XGBScorer
+    TWO_STAGE = "two_stage"  # torch factor model (trainer.train), then XGBScorer on its factors + extras
 
 
 class FeatureSet(enum.StrEnum):
@@ -70,7 +84,11 @@ Builder = Callable[[ModelOptions], nn.Module]
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build, feed and train one model key."""
+    """How to build, feed and train one model key.
+
+    ``stage2_extras`` (``TWO_STAGE`` only): the ``batch.extras`` keys whose (N, F_k) columns are
+    appended to the stage-1 factors in the stage-2 XGBoost features, in this order.
+    """
 
     key: ModelKey
     family: ModelFamily
@@ -81,6 +99,13 @@ class ModelSpec:
     build: Builder | None = None
     graphs: tuple[str, ...] = field(default_factory=tuple)
     universe: str = "r1"  # bool column of the ``universe`` table (alpha_core.universe)
+    stage2_extras: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.family is ModelFamily.TWO_STAGE and self.build is None:
+            raise ValueError(f"{self.key}: a TWO_STAGE spec needs the builder of its stage-1 torch model")
+        if self.stage2_extras and self.family is not ModelFamily.TWO_STAGE:
+            raise ValueError(f"{self.key}: stage2_extras only apply to TWO_STAGE specs")
 
     def build_model(self, options: ModelOptions) -> nn.Module:
         if self.build is None:

@@ -2,15 +2,21 @@
 
 Layout::
 
-    meta.json        model key, family, ModelOptions, TrainConfig / XGBConfig, features,
-                     fold id, validation metrics, best iteration (xgboost)
-    state.pt         torch state dict (torch models)   | model.xgb.json (xgboost)
+    meta.json        model key, ModelOptions, TrainConfig (torch, two-stage) or XGBConfig
+                     (xgboost), features (the ``x`` columns), fold id, validation metrics;
+                     with a booster also xgb_config and best_iteration; two-stage also
+                     stage2_features (the stage-2 column names: K factors, then the extras)
+    state.pt         torch state dict                   (TORCH; stage 1 of TWO_STAGE)
+    model.xgb.json   XGBoost booster                    (XGBOOST; stage 2 of TWO_STAGE)
     normalizer.json  FeatureNormalizer fitted on the fold's train window only
-    curve.csv        training curve (epoch, train_loss, valid_loss[, valid_rank_ic])
+    curve.csv        training curve (epoch, train_loss, valid_loss[, valid_rank_ic]); TWO_STAGE
+                     stacks both stages with a ``stage`` column (1 = epochs, 2 = boosting rounds)
 
-The directory is written to a temporary sibling and renamed, so a reader never sees half
-a checkpoint. Reloading rebuilds the model through the registry and reproduces its
-predictions exactly (tested).
+Which model files a directory holds follows the key's
+:class:`~alpha_core.models.registry.ModelFamily` (checked on save). The directory is written
+to a temporary sibling and renamed, so a reader never sees half a checkpoint. Reloading
+rebuilds the model through the registry and reproduces its predictions exactly (tested),
+torch scoring running under the training's thread budget (``train_config.num_threads``).
 """
 
 from __future__ import annotations
@@ -26,11 +32,12 @@ import pandas as pd
 import torch
 from torch import nn
 
+from alpha_core.models.orthogonal import secondary_weighting_batches
 from alpha_core.models.registry import ModelFamily, ModelKey, ModelOptions, get_spec
 from alpha_core.models.xgb import XGBConfig, XGBScorer
 from alpha_core.training.batch import DayBatch
 from alpha_core.training.normalizer import FeatureNormalizer
-from alpha_core.training.trainer import predict
+from alpha_core.training.trainer import predict, torch_threads
 
 META, STATE, XGB_MODEL, NORMALIZER, CURVE = "meta.json", "state.pt", "model.xgb.json", "normalizer.json", "curve.csv"
 
@@ -49,7 +56,8 @@ def _jsonable(obj: object) -> object:
 
 @dataclass
 class Checkpoint:
-    """A loaded checkpoint. ``model()`` rebuilds the torch model (eval mode, weights loaded)."""
+    """A loaded checkpoint. ``model()`` rebuilds the torch model (eval mode, weights loaded;
+    the stage-1 model of a two-stage key); ``xgb`` is the booster (xgboost, two-stage stage 2)."""
 
     path: Path
     model_key: ModelKey
@@ -71,11 +79,26 @@ class Checkpoint:
         net.load_state_dict(self.state_dict)
         return net.eval()
 
+    @property
+    def stage2_features(self) -> list[str] | None:
+        """Stage-2 column names of a two-stage checkpoint (None otherwise)."""
+        return self.meta.get("stage2_features")
+
     def predict(self, batches: Sequence[DayBatch]) -> pd.DataFrame:
-        """(date, code, score) for batches built with this checkpoint's features/normaliser."""
-        if self.xgb is not None:
+        """(date, code, score) for batches built with this checkpoint's features/normaliser.
+
+        TORCH: the model's scores; XGBOOST: the booster on ``x``; TWO_STAGE: the booster on
+        :func:`~alpha_core.models.orthogonal.secondary_weighting_batches` of the stage-1 model.
+        """
+        family = self.family
+        if family is ModelFamily.XGBOOST:
             return self.xgb.predict_batches(batches)
-        return predict(self.model(), batches)
+        threads = (self.meta.get("train_config") or {}).get("num_threads")
+        with torch_threads(threads):
+            if family is ModelFamily.TORCH:
+                return predict(self.model(), batches)
+            stage2 = secondary_weighting_batches(self.model(), batches, get_spec(self.model_key).stage2_extras)
+        return self.xgb.predict_batches(stage2)
 
 
 def save_checkpoint(
@@ -91,12 +114,24 @@ def save_checkpoint(
     xgb: XGBScorer | None = None,
     train_config: object | None = None,
     fold_id: str | None = None,
+    stage2_features: Sequence[str] | None = None,
     extra: Mapping[str, object] | None = None,
 ) -> Path:
-    """Write a checkpoint directory at ``path`` (replaced if present) and return it."""
+    """Write a checkpoint directory at ``path`` (replaced if present) and return it.
+
+    ``state_dict`` is required for TORCH and TWO_STAGE keys, ``xgb`` for XGBOOST and TWO_STAGE,
+    ``stage2_features`` for TWO_STAGE; anything else raises ValueError.
+    """
     path = Path(path)
-    if (state_dict is None) == (xgb is None):
-        raise ValueError("give exactly one of state_dict (torch) or xgb")
+    family = get_spec(model_key).family
+    want_state = family in (ModelFamily.TORCH, ModelFamily.TWO_STAGE)
+    want_xgb = family in (ModelFamily.XGBOOST, ModelFamily.TWO_STAGE)
+    want_stage2 = family is ModelFamily.TWO_STAGE
+    if (state_dict is not None) != want_state or (xgb is not None) != want_xgb \
+            or (stage2_features is not None) != want_stage2:
+        raise ValueError(f"a {family} checkpoint of {model_key} takes "
+                         f"{'state_dict' if want_state else 'no state_dict'}, {'xgb' if want_xgb else 'no xgb'} "
+                         f"and {'stage2_features' if want_stage2 else 'no stage2_features'}")
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -109,11 +144,13 @@ def save_checkpoint(
         "train_config": _jsonable(train_config),
         "extra": _jsonable(dict(extra or {})),
     }
+    if stage2_features is not None:
+        meta["stage2_features"] = list(stage2_features)
     if xgb is not None:
         xgb.save(tmp / XGB_MODEL)
         meta["xgb_config"] = _jsonable(xgb.config)
         meta["best_iteration"] = xgb.best_iteration_
-    else:
+    if state_dict is not None:
         torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, tmp / STATE)
     (tmp / META).write_text(json.dumps(meta, indent=2, sort_keys=True))
     (tmp / NORMALIZER).write_text(json.dumps(normalizer.to_dict()))
@@ -131,7 +168,7 @@ def load_checkpoint(path: Path | str) -> Checkpoint:
     state, scorer = None, None
     if (path / XGB_MODEL).exists():
         scorer = XGBScorer.load(path / XGB_MODEL, XGBConfig(**meta["xgb_config"]), int(meta["best_iteration"]))
-    else:
+    if (path / STATE).exists():
         state = torch.load(path / STATE, weights_only=True)
     return Checkpoint(
         path=path,

@@ -20,6 +20,9 @@ One entry point, :func:`prepare_fold_inputs`, feeds every registered model key:
     starts. ``x`` = the same 14 values on day T.
   * R3 ``extras`` ``r3_node_industry`` (N, 19) / ``r3_node_flow`` (N, 19): table-5 node
     features on day T, preprocessed per date like the R1 factors.
+  * R2 ``extras`` ``r2_fundamental`` (N, 13) (``biagru_xgb`` only, read by its XGBoost stage):
+    :data:`~alpha_core.models.r2r3_specs.R2_FUNDAMENTAL_FACTORS` of ``factor_table`` on day T,
+    preprocessed per date the same way.
   * ``graphs``: the spec's sparse graphs of the ``adjacency`` asset as ``edge_index`` (2, E) +
     ``<name>_weight`` (E,), each the latest version dated <= T (as of).
   * ``macro`` (K + 1, 3): :func:`alpha_core.models.pinn.macro_window` on ``macro_series``
@@ -178,7 +181,8 @@ def prepare_fold_inputs(spec: ModelSpec, tables: ModelTables, fold: Fold | None 
     macro = tables.macro_series if needs_macro(spec) else None
     hook = _make_hook(m, node_tables, macro, attach_seq)
     return FoldInputs(features, tables.labels, cols, spec.label, universe=tables.universe,
-                      universe_col=spec.universe, adjacency=adjacency, dense_graphs=(), batch_hook=hook)
+                      universe_col=spec.universe, adjacency=adjacency, dense_graphs=(), batch_hook=hook,
+                      extras_columns=dict(m.extras))
 
 
 # --------------------------------------------------------------------------------------
@@ -333,7 +337,8 @@ def _node_table(factor_table: pd.DataFrame, columns: Iterable[str], days: pd.Dat
     columns = list(columns)
     missing = [c for c in columns if c not in factor_table.columns]
     if missing:
-        raise DataContractError(f"factor_table lacks R3 node features {missing}",
+        raise DataContractError(f"factor_table lacks node features {missing} (the source may lack their "
+                                f"input table, e.g. fundamentals)",
                                 Location(file="factor_table", column=missing[0]))
     rows = factor_table.loc[factor_table["date"].isin(days), ["date", "code", *columns]]
     return preprocess(rows, columns)  # per date, like the R1 factors

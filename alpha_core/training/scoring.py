@@ -33,6 +33,11 @@ def latest_checkpoint_dir(root: Path, model: str, as_of: pd.Timestamp) -> Path |
 
 
 def score_days(checkpoint: Checkpoint, inputs: FoldInputs, days: Sequence[pd.Timestamp]) -> pd.DataFrame:
-    """[date, code, score] for ``days`` with the checkpoint's own feature list and train-fitted normaliser."""
+    """[date, code, score] for ``days`` with the checkpoint's own feature list and train-fitted normaliser.
+
+    Every family goes through :meth:`Checkpoint.predict` (a two-stage ``biagru_xgb``: the stage-1
+    BiAGRU's factors + the batches' fundamental extras, then the booster); ``inputs`` come from
+    :func:`alpha_core.training.inputs.prepare_fold_inputs` of the checkpoint's model key.
+    """
     batches = fold_batches(inputs, list(days), checkpoint.normalizer, labelled=False)
     return checkpoint.predict(batches)

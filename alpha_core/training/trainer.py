@@ -123,6 +123,22 @@ def seeded(seed: int) -> Iterator[None]:
             torch.use_deterministic_algorithms(prev, warn_only=prev_warn)
 
 
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Temporarily run torch with ``n`` intra-op threads (None: leave it as is), restoring it.
+
+    Scoring runs under the training's thread budget (``TrainConfig.num_threads``), so a
+    reloaded checkpoint reproduces the fold's scores bit for bit.
+    """
+    prev = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(prev)
+
+
 def rank_ic_torch(pred: torch.Tensor, label: torch.Tensor) -> float:
     """Spearman corr of two (N,) tensors (ordinal ranks), NaN for N < 2 or a constant input."""
     if pred.numel() < 2 or bool(torch.all(pred == pred[0])) or bool(torch.all(label == label[0])):

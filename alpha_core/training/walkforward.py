@@ -1,10 +1,19 @@
 """Train one model on one walk-forward fold (the body of the ``model_checkpoint`` asset).
 
 For fold k: fit the feature normaliser on the train window (universe rows only), build day
-batches for train / valid (labelled stocks only) and test (every universe stock), train
-(torch: :func:`~alpha_core.training.trainer.train`; xgboost: :class:`XGBScorer`), and score
-the test window. Nothing from valid or test is seen before the model is fixed, except the
-validation set driving early stopping.
+batches for train / valid (labelled stocks only) and test (every universe stock), train, and
+score the test window. By :class:`~alpha_core.models.registry.ModelFamily`:
+
+- ``TORCH``: :func:`~alpha_core.training.trainer.train` (best validation epoch kept).
+- ``XGBOOST``: :class:`XGBScorer` on the batches' ``x``, early-stopped on the valid days.
+- ``TWO_STAGE``: stage 1 exactly as ``TORCH``; then the best epoch's model turns every train /
+  valid / test batch into stage-2 features ``[model.factors(b) || b.extras[k] ...]``
+  (:func:`~alpha_core.models.orthogonal.secondary_weighting_batches`, eval mode, no grad) and
+  an :class:`XGBScorer` is fitted on the train days, early-stopped on the valid days; the test
+  scores are its predictions.
+
+Nothing from valid or test is seen before the model is fixed, except the validation set
+driving early stopping (and choosing the best epoch); test batches are only scored.
 """
 
 from __future__ import annotations
@@ -12,14 +21,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import torch
+from torch import nn
 
+from alpha_core.errors import DataContractError, Location
+from alpha_core.models.orthogonal import secondary_weighting_batches, secondary_weighting_columns
 from alpha_core.models.registry import ModelFamily, ModelOptions, ModelSpec
 from alpha_core.models.xgb import XGBConfig, XGBScorer
 from alpha_core.training.batch import DayBatch
@@ -27,7 +38,7 @@ from alpha_core.training.checkpoint import save_checkpoint
 from alpha_core.training.dataset import DENSE_GRAPHS, build_day_batches, fit_normalizer
 from alpha_core.training.folds import Fold
 from alpha_core.training.normalizer import FeatureNormalizer
-from alpha_core.training.trainer import EpochReport, TrainConfig, predict, seeded, train
+from alpha_core.training.trainer import EpochReport, TrainConfig, TrainResult, predict, seeded, torch_threads, train
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +54,8 @@ class FoldInputs:
     besides ``x`` (``seq``, ``extras``, ``macro``, graphs; see
     :func:`alpha_core.training.inputs.prepare_fold_inputs`). It may return any sequence
     (e.g. one that attaches sequences lazily on access) and must be causal per day.
+    ``extras_columns``: the column names of each ``batch.extras`` block the hook attaches (key ->
+    names, in order); a ``TWO_STAGE`` model names its stage-2 features with them.
     """
 
     features: pd.DataFrame
@@ -55,11 +68,17 @@ class FoldInputs:
     groups: pd.DataFrame | None = None
     dense_graphs: tuple[str, ...] = DENSE_GRAPHS
     batch_hook: Callable[[list[DayBatch]], Sequence[DayBatch]] | None = None
+    extras_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
 class FoldOutcome:
-    """A trained fold: everything :func:`save_fold` writes plus the test-window scores."""
+    """A trained fold: everything :func:`save_fold` writes plus the test-window scores.
+
+    ``state_dict``: torch / stage-1 weights (TORCH, TWO_STAGE); ``xgb``: the booster (XGBOOST,
+    TWO_STAGE); ``stage2_features``: names of the stage-2 columns (TWO_STAGE). ``curve`` of a
+    TWO_STAGE fold stacks both stages (column ``stage``: 1 = epochs, 2 = boosting rounds).
+    """
 
     spec: ModelSpec
     fold_id: str
@@ -74,6 +93,7 @@ class FoldOutcome:
     state_dict: dict[str, torch.Tensor] | None = field(default=None, repr=False)
     xgb: XGBScorer | None = field(default=None, repr=False)
     train_config: object | None = None
+    stage2_features: list[str] | None = None
 
 
 def fold_batches(
@@ -105,16 +125,33 @@ def _train_normalizer(inputs: FoldInputs, fold: Fold) -> FeatureNormalizer:
     return fit_normalizer(feats, inputs.feature_cols, fold.train)
 
 
-@contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    """Temporarily run torch with ``n`` intra-op threads (None: leave it as is)."""
-    prev = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(prev)
+def _fit_torch(spec: ModelSpec, options: ModelOptions, train_b: Sequence[DayBatch], valid_b: Sequence[DayBatch],
+               cfg: TrainConfig, init_state: Mapping[str, torch.Tensor] | None,
+               callback: Callable[[EpochReport], None] | None) -> tuple[nn.Module, TrainResult]:
+    """Build ``spec``'s torch model under ``cfg.seed`` and train it (it ends with the best epoch's weights)."""
+    with seeded(cfg.seed):
+        model = spec.build_model(options)
+        result = train(model, train_b, valid_b, cfg, init_state=init_state, callback=callback)
+    return model, result
+
+
+def _fit_xgb(train_b: Sequence[DayBatch], valid_b: Sequence[DayBatch], cfg: XGBConfig) -> tuple[XGBScorer, dict[str, float]]:
+    """XGBoost on the batches' ``x``, early-stopped on ``valid_b``; (scorer, validation metrics)."""
+    scorer = XGBScorer(cfg).fit_batches(train_b, valid_b)
+    best = scorer.curve_.iloc[scorer.best_iteration_]
+    metrics = {"best_epoch": float(scorer.best_iteration_ + 1), "valid_loss": float(best["valid_loss"]),
+               "epochs_run": float(len(scorer.curve_))}
+    return scorer, metrics
+
+
+def _stage2_columns(spec: ModelSpec, inputs: FoldInputs, width: int) -> list[str]:
+    """Names of the ``width`` stage-2 columns: K factor columns, then ``inputs.extras_columns`` of each extra."""
+    missing = [k for k in spec.stage2_extras if k not in inputs.extras_columns]
+    if missing:
+        raise DataContractError(f"{spec.key}: FoldInputs.extras_columns does not name extras {missing}",
+                                Location(column=missing[0]))
+    blocks = [inputs.extras_columns[k] for k in spec.stage2_extras]
+    return secondary_weighting_columns(width - sum(len(b) for b in blocks), blocks)
 
 
 def train_fold(
@@ -132,9 +169,10 @@ def train_fold(
 ) -> FoldOutcome:
     """Train ``spec`` on ``fold`` and score its test window.
 
-    ``seed`` seeds parameter init and day shuffling (torch) or the tree sampling (xgboost);
-    ``init_state`` warm-starts a torch model (e.g. the previous fold's state dict);
-    ``train_config.loss`` is replaced by ``spec.loss``.
+    ``seed`` seeds parameter init and day shuffling (torch) and the tree sampling (xgboost);
+    ``init_state`` warm-starts a torch model (e.g. the previous fold's state dict; stage 1 of a
+    TWO_STAGE model); ``train_config.loss`` is replaced by ``spec.loss``; ``xgb_config`` is the
+    XGBoost of the XGBOOST family and of stage 2 of a TWO_STAGE model.
     """
     t0 = time.perf_counter()
     normalizer = _train_normalizer(inputs, fold)
@@ -143,23 +181,29 @@ def train_fold(
     test_b = fold_batches(inputs, fold.test, normalizer, labelled=False)
     options = ModelOptions(n_features=len(inputs.feature_cols), hidden=hidden, graph=graph)
     log.info("fold %s %s: %d train / %d valid / %d test days", fold.fold_id, spec.key, len(train_b), len(valid_b), len(test_b))
+    stage2_features = None
     if spec.family is ModelFamily.XGBOOST:
-        cfg = dataclasses.replace(xgb_config, seed=seed)
-        scorer = XGBScorer(cfg).fit_batches(train_b, valid_b)
-        curve = scorer.curve_
-        best = curve.iloc[scorer.best_iteration_]
-        metrics = {"best_epoch": float(scorer.best_iteration_ + 1), "valid_loss": float(best["valid_loss"]), "epochs_run": float(len(curve))}
-        scores = scorer.predict_batches(test_b)
-        state, used_cfg = None, cfg
+        used_cfg = dataclasses.replace(xgb_config, seed=seed)
+        scorer, metrics = _fit_xgb(train_b, valid_b, used_cfg)
+        curve, scores, state = scorer.curve_, scorer.predict_batches(test_b), None
     else:
-        cfg = dataclasses.replace(train_config, seed=seed, loss=spec.loss)
-        with seeded(seed):
-            model = spec.build_model(options)
-            result = train(model, train_b, valid_b, cfg, init_state=init_state, callback=callback)
-        curve, metrics = result.curve, result.valid_metrics
-        with _torch_threads(cfg.num_threads):  # scoring under the training's thread budget too
-            scores = predict(model, test_b)
-        state, scorer, used_cfg = result.best_state, None, cfg
+        used_cfg = dataclasses.replace(train_config, seed=seed, loss=spec.loss)
+        model, result = _fit_torch(spec, options, train_b, valid_b, used_cfg, init_state, callback)
+        curve, metrics, state, scorer = result.curve, result.valid_metrics, result.best_state, None
+        with torch_threads(used_cfg.num_threads):  # scoring under the training's thread budget too
+            if spec.family is ModelFamily.TWO_STAGE:
+                train2, valid2, test2 = [secondary_weighting_batches(model, b, spec.stage2_extras)
+                                         for b in (train_b, valid_b, test_b)]
+            else:
+                scores = predict(model, test_b)
+        if spec.family is ModelFamily.TWO_STAGE:
+            stage2_features = _stage2_columns(spec, inputs, int(train2[0].x.shape[1]))
+            scorer, xgb_metrics = _fit_xgb(train2, valid2, dataclasses.replace(xgb_config, seed=seed))
+            scores = scorer.predict_batches(test2)
+            curve = pd.concat([curve.assign(stage=1), scorer.curve_.assign(stage=2)], ignore_index=True)
+            metrics = {**metrics, **{f"stage2_{k}": v for k, v in xgb_metrics.items()}}
+            log.info("fold %s %s: stage 2 on %d features, best round %d", fold.fold_id, spec.key,
+                     len(stage2_features), scorer.best_iteration_ + 1)
     wall = time.perf_counter() - t0
     metrics = {**metrics, "wall_s": wall}
     return FoldOutcome(
@@ -176,6 +220,7 @@ def train_fold(
         state_dict=state,
         xgb=scorer,
         train_config=used_cfg,
+        stage2_features=stage2_features,
     )
 
 
@@ -193,5 +238,6 @@ def save_fold(outcome: FoldOutcome, path: Path | str) -> Path:
         xgb=outcome.xgb,
         train_config=outcome.train_config,
         fold_id=outcome.fold_id,
+        stage2_features=outcome.stage2_features,
         extra={"seed": outcome.seed},
     )

@@ -162,3 +162,37 @@ def test_r2_r3_models_materialise_and_reload(tmp_path, one_torch_thread):
         assert dg.materialize(everything, selection=[signals], resources=resources, partition_key=model).success
         sig = store.read("signals", [model])
         assert len(sig) == len(scores) and set(sig["model"]) == {model}
+
+
+def test_biagru_xgb_trains_through_model_checkpoint(tmp_path, one_torch_thread):
+    """R2 secondary weighting as a model partition: the two-stage checkpoint (BiAGRU state dict
+    + XGBoost booster) and its stage-2 metadata; 40 stocks (the 32 orthogonal factors need more
+    stocks than factors) and R2's fundamental factors in factor_table."""
+    from alpha_core.models.r2r3_specs import R2_FUNDAMENTAL_FACTORS
+
+    n = 40
+    market = tiny_market(n, str(CAL[0].date()), str(CAL[-1].date()))
+    rng = np.random.default_rng(3)
+    for c in R2_FUNDAMENTAL_FACTORS:
+        if c not in market["factor_table"].columns:
+            market["factor_table"][c] = rng.uniform(-1, 1, len(market["factor_table"]))
+    scheme = build_scheme(CAL, fold_keys=[f.fold_id for f in FOLDS], model_keys=["biagru_xgb"], strategy_keys=["none"])
+    resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
+    monthly = [_monthly(m, market, scheme) for m in MONTHLY]
+    static = [_static(m, market[m]) for m in ("industry_map", "adjacency", "macro_series")]
+    ckpt, _, _ = build_model_assets(scheme, PLAN, per_model_lengths=False)
+    assert dg.materialize(monthly, resources=resources, tags={
+        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
+    assert dg.materialize(static, resources=resources).success
+    fold = FOLDS[1]
+    res = dg.materialize([*monthly, *static, ckpt], selection=[ckpt], resources=resources,
+                         partition_key=dg.MultiPartitionKey({"fold": fold.fold_id, "model": "biagru_xgb"}),
+                         run_config={"ops": {"model_checkpoint": {"config": {**FOLD_RUN, "max_epochs": 2, "hidden": 16}}}})
+    assert res.success
+    meta = res.asset_materializations_for_node("model_checkpoint")[0].metadata
+    assert meta["epochs"].value == 2 and meta["stage2_best_round"].value >= 1
+    assert meta["stage2_features"].value[32:] == list(R2_FUNDAMENTAL_FACTORS)
+    scores = ParquetStore(str(tmp_path)).read("model_checkpoint", [{"fold": fold.fold_id, "model": "biagru_xgb"}])
+    assert len(scores) == len(fold.test) * n and np.isfinite(scores["score"]).all()
+    ck = load_checkpoint(tmp_path / "checkpoints" / "model=biagru_xgb" / f"fold={fold.fold_id}")
+    assert ck.state_dict is not None and ck.xgb is not None and len(ck.stage2_features) == 32 + 13

@@ -25,11 +25,12 @@ from alpha_core.models.registry import REGISTRY, ModelKey, ModelOptions, get_spe
 from alpha_core.training.batch import DayBatch
 from alpha_core.training.trainer import seeded
 
-R2R3 = [ModelKey.BIAGRU, ModelKey.BIAGRU_GAT, ModelKey.MULTI_TRANSFORMER, ModelKey.INDCAP_GAT,
-        ModelKey.MTICG, ModelKey.PINN_MTICG]
+R2R3 = [ModelKey.BIAGRU, ModelKey.BIAGRU_GAT, ModelKey.BIAGRU_XGB, ModelKey.MULTI_TRANSFORMER,
+        ModelKey.INDCAP_GAT, ModelKey.MTICG, ModelKey.PINN_MTICG]
+R2 = (ModelKey.BIAGRU, ModelKey.BIAGRU_GAT, ModelKey.BIAGRU_XGB)
 
 
-def test_specs_cover_the_six_keys_and_register_builds_them():
+def test_specs_cover_the_seven_keys_and_register_builds_them():
     specs = r2r3_specs()
     assert [s.key for s in specs] == R2R3
     saved = dict(REGISTRY)
@@ -37,7 +38,7 @@ def test_specs_cover_the_six_keys_and_register_builds_them():
         register_r2r3()
         for key in R2R3:
             spec = get_spec(key)
-            n = 7 if key in (ModelKey.BIAGRU, ModelKey.BIAGRU_GAT) else 14
+            n = 7 if key in R2 else 14
             with seeded(0):
                 model = spec.build_model(ModelOptions(n_features=n, hidden=16))
             assert sum(p.numel() for p in model.parameters()) > 0

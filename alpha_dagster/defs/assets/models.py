@@ -12,7 +12,10 @@ Thin wrappers over :mod:`alpha_core.training` and :mod:`alpha_core.metrics.signa
   and sector / industry groups; R2 / R3 sequences, node features, the ``adjacency`` graphs and
   the ``macro_series`` state, per ``MODEL_INPUTS``); R2 / R3 use their spec's label and loss,
   a purge of at least their label horizon and their schedule's 5-day sampling of train / valid
-  days, inside the plan's test windows (same fold keys for all models).
+  days, inside the plan's test windows (same fold keys for all models). ``biagru_xgb`` (two
+  stages: orthogonal BiAGRU, then XGBoost on its 32 factors + R2's fundamental factors) reads
+  what ``biagru`` reads plus those ``factor_table`` columns; its metadata adds the stage-2
+  best round and validation RMSE.
 - ``signals``: the model's test-window scores stitched across folds (each date from the fold
   whose test window covers it).
 - ``signal_evaluation``: per-year IC / RankIC / weighted IC family, ICIRs, decile precision
@@ -155,7 +158,7 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         cols = inputs.feature_cols
         init_state = None
         k = [f.fold_id for f in folds].index(fold_key)
-        if config.warm_start and k > 0 and spec.family is ModelFamily.TORCH:
+        if config.warm_start and k > 0 and spec.family in (ModelFamily.TORCH, ModelFamily.TWO_STAGE):
             prev = checkpoint_dir(alpha_store, model, folds[k - 1].fold_id)
             if prev.exists():
                 init_state = load_checkpoint(prev).state_dict
@@ -172,8 +175,12 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         path = save_fold(out, checkpoint_dir(alpha_store, model, fold_key))
         scores = out.test_scores.assign(model=model, fold=fold_key)[["date", "code", "model", "fold", "score"]]
         m = out.valid_metrics
+        stage2 = {"stage2_best_round": int(m["stage2_best_epoch"]),
+                  "stage2_valid_rmse": dg.MetadataValue.float(float(m["stage2_valid_loss"])),
+                  "stage2_features": dg.MetadataValue.json(out.stage2_features)} if out.stage2_features else {}
         return versioned(
             scores,
+            **stage2,
             checkpoint=dg.MetadataValue.path(str(path)),
             epochs=int(m.get("epochs_run", 0)),
             best_epoch=int(m.get("best_epoch", 0)),
