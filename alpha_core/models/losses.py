@@ -7,6 +7,13 @@ scalar tensor.
 - ``wmse``: (1/N) sum_i w_i (pred_i - label_i)^2, with w decaying by label rank with
   half-life N/2 (:func:`rank_halflife_weights`): best = 1, median = 0.5, worst = 0.25.
 - ``ic_loss``: 1 - Pearson corr(pred, label) (R3's loss, also used by R3 engineers).
+
+What wmse learns: because the weights depend on the label, its minimiser is
+E[w y | x] / E[w | x], not E[y | x]. Two stocks with the same expected label but different
+label dispersion get different targets (the dispersed one higher: its good days weigh up to 4x
+its bad days), so wmse ranks by a mix of expected return and volatility. On the synthetic
+market, whose planted factor part includes a low-volatility premium, that bias costs most of
+the oracle IC (benchmarks/RESULTS.md, "Graph recovery"); mse targets E[y | x].
 """
 
 from __future__ import annotations

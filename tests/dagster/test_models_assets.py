@@ -91,13 +91,17 @@ def test_model_assets_materialise(tmp_path):
         ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
     assert dg.materialize([industry_map, adjacency, macro_series], resources=resources).success
     for model in ("nn", "xgboost"):
-        for fold in FOLDS:
+        for k, fold in enumerate(FOLDS):
+            # the loss option: the spec's own on the first fold, mse (SPEC's alternative) on the second
+            run = {**FOLD_RUN, "loss": "mse"} if k == 1 and model == "nn" else FOLD_RUN
             res = dg.materialize(everything, selection=[ckpt], resources=resources,
                                  partition_key=dg.MultiPartitionKey({"fold": fold.fold_id, "model": model}),
-                                 run_config={"ops": {"model_checkpoint": {"config": FOLD_RUN}}})
+                                 run_config={"ops": {"model_checkpoint": {"config": run}}})
             assert res.success
             meta = res.asset_materializations_for_node("model_checkpoint")[0].metadata
             assert meta["epochs"].value >= 1 and "test_window" in meta
+            if model == "nn":
+                assert meta["loss"].value == ("mse" if k == 1 else "wmse")
             ck = load_checkpoint(tmp_path / "checkpoints" / f"model={model}" / f"fold={fold.fold_id}")
             assert ck.features == ["bp_lf", "ret_5d", "std_1m"] and ck.meta["fold_id"] == fold.fold_id
         assert dg.materialize(everything, selection=[signals, evaluation], resources=resources, partition_key=model).success

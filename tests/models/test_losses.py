@@ -38,3 +38,28 @@ def test_wmse_gradient_flows_only_through_pred():
 
 def test_get_loss():
     assert get_loss("wmse") is wmse and get_loss(LossKind.IC) is ic_loss
+
+
+def test_wmse_optimum_rewards_label_dispersion_mse_does_not():
+    """Two groups with mean-zero labels, one dispersed {-2, 2}, one calm {-0.1, 0.1}: the best
+    constant prediction per group is sum(w y) / sum(w) under wmse, the plain mean under mse.
+
+    Ranks (descending): 2 -> 0 (w 1), 0.1 -> 1 (w 0.5^(2/3)), -0.1 -> 2 (w 0.5^(4/3)), -2 -> 3 (w 0.25),
+    so wmse puts the dispersed group at (2 - 0.5) / 1.25 = 1.2 and the calm one at
+    0.1 (0.5^(2/3) - 0.5^(4/3)) / (0.5^(2/3) + 0.5^(4/3)) ~ 0.0227: it ranks volatility, not the mean.
+    """
+    label = torch.tensor([-2.0, -0.1, 0.1, 2.0], dtype=torch.float64)
+    group = torch.tensor([0, 1, 1, 0])
+    hand_wmse = [1.2, 0.1 * (0.5 ** (2 / 3) - 0.5 ** (4 / 3)) / (0.5 ** (2 / 3) + 0.5 ** (4 / 3))]
+    for loss, hand in ((wmse, hand_wmse), (mse, [0.0, 0.0])):
+        c = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([c], lr=1.0, max_iter=100, tolerance_grad=1e-12, tolerance_change=1e-14)
+
+        def closure():
+            opt.zero_grad()
+            value = loss(c[group], label)
+            value.backward()
+            return value
+
+        opt.step(closure)
+        assert np.allclose(c.detach().numpy(), hand, atol=1e-6), (loss.__name__, c)

@@ -30,6 +30,7 @@ import pandas as pd
 
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
 from alpha_core.reports.tears import markdown_table
+from alpha_core.models.losses import LossKind
 from alpha_core.models.registry import ModelFamily, get_spec
 from alpha_core.training.checkpoint import load_checkpoint
 from alpha_core.training.scoring import checkpoint_path
@@ -70,6 +71,7 @@ class ModelCheckpointConfig(dg.Config):
     max_epochs: int = 100
     patience: int = 20
     monitor: str = str(Monitor.RANK_IC)
+    loss: str | None = None  # wmse | mse | ic; None = the model's own (R1 wmse, R2 mse, R3 ic)
     seed: int = 0
     warm_start: bool = False
     num_threads: int = 1
@@ -146,6 +148,8 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         keys = context.partition_key.keys_by_dimension
         fold_key, model = keys["fold"], keys["model"]
         spec = get_spec(model)
+        if config.loss is not None:
+            spec = dataclasses.replace(spec, loss=LossKind(config.loss))
         calendar = pd.DatetimeIndex(sorted(factor_table["date"].unique()))
         folds = config.folds(calendar, plan, model_fold_config(spec, plan, per_model_lengths=per_model_lengths))
         fold = sampled_fold(spec, _find_fold(folds, fold_key), config.train_day_step)
@@ -185,6 +189,7 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
             epochs=int(m.get("epochs_run", 0)),
             best_epoch=int(m.get("best_epoch", 0)),
             best_valid_rank_ic=dg.MetadataValue.float(float(m.get("valid_rank_ic", float("nan")))),
+            loss=str(spec.loss),
             best_valid_loss=dg.MetadataValue.float(float(m.get("valid_loss", float("nan")))),
             wall_s=dg.MetadataValue.float(float(out.wall_s)),
             n_features=len(cols),
