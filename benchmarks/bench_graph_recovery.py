@@ -44,6 +44,7 @@ from alpha_core.labels import compute_labels
 from alpha_core.metrics.signal import daily_rank_ic
 from alpha_core.models.losses import LossKind
 from alpha_core.models.registry import get_spec
+from alpha_core.training.ensemble import ensemble_scores
 from alpha_core.training.folds import DEMO, make_folds
 from alpha_core.training.signals import stitch_signals
 from alpha_core.training.trainer import TrainConfig
@@ -75,6 +76,20 @@ def market_tables(graph_on: bool, seed: int | None, n_stocks: int | None = None)
     groups = ind.assign(date=pd.to_datetime(ind["start_date"]).fillna(pd.Timestamp("1990-01-01")))[["date", "code", "sector", "industry"]]
     truth = src.ground_truth(start, end)
     return feats, cols, labels, uni, groups, truth, pd.DatetimeIndex(np.sort(feats["date"].unique()))
+
+
+PEERS_MODEL = "nn_peers"
+
+
+def with_peer_means(feats: pd.DataFrame, cols: list[str], groups: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``feats`` plus, per factor, its mean over the stock's other industry peers of the day (``<f>_peer``)."""
+    ind = feats[["code"]].merge(groups[["code", "industry"]].drop_duplicates("code"), on="code", how="left")["industry"]
+    x = feats[cols].to_numpy(float)
+    g = pd.DataFrame(x).groupby([feats["date"].to_numpy(), ind.to_numpy()])
+    peer = (g.transform("sum").to_numpy() - x) / np.maximum(g.transform("count").to_numpy() - 1, 1)
+    names = [f"{c}_peer" for c in cols]
+    out = pd.concat([feats.reset_index(drop=True), pd.DataFrame(peer.astype(np.float32), columns=names)], axis=1)
+    return out, [*cols, *names]
 
 
 def ridge_reference(feats, cols, labels, uni, groups, folds, peers: bool, lam: float = 1.0) -> dict[str, pd.DataFrame]:
@@ -110,30 +125,42 @@ def evaluate(sig: pd.DataFrame, labels: pd.DataFrame, truth: pd.DataFrame) -> di
 
 def run(args) -> None:
     rows = []
-    for graph_on in (True, False):
+    for graph_on in [p == "on" for p in args.graph_parts]:
         t0 = time.perf_counter()
         feats, cols, labels, uni, groups, truth, cal = market_tables(graph_on, args.market_seed, args.n_stocks)
         log.info("market graph=%s built in %.0f s: %d factor rows, %d factors", graph_on, time.perf_counter() - t0, len(feats), len(cols))
         folds = make_folds(cal, DEMO)[-args.folds :]
         inputs = FoldInputs(feats, labels, tuple(cols), "y_vwap10_rank", universe=uni, universe_col="member", groups=groups)
+        if PEERS_MODEL in args.models:
+            pf, pcols = with_peer_means(feats, cols, groups)
+            peer_inputs = FoldInputs(pf, labels, tuple(pcols), "y_vwap10_rank", universe=uni, universe_col="member")
         for name, peers in (("ridge_own", False), ("ridge_peers", True)):
             sig = stitch_signals(ridge_reference(feats, cols, labels, uni, groups, folds, peers), folds, name)
             rows.append({"graph_part": graph_on, "model": name, "seed": 0, **evaluate(sig, labels, truth)})
             log.info("%s", rows[-1])
         for key in args.models:
+            spec_key, fold_inputs = ("nn", peer_inputs) if key == PEERS_MODEL else (key, inputs)
+            signals = []
             for seed in range(args.seeds):
                 preds = {}
                 for fold in folds:
                     f = dataclasses.replace(fold, train=fold.train[:: args.day_step])
                     out = train_fold(
-                        dataclasses.replace(get_spec(key), loss=LossKind(args.loss)), f, inputs, graph=args.graph, seed=seed, hidden=args.hidden,
+                        dataclasses.replace(get_spec(spec_key), loss=LossKind(args.loss)), f, fold_inputs, graph=args.graph,
+                        seed=seed, hidden=args.hidden, residual_heads=args.residual_heads,
                         train_config=TrainConfig(lr=args.lr, max_epochs=args.epochs, patience=args.patience),
                     )
                     preds[fold.fold_id] = out.test_scores
                     log.info("graph=%s %s seed %d fold %s: best epoch %d, valid RankIC %.4f, %.0f s", graph_on, key, seed,
                              fold.fold_id, out.valid_metrics["best_epoch"], out.valid_metrics.get("valid_rank_ic", np.nan), out.wall_s)
                 sig = stitch_signals(preds, folds, key)
+                signals.append(sig)
                 rows.append({"graph_part": graph_on, "model": key, "seed": seed, **evaluate(sig, labels, truth)})
+                log.info("%s", rows[-1])
+            if args.ensemble and len(signals) > 1:
+                ens = ensemble_scores([s[["date", "code", "score"]] for s in signals])
+                rows.append({"graph_part": graph_on, "model": f"{key}_ensemble{len(signals)}", "seed": -1,
+                             **evaluate(ens, labels, truth)})
                 log.info("%s", rows[-1])
     res = pd.DataFrame(rows)
     summary = res.groupby(["graph_part", "model"])[["rank_ic", "oracle_ic", "oracle_ic_graph"]].agg(["mean", "std"])
@@ -142,6 +169,15 @@ def run(args) -> None:
     print(res.to_string(index=False))
     print(summary.to_string())
     others = [m for m in args.models if m != "nn"]
+    if args.ensemble and args.seeds > 1 and "nn" in args.models:
+        for key in others:
+            for g in (True, False):
+                a = res[(res.graph_part == g) & (res.model == f"{key}_ensemble{args.seeds}")]
+                b = res[(res.graph_part == g) & (res.model == f"nn_ensemble{args.seeds}")]
+                if len(a) and len(b):
+                    print(f"graph part {'on ' if g else 'off'}: {key} - nn, {args.seeds}-seed ensembles: RankIC "
+                          f"{a.rank_ic.iloc[0] - b.rank_ic.iloc[0]:+.4f}, oracle IC {a.oracle_ic.iloc[0] - b.oracle_ic.iloc[0]:+.4f}")
+    res = res[res.seed >= 0]
     for key in others if "nn" in args.models else []:
         for g in (True, False):
             a = res[(res.graph_part == g) & (res.model == key)].set_index("seed")
@@ -162,7 +198,12 @@ def main() -> None:
     ap.add_argument("--loss", default="mse", choices=[k.value for k in LossKind if k is not LossKind.IC])
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--graph", default="industry", help="graph of the masked attention: sector or industry")
-    ap.add_argument("--models", nargs="+", default=["gat_residual", "nn"])
+    ap.add_argument("--models", nargs="+", default=["gat_residual", "nn"],
+                    help=f"model keys, and {PEERS_MODEL!r} (nn on the factors + industry-peer means)")
+    ap.add_argument("--residual-heads", default="shared", choices=["shared", "separate"])
+    ap.add_argument("--ensemble", action="store_true", help="also report each model's seed ensemble")
+    ap.add_argument("--graph-parts", nargs="+", default=["on", "off"], choices=["on", "off"],
+                    help="markets to run: planted graph part on and/or off")
     ap.add_argument("--market-seed", type=int, default=None)
     ap.add_argument("--n-stocks", type=int, default=None, help="instruments of the demo market (default 300)")
     ap.add_argument("--threads", type=int, default=1)

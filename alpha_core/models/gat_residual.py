@@ -12,6 +12,18 @@ With hidden size H (64; variants 32, 16), for one day's N stocks with features x
 
 alpha / beta are the GAT coefficients of :mod:`alpha_core.models.attention`.
 
+Residual heads (:class:`ResidualHeads`). In R1's text (``SHARED``) hhat_k is both the part that
+is subtracted (backcast) and, through LeakyReLU, the part that is forecast. If LeakyReLU were the
+identity the three parts would telescope, y0 + y1 + y2 = hhat0 + hhat1 + (h0 - hhat0 - hhat1) = h0,
+so the score could not depend on the graph at all; with slope 0.01 the graph reaches the score only
+through the kinks of the LeakyReLUs. HIST (Xu et al. 2021), the network R1 adapts, gives each
+module separate forecast and backcast layers (``SEPARATE``):
+
+    hhat_k = B_k h_k'  (backcast, subtracted)      y_k = LeakyReLU(F_k h_k')  (forecast)
+
+so the aggregated neighbours reach the score through a linear path. ``SHARED`` stays the default
+(the SPEC network); benchmarks/RESULTS.md ("Does the graph help?") measures both.
+
 Ablations (R1 table 19): ``use_mask=False`` drops steps 2-3 (h1 = h0, no y0) -> GAT+global;
 ``use_global=False`` drops steps 4-5 (h2 = h1, no y1) -> GAT+mask.
 """
@@ -19,6 +31,7 @@ Ablations (R1 table 19): ``use_mask=False`` drops steps 2-3 (h1 = h0, no y0) -> 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import torch
 import torch.nn.functional as F
@@ -26,6 +39,13 @@ from torch import nn
 
 from alpha_core.models.attention import GraphAttention
 from alpha_core.training.batch import DayBatch
+
+
+class ResidualHeads(StrEnum):
+    """How a residual block turns h_k' into its backcast hhat_k and its forecast y_k."""
+
+    SHARED = "shared"  # R1: hhat_k = L_k h_k', y_k = LeakyReLU(hhat_k)
+    SEPARATE = "separate"  # HIST: hhat_k = B_k h_k', y_k = LeakyReLU(F_k h_k')
 
 
 @dataclass(frozen=True)
@@ -37,6 +57,9 @@ class GATResidualConfig:
     use_mask: keep the masked (graph) attention + residual I.
     use_global: keep the global attention + residual II.
     chunk_rows: query-row chunk for the global attention (None = whole day at once).
+    heads: :class:`ResidualHeads` (SHARED, the SPEC network).
+    negative_slope: slope of every LeakyReLU (0.01, torch's default; 1.0 makes them the
+        identity, which the tests use to show the SHARED parts telescoping to h0).
     """
 
     n_features: int
@@ -45,6 +68,8 @@ class GATResidualConfig:
     use_mask: bool = True
     use_global: bool = True
     chunk_rows: int | None = None
+    heads: ResidualHeads = ResidualHeads.SHARED
+    negative_slope: float = 0.01
 
 
 def encoder(n_features: int, hidden: int) -> nn.Sequential:
@@ -70,13 +95,26 @@ class GATResidual(nn.Module):
         self.config = config
         h = config.hidden
         self.encoder = encoder(config.n_features, h)
+        separate = ResidualHeads(config.heads) is ResidualHeads.SEPARATE
         if config.use_mask:
             self.mask_attention = GraphAttention(h, h)
             self.residual0 = nn.Linear(h, h)
+            self.forecast0 = nn.Linear(h, h) if separate else None
         if config.use_global:
             self.global_attention = GraphAttention(h, h, chunk_rows=config.chunk_rows)
             self.residual1 = nn.Linear(h, h)
+            self.forecast1 = nn.Linear(h, h) if separate else None
         self.output = nn.Linear(h, 1)
+
+    def _act(self, x: torch.Tensor) -> torch.Tensor:
+        return F.leaky_relu(x, self.config.negative_slope)
+
+    def _block(self, h: torch.Tensor, hp: torch.Tensor, backcast: nn.Linear, forecast: nn.Linear | None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(residual h - hhat, forecast y) of one residual block; hp = h'."""
+        hhat = backcast(hp)
+        y = self._act(hhat if forecast is None else forecast(hp))
+        return h - hhat, y
 
     def forward(self, batch: DayBatch) -> torch.Tensor:
         h0 = self.encoder(batch.x)
@@ -86,15 +124,13 @@ class GATResidual(nn.Module):
             graph = batch.graphs.get(self.config.graph)
             if graph is None:
                 raise KeyError(f"batch of {batch.date} has no graph {self.config.graph!r}")
-            h0p = h0 + F.leaky_relu(self.mask_attention(h0, graph))
-            hhat0 = self.residual0(h0p)
-            h1 = h0 - hhat0  # what the graph cannot explain
-            parts.append(F.leaky_relu(hhat0))
+            h0p = h0 + self._act(self.mask_attention(h0, graph))
+            h1, y0 = self._block(h0, h0p, self.residual0, self.forecast0)  # h1: what the graph cannot explain
+            parts.append(y0)
         h2 = h1
         if self.config.use_global:
-            h1p = h1 + F.leaky_relu(self.global_attention(h1, None))
-            hhat1 = self.residual1(h1p)
-            h2 = h1 - hhat1
-            parts.append(F.leaky_relu(hhat1))
-        parts.append(F.leaky_relu(h2))
+            h1p = h1 + self._act(self.global_attention(h1, None))
+            h2, y1 = self._block(h1, h1p, self.residual1, self.forecast1)
+            parts.append(y1)
+        parts.append(self._act(h2))
         return self.output(torch.stack(parts).sum(0)).squeeze(-1)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from alpha_core.models.gat_residual import GATResidual, GATResidualConfig
+from alpha_core.models.gat_residual import GATResidual, GATResidualConfig, ResidualHeads
 from alpha_core.models.losses import LossKind
 from alpha_core.models.mlp import MLP, MLPConfig
 from alpha_core.training.folds import R1, R1_XGB, FoldConfig
@@ -70,13 +70,15 @@ class ModelOptions:
     """Everything a builder may need; stored in the checkpoint's config json.
 
     Args: n_features (F); hidden (64; 32, 16); graph ('sector' | 'industry'); chunk_rows
-    (global attention row chunk, None = whole day).
+    (global attention row chunk, None = whole day); residual_heads (R1 GATs:
+    :class:`~alpha_core.models.gat_residual.ResidualHeads`, 'shared' = the SPEC network).
     """
 
     n_features: int
     hidden: int = 64
     graph: str = "sector"
     chunk_rows: int | None = None
+    residual_heads: str = str(ResidualHeads.SHARED)
 
 
 Builder = Callable[[ModelOptions], nn.Module]
@@ -121,7 +123,8 @@ LABEL_R1_XGB = "y_close10_rank"
 
 def _gat(use_mask: bool, use_global: bool) -> Builder:
     def build(o: ModelOptions) -> nn.Module:
-        return GATResidual(GATResidualConfig(o.n_features, o.hidden, o.graph, use_mask, use_global, o.chunk_rows))
+        return GATResidual(GATResidualConfig(o.n_features, o.hidden, o.graph, use_mask, use_global, o.chunk_rows,
+                                             heads=ResidualHeads(o.residual_heads)))
 
     return build
 

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from alpha_core.errors import DataContractError, Location
+from alpha_core.models.gat_residual import ResidualHeads
 from alpha_core.models.orthogonal import secondary_weighting_batches, secondary_weighting_columns
 from alpha_core.models.registry import ModelFamily, ModelOptions, ModelSpec
 from alpha_core.models.xgb import XGBConfig, XGBScorer
@@ -161,6 +162,7 @@ def train_fold(
     *,
     hidden: int = 64,
     graph: str = "sector",
+    residual_heads: str = "shared",
     train_config: TrainConfig = TrainConfig(),
     xgb_config: XGBConfig = XGBConfig(),
     seed: int = 0,
@@ -171,7 +173,8 @@ def train_fold(
 
     ``seed`` seeds parameter init and day shuffling (torch) and the tree sampling (xgboost);
     ``init_state`` warm-starts a torch model (e.g. the previous fold's state dict; stage 1 of a
-    TWO_STAGE model); ``train_config.loss`` is replaced by ``spec.loss``; ``xgb_config`` is the
+    TWO_STAGE model); ``residual_heads`` is the R1 GATs' :class:`ResidualHeads` (ignored by the
+    other models); ``train_config.loss`` is replaced by ``spec.loss``; ``xgb_config`` is the
     XGBoost of the XGBOOST family and of stage 2 of a TWO_STAGE model.
     """
     t0 = time.perf_counter()
@@ -179,7 +182,8 @@ def train_fold(
     train_b = fold_batches(inputs, fold.train, normalizer, labelled=True)
     valid_b = fold_batches(inputs, fold.valid, normalizer, labelled=True)
     test_b = fold_batches(inputs, fold.test, normalizer, labelled=False)
-    options = ModelOptions(n_features=len(inputs.feature_cols), hidden=hidden, graph=graph)
+    options = ModelOptions(n_features=len(inputs.feature_cols), hidden=hidden, graph=graph,
+                           residual_heads=str(ResidualHeads(residual_heads)))
     log.info("fold %s %s: %d train / %d valid / %d test days", fold.fold_id, spec.key, len(train_b), len(valid_b), len(test_b))
     stage2_features = None
     if spec.family is ModelFamily.XGBOOST:

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from alpha_core.models.attention import mask_to_edge_index
-from alpha_core.models.gat_residual import GATResidual, GATResidualConfig
+from alpha_core.models.gat_residual import GATResidual, GATResidualConfig, ResidualHeads
 from alpha_core.models.mlp import MLP, MLPConfig
 from alpha_core.training.batch import DayBatch
 
@@ -23,11 +23,12 @@ def _batch(n=50, f=6, seed=0, graph="sector"):
 VARIANTS = [(True, True), (True, False), (False, True)]
 
 
+@pytest.mark.parametrize("heads", list(ResidualHeads))
 @pytest.mark.parametrize("hidden", [64, 32, 16])
 @pytest.mark.parametrize("use_mask,use_global", VARIANTS)
-def test_shapes_and_every_parameter_gets_gradient(hidden, use_mask, use_global):
+def test_shapes_and_every_parameter_gets_gradient(hidden, use_mask, use_global, heads):
     torch.manual_seed(0)
-    model = GATResidual(GATResidualConfig(6, hidden, use_mask=use_mask, use_global=use_global))
+    model = GATResidual(GATResidualConfig(6, hidden, use_mask=use_mask, use_global=use_global, heads=heads))
     b = _batch()
     out = model(b)
     assert out.shape == (50,)
@@ -79,6 +80,32 @@ def test_graph_changes_output_only_with_mask_attention():
     glob = GATResidual(GATResidualConfig(6, use_mask=False)).eval()
     assert not torch.allclose(full(b), full(b2))
     torch.testing.assert_close(glob(b), glob(b2))
+
+
+def test_shared_heads_telescope_to_h0_when_leaky_relu_is_linear():
+    """R1's shared heads: with identity activations y0 + y1 + y2 = h0, so the graph cannot reach
+    the score; HIST's separate forecast layers keep a linear path from the neighbours."""
+    b = _batch()
+    b2 = DayBatch(b.date, b.codes, b.x, b.y, graphs=_batch(seed=9).graphs)
+    outs = {}
+    for heads in ResidualHeads:
+        torch.manual_seed(4)
+        model = GATResidual(GATResidualConfig(6, 16, heads=heads, negative_slope=1.0)).eval()
+        outs[heads] = model(b), model(b2)
+        # h0 alone: the output layer applied to the encoder's states
+        direct = model.output(model.encoder(b.x)).squeeze(-1)
+        if heads is ResidualHeads.SHARED:
+            torch.testing.assert_close(outs[heads][0], direct, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(outs[ResidualHeads.SHARED][0], outs[ResidualHeads.SHARED][1], atol=1e-5, rtol=1e-5)
+    assert (outs[ResidualHeads.SEPARATE][0] - outs[ResidualHeads.SEPARATE][1]).abs().max() > 1e-3
+
+
+def test_shared_heads_keep_the_spec_parameters():
+    """The SHARED network has exactly the SPEC's layers (old checkpoints load); SEPARATE adds F0, F1."""
+    shared = set(GATResidual(GATResidualConfig(6, 16)).state_dict())
+    separate = set(GATResidual(GATResidualConfig(6, 16, heads=ResidualHeads.SEPARATE)).state_dict())
+    assert not any(k.startswith("forecast") for k in shared)
+    assert separate - shared == {"forecast0.weight", "forecast0.bias", "forecast1.weight", "forecast1.bias"}
 
 
 def test_mlp_shapes_and_gradients():

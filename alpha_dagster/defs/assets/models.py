@@ -67,6 +67,7 @@ class ModelCheckpointConfig(dg.Config):
     purge_days: int | None = None
     hidden: int = 64
     graph: str = "sector"
+    residual_heads: str = "shared"  # R1 GATs: shared (SPEC) | separate (HIST's forecast / backcast layers)
     lr: float = 1e-4
     max_epochs: int = 100
     patience: int = 20
@@ -174,7 +175,8 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
             context.log.info("%s %s epoch %d: train %.5f valid %.5f RankIC %.4f (best epoch %d)", model, fold_key,
                              r.epoch, r.train_loss, r.valid_loss, r.valid_rank_ic, r.best_epoch)
 
-        out = train_fold(spec, fold, inputs, hidden=config.hidden, graph=config.graph, train_config=train_cfg,
+        out = train_fold(spec, fold, inputs, hidden=config.hidden, graph=config.graph,
+                         residual_heads=config.residual_heads, train_config=train_cfg,
                          seed=config.seed, init_state=init_state, callback=progress)
         path = save_fold(out, checkpoint_dir(alpha_store, model, fold_key))
         scores = out.test_scores.assign(model=model, fold=fold_key)[["date", "code", "model", "fold", "score"]]
