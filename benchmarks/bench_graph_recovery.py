@@ -148,7 +148,8 @@ def run(args) -> None:
                     out = train_fold(
                         dataclasses.replace(get_spec(spec_key), loss=LossKind(args.loss)), f, fold_inputs, graph=args.graph,
                         seed=seed, hidden=args.hidden, residual_heads=args.residual_heads,
-                        train_config=TrainConfig(lr=args.lr, max_epochs=args.epochs, patience=args.patience),
+                        train_config=TrainConfig(lr=args.lr, max_epochs=args.epochs, patience=args.patience,
+                                                 weight_ema=args.weight_ema),
                     )
                     preds[fold.fold_id] = out.test_scores
                     log.info("graph=%s %s seed %d fold %s: best epoch %d, valid RankIC %.4f, %.0f s", graph_on, key, seed,
@@ -201,6 +202,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["gat_residual", "nn"],
                     help=f"model keys, and {PEERS_MODEL!r} (nn on the factors + industry-peer means)")
     ap.add_argument("--residual-heads", default="shared", choices=["shared", "separate"])
+    ap.add_argument("--weight-ema", type=float, default=None,
+                    help="decay of the trainer's weight average (TrainConfig.weight_ema; e.g. 0.998), default off")
     ap.add_argument("--ensemble", action="store_true", help="also report each model's seed ensemble")
     ap.add_argument("--graph-parts", nargs="+", default=["on", "off"], choices=["on", "off"],
                     help="markets to run: planted graph part on and/or off")

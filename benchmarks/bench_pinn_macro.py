@@ -25,7 +25,10 @@ window holds both regimes: seeds 1, 5 and 6 of the demo market have a training s
 
 Label: the 10-day vwap return rank (the horizon of the ground truth), not R3's monthly label.
 
-Run:  .venv/bin/python benchmarks/bench_pinn_macro.py [--seeds 0 1 2] [--epochs 8] [--stocks 300]
+``--weight-ema d`` validates and keeps the trainer's moving average of the weights (one day per
+step makes the validation RankIC of single epochs noise; the average smooths it).
+
+Run:  .venv/bin/python benchmarks/bench_pinn_macro.py [--seeds 0 1 2] [--epochs 8] [--stocks 300] [--weight-ema 0.99]
 """
 
 from __future__ import annotations
@@ -137,6 +140,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--physics-weight", type=float, default=0.1)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--weight-ema", type=float, default=None,
+                    help="decay of the trainer's weight average (TrainConfig.weight_ema, e.g. 0.99), default off")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
@@ -151,7 +156,7 @@ def main() -> None:
             with seeded(seed):
                 m = model(pinn, args.physics_weight)
             cfg = TrainConfig(lr=args.lr, max_epochs=args.epochs, patience=args.epochs, monitor=Monitor.RANK_IC,
-                              seed=seed, loss=LossKind.IC)
+                              seed=seed, loss=LossKind.IC, weight_ema=args.weight_ema)
             res = train(m, data["train"], data["valid"], cfg, progress=False)
             scores = predict(m, data["test"])
             row = {"seed": seed, "model": name, "best_epoch": res.best_epoch, "train_s": time.perf_counter() - t0}

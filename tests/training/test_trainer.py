@@ -1,3 +1,4 @@
+import pytest
 import numpy as np
 import torch
 from torch import nn
@@ -5,7 +6,7 @@ from torch import nn
 from alpha_core.models.gat_residual import GATResidual, GATResidualConfig
 from alpha_core.models.mlp import MLP, MLPConfig
 from alpha_core.training.dataset import build_day_batches
-from alpha_core.training.trainer import Monitor, TrainConfig, evaluate, predict, rank_ic_torch, seeded, train
+from alpha_core.training.trainer import Monitor, TrainConfig, WeightAverage, evaluate, predict, rank_ic_torch, seeded, train
 from alpha_core.models.losses import mse
 
 
@@ -111,3 +112,48 @@ def test_no_validation_days_and_nan_metric(market):
 
     res = train(_Flat(), tr, tr, TrainConfig(max_epochs=3, patience=2))
     assert res.best_epoch == 1 and res.epochs_run == 3
+
+
+def test_weight_average_is_the_exponential_moving_average_and_swaps_back():
+    model = nn.BatchNorm1d(1)  # a weight (float), running stats (float) and a batch counter (int)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    ema = WeightAverage(model, decay=0.5)
+    for value in (3.0, 5.0):
+        with torch.no_grad():
+            model.weight.fill_(value)
+            model.num_batches_tracked.fill_(int(value))
+        ema.update()
+    # 0.5 * (0.5 * 1 + 0.5 * 3) + 0.5 * 5 = 3.5
+    assert float(ema.avg["weight"]) == 3.5 and "num_batches_tracked" not in ema.avg
+    ema.swap()
+    assert float(model.weight) == 3.5 and int(model.num_batches_tracked) == 5
+    ema.swap()
+    assert float(model.weight) == 5.0 and float(ema.avg["weight"]) == 3.5
+
+
+def test_training_with_weight_average_returns_the_averaged_weights(market):
+    tr, va = _batches(market, 0, 8), _batches(market, 30, 34)
+    states = {}
+    for name, decay in (("plain", None), ("tiny", 1e-12), ("ema", 0.9)):
+        with seeded(3):
+            model = MLP(MLPConfig(4, 8))
+        res = train(model, tr, va, TrainConfig(lr=1e-2, max_epochs=4, patience=10, seed=3, weight_ema=decay))
+        states[name] = (model.state_dict(), res)
+    plain, tiny, ema = (states[k][0] for k in ("plain", "tiny", "ema"))
+    # a vanishing decay averages over one step: the same weights as plain training
+    for k in plain:
+        torch.testing.assert_close(tiny[k], plain[k], rtol=0, atol=1e-6)
+    assert not torch.allclose(ema["hidden.weight"], plain["hidden.weight"])
+    # the returned (averaged) weights are the ones whose validation RankIC the curve shows
+    res = states["ema"][1]
+    _, ic = evaluate(_ema_model(ema), va, mse)
+    assert np.isclose(ic, res.curve.loc[res.curve["epoch"] == res.best_epoch, "valid_rank_ic"].iloc[0], atol=1e-6)
+    with pytest.raises(ValueError, match="weight_ema"):
+        WeightAverage(MLP(MLPConfig(4, 8)), 1.0)
+
+
+def _ema_model(state):
+    model = MLP(MLPConfig(4, 8))
+    model.load_state_dict(state)
+    return model

@@ -72,6 +72,7 @@ class ModelCheckpointConfig(dg.Config):
     max_epochs: int = 100
     patience: int = 20
     monitor: str = str(Monitor.RANK_IC)
+    weight_ema: float | None = None  # validate / keep the moving average of the weights (e.g. 0.998); None = off
     loss: str | None = None  # wmse | mse | ic; None = the model's own (R1 wmse, R2 mse, R3 ic)
     seed: int = 0
     warm_start: bool = False
@@ -169,7 +170,8 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
                 init_state = load_checkpoint(prev).state_dict
                 context.log.info("warm start from %s", prev)
         train_cfg = TrainConfig(lr=config.lr, max_epochs=config.max_epochs, patience=config.patience,
-                                monitor=Monitor(config.monitor), num_threads=config.num_threads)
+                                monitor=Monitor(config.monitor), num_threads=config.num_threads,
+                                weight_ema=config.weight_ema)
 
         def progress(r) -> None:
             context.log.info("%s %s epoch %d: train %.5f valid %.5f RankIC %.4f (best epoch %d)", model, fold_key,
