@@ -32,7 +32,7 @@ CODES = [f"SH6{i:05d}" for i in range(N)]
 CAL = pd.bdate_range("2020-01-01", "2020-08-31")
 PLAN = FoldConfig(train_days=60, valid_days=30, test_days=20, step_days=20)
 FOLDS = make_folds(CAL, PLAN)[:2]
-SCHEME = build_scheme(CAL, fold_keys=[f.fold_id for f in FOLDS], model_keys=["nn", "xgboost"], strategy_keys=["none"])
+SCHEME = build_scheme(CAL, fold_keys=[f.fold_id for f in FOLDS], model_keys=["nn", "xgboost", "gat_residual"], strategy_keys=["none"])
 FOLD_RUN = {"max_epochs": 3, "lr": 1e-3, "hidden": 8, "train_day_step": 2}
 
 
@@ -111,6 +111,14 @@ def test_model_assets_materialise(tmp_path):
         assert not sig.duplicated(["date", "code"]).any()
         ev = ParquetStore(str(tmp_path)).read("signal_evaluation", [model])
         assert "all" in set(ev["period"]) and ev.loc[ev["period"] == "all", "rank_ic"].iloc[0] > 0.2
+    # research options reach the checkpoint: HIST's separate residual heads and the weight average
+    run = {**FOLD_RUN, "residual_heads": "separate", "weight_ema": 0.9}
+    key = dg.MultiPartitionKey({"fold": FOLDS[0].fold_id, "model": "gat_residual"})
+    assert dg.materialize(everything, selection=[ckpt], resources=resources, partition_key=key,
+                          run_config={"ops": {"model_checkpoint": {"config": run}}}).success
+    ck = load_checkpoint(tmp_path / "checkpoints" / "model=gat_residual" / f"fold={FOLDS[0].fold_id}")
+    assert ck.options.residual_heads == "separate" and "forecast0.weight" in ck.state_dict
+    assert ck.meta["train_config"]["weight_ema"] == 0.9
 
 
 R2R3 = ("biagru", "multi_transformer", "pinn_mticg")
