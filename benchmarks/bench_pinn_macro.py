@@ -34,6 +34,7 @@ Run:  .venv/bin/python benchmarks/bench_pinn_macro.py [--seeds 0 1 2] [--epochs 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import time
 
@@ -75,10 +76,13 @@ VALID = ("2018-07-16", "2019-06-30")  # starts > 10 trading days after TRAIN end
 TEST = ("2019-07-16", "2020-12-15")
 
 
-def r3_batches(seed: int, n_stocks: int):
+def r3_batches(seed: int, n_stocks: int, macro_strength: float | None = None):
     """Train / valid / test day batches of the synthetic market of ``seed`` and its ground truth."""
     t0 = time.perf_counter()
-    src = SyntheticSource(SyntheticConfig(seed=seed, n_stocks=n_stocks))
+    cfg = SyntheticConfig(seed=seed, n_stocks=n_stocks)
+    if macro_strength is not None:
+        cfg = dataclasses.replace(cfg, macro_strength=macro_strength)
+    src = SyntheticSource(cfg)
     cal = src.calendar()
     bars = src.bars(cal[0], cal[-1])
     inputs = FactorInputs(bars, src.fundamentals(), None, src.industry_map(), src.instruments())
@@ -140,6 +144,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--physics-weight", type=float, default=0.1)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--macro-strength", type=float, default=None,
+                    help="SyntheticConfig.macro_strength (default 0.0034); see bench_planted_identifiability.py")
     ap.add_argument("--weight-ema", type=float, default=None,
                     help="decay of the trainer's weight average (TrainConfig.weight_ema, e.g. 0.99), default off")
     args = ap.parse_args()
@@ -147,7 +153,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     rows = []
     for seed in args.seeds:
-        data, truth = r3_batches(seed, args.stocks)
+        data, truth = r3_batches(seed, args.stocks, args.macro_strength)
         st = data["true_state"]
         print(f"seed {seed}: planted macro state on test days: mean {st.mean():+.2f}, "
               f"share > 0 {np.mean(st > 0):.2f}; train state mean {data['train_state_mean']:+.2f}", flush=True)

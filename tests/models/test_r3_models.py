@@ -169,14 +169,14 @@ def test_pinn_fusion_learns_a_tilt_whose_sign_follows_the_macro_state():
     """A cross-section whose only signal is u(t) * tilt_i, u flipping sign from day to day: the
     PINN fusion z * (1 + gamma u) + beta u must learn the interaction (positive IC on days of
     either sign of u); MTICG, blind to u, can at best learn the average tilt (IC ~ 0 here)."""
-    days = planted_days(150, n=64, weights=(0.0, 0.0, 1.0), noise=0.5, seed=3)
-    train_days, valid_days, test_days = days[:100], days[100:120], days[120:]
+    days = planted_days(110, n=48, weights=(0.0, 0.0, 1.0), noise=0.5, seed=3)
+    train_days, valid_days, test_days = days[:80], days[80:90], days[90:]
     u = np.array([float(b.macro[0, 0] - b.macro[0, 2]) for b in test_days])
     assert (u > 0).sum() >= 4 and (u < 0).sum() >= 4
     ics = {}
     for kind in ("mticg", "pinn_mticg"):
         model = build(kind)
-        train(model, train_days, valid_days, TrainConfig(lr=3e-3, max_epochs=12, patience=12, monitor=Monitor.RANK_IC,
+        train(model, train_days, valid_days, TrainConfig(lr=3e-3, max_epochs=10, patience=10, monitor=Monitor.RANK_IC,
                                                          loss=LossKind.IC), progress=False)
         model.eval()
         with torch.no_grad():
