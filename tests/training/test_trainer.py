@@ -127,9 +127,9 @@ def test_weight_average_is_the_exponential_moving_average_and_swaps_back():
     # 0.5 * (0.5 * 1 + 0.5 * 3) + 0.5 * 5 = 3.5
     assert float(ema.avg["weight"]) == 3.5 and "num_batches_tracked" not in ema.avg
     ema.swap()
-    assert float(model.weight) == 3.5 and int(model.num_batches_tracked) == 5
+    assert float(model.weight.detach()) == 3.5 and int(model.num_batches_tracked) == 5
     ema.swap()
-    assert float(model.weight) == 5.0 and float(ema.avg["weight"]) == 3.5
+    assert float(model.weight.detach()) == 5.0 and float(ema.avg["weight"]) == 3.5
 
 
 def test_training_with_weight_average_returns_the_averaged_weights(market):
