@@ -54,8 +54,10 @@ from alpha_core.universe import build_universe
 log = logging.getLogger("bench_graph_recovery")
 
 
-def market_tables(graph_on: bool, seed: int | None, n_stocks: int | None = None):
+def market_tables(graph_on: bool, seed: int | None, n_stocks: int | None = None, graph_strength: float | None = None):
     cfg = dataclasses.replace(profile_config("demo"), graph=graph_on)
+    if graph_strength is not None:
+        cfg = dataclasses.replace(cfg, graph_strength=graph_strength)
     if n_stocks is not None:
         cfg = dataclasses.replace(cfg, n_stocks=n_stocks)
     if seed is not None:
@@ -127,7 +129,7 @@ def run(args) -> None:
     rows = []
     for graph_on in [p == "on" for p in args.graph_parts]:
         t0 = time.perf_counter()
-        feats, cols, labels, uni, groups, truth, cal = market_tables(graph_on, args.market_seed, args.n_stocks)
+        feats, cols, labels, uni, groups, truth, cal = market_tables(graph_on, args.market_seed, args.n_stocks, args.graph_strength)
         log.info("market graph=%s built in %.0f s: %d factor rows, %d factors", graph_on, time.perf_counter() - t0, len(feats), len(cols))
         folds = make_folds(cal, DEMO)[-args.folds :]
         inputs = FoldInputs(feats, labels, tuple(cols), "y_vwap10_rank", universe=uni, universe_col="member", groups=groups)
@@ -208,6 +210,8 @@ def main() -> None:
     ap.add_argument("--graph-parts", nargs="+", default=["on", "off"], choices=["on", "off"],
                     help="markets to run: planted graph part on and/or off")
     ap.add_argument("--market-seed", type=int, default=None)
+    ap.add_argument("--graph-strength", type=float, default=None,
+                    help="SyntheticConfig.graph_strength (default 0.0040); the market without the graph part is the same")
     ap.add_argument("--n-stocks", type=int, default=None, help="instruments of the demo market (default 300)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
