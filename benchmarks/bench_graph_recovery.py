@@ -143,7 +143,7 @@ def run(args) -> None:
         for key in args.models:
             spec_key, fold_inputs = ("nn", peer_inputs) if key == PEERS_MODEL else (key, inputs)
             signals = []
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 preds = {}
                 for fold in folds:
                     f = dataclasses.replace(fold, train=fold.train[:: args.day_step])
@@ -193,6 +193,7 @@ def run(args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--first-seed", type=int, default=0, help="model seeds first_seed .. first_seed + seeds - 1")
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--patience", type=int, default=8)
