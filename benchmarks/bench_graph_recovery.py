@@ -83,12 +83,17 @@ def market_tables(graph_on: bool, seed: int | None, n_stocks: int | None = None,
 PEERS_MODEL = "nn_peers"
 
 
+def peer_means(rows: pd.DataFrame, cols: list[str], groups: pd.DataFrame) -> np.ndarray:
+    """(rows, len(cols)) mean of each column over the row's other industry peers of the same date."""
+    ind = rows[["code"]].merge(groups[["code", "industry"]].drop_duplicates("code"), on="code", how="left")["industry"]
+    x = rows[cols].to_numpy(float)
+    g = pd.DataFrame(x).groupby([rows["date"].to_numpy(), ind.to_numpy()])
+    return (g.transform("sum").to_numpy() - x) / np.maximum(g.transform("count").to_numpy() - 1, 1)
+
+
 def with_peer_means(feats: pd.DataFrame, cols: list[str], groups: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """``feats`` plus, per factor, its mean over the stock's other industry peers of the day (``<f>_peer``)."""
-    ind = feats[["code"]].merge(groups[["code", "industry"]].drop_duplicates("code"), on="code", how="left")["industry"]
-    x = feats[cols].to_numpy(float)
-    g = pd.DataFrame(x).groupby([feats["date"].to_numpy(), ind.to_numpy()])
-    peer = (g.transform("sum").to_numpy() - x) / np.maximum(g.transform("count").to_numpy() - 1, 1)
+    peer = peer_means(feats, cols, groups)
     names = [f"{c}_peer" for c in cols]
     out = pd.concat([feats.reset_index(drop=True), pd.DataFrame(peer.astype(np.float32), columns=names)], axis=1)
     return out, [*cols, *names]
@@ -100,9 +105,7 @@ def ridge_reference(feats, cols, labels, uni, groups, folds, peers: bool, lam: f
     df = df.merge(uni.loc[uni["member"], ["date", "code"]], on=["date", "code"])
     x = df[cols].to_numpy(float)
     if peers:
-        ind = df[["code"]].merge(groups[["code", "industry"]].drop_duplicates("code"), on="code", how="left")["industry"]
-        g = pd.DataFrame(x).groupby([df["date"].to_numpy(), ind.to_numpy()])
-        x = np.c_[x, (g.transform("sum").to_numpy() - x) / np.maximum(g.transform("count").to_numpy() - 1, 1)]
+        x = np.c_[x, peer_means(df, cols, groups)]
     a = np.c_[x, np.ones(len(x))]
     y = df["y_vwap10_rank"].to_numpy(float)
     out = {}

@@ -91,8 +91,8 @@ def main() -> None:
             moments = daily_moments(ret, truth, part)
             for lo, hi in windows:
                 rows.append({"seed": seed, "part": part, "window": f"{lo}..{hi}", **window_stats(moments, lo, hi)})
+        u = state.reindex(pd.DatetimeIndex(truth["date"])).to_numpy()
         for lo, hi in windows:
-            u = state.reindex(pd.DatetimeIndex(truth["date"])).to_numpy()
             u_bar = float(state[(state.index >= pd.Timestamp(lo)) & (state.index <= pd.Timestamp(hi))].mean())
             scale = np.where(np.abs(u) >= 0.02, (u - u_bar) / np.where(u == 0, 1.0, u), np.nan)
             inter = truth.assign(mu_macro_interaction=truth["mu_macro"].to_numpy() * scale)

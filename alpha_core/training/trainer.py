@@ -205,22 +205,23 @@ class WeightAverage:
     def __init__(self, model: nn.Module, decay: float):
         if not 0.0 < decay < 1.0:
             raise ValueError(f"weight_ema must be in (0, 1), got {decay}")
-        self.model, self.decay = model, decay
-        self.avg = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+        self.decay = decay
+        # state_dict() tensors share storage with the model and are updated in place by the
+        # optimiser and load_state_dict, so the live tensors are looked up once, not every step
+        self.live = {k: v for k, v in model.state_dict().items() if v.is_floating_point()}
+        self.avg = {k: v.detach().clone() for k, v in self.live.items()}
 
     @torch.no_grad()
     def update(self) -> None:
-        for k, v in self.model.state_dict().items():
-            if k in self.avg:
-                self.avg[k].mul_(self.decay).add_(v.detach(), alpha=1.0 - self.decay)
+        for k, a in self.avg.items():
+            a.mul_(self.decay).add_(self.live[k], alpha=1.0 - self.decay)
 
     @torch.no_grad()
     def swap(self) -> None:
-        state = self.model.state_dict()
         for k, a in self.avg.items():
-            live = state[k].detach().clone()
-            state[k].copy_(a)
-            a.copy_(live)
+            held = self.live[k].clone()
+            self.live[k].copy_(a)
+            a.copy_(held)
 
 
 def train(
