@@ -15,12 +15,18 @@ class AlphaError(Exception):
 
 @dataclass(frozen=True)
 class Location:
-    """Where a bad value sits. Any field may be unknown (None)."""
+    """Where a bad value sits. Any field may be unknown (None).
+
+    ``value`` is the offending value as text (``repr``); ``line`` its 1-based line in a text
+    file (header included), or the 0-based row of a Parquet file.
+    """
 
     file: str | None = None
     column: str | None = None
     instrument: str | None = None
     date: str | None = None
+    value: str | None = None
+    line: int | None = None
 
     def describe(self) -> str:
         parts = [
@@ -30,6 +36,8 @@ class Location:
                 ("column", self.column),
                 ("instrument", self.instrument),
                 ("date", self.date),
+                ("value", self.value),
+                ("line", self.line),
             )
             if value is not None
         ]
@@ -46,6 +54,15 @@ class DataContractError(AlphaError):
 
 class UnknownCodeError(DataContractError):
     """An instrument code that matches none of the supported spellings."""
+
+
+class CorruptFileError(AlphaError):
+    """A file the pipeline wrote (a checkpoint's weights, booster, metadata) cannot be read back:
+    truncated, overwritten or from an incompatible version. Names the file."""
+
+    def __init__(self, message: str, file: str):
+        self.file = file
+        super().__init__(f"{message} [file={file}]")
 
 
 class MissingInputError(AlphaError):

@@ -6,7 +6,11 @@
    (default 3,000 stocks x 15 years = 3,780 trading days), with wall time and peak RSS
    (goals < 90 s, < 8 GB).
 
+3. With ``--alpha158-data DIR``: Qlib's Alpha158 on real Qlib-format data against pyqlib in a
+   separate venv (``--qlib-python``) or a pandas reference (see benchmarks/bench_alpha158.py).
+
 Run:  .venv/bin/python benchmarks/bench_factors.py [--stocks 3000] [--days 3780] [--ref-stocks 1000]
+      [--alpha158-data /work/shared/data/cn_qlib --qlib-python /tmp/qlibvenv/bin/python]
 Bars are generated here (random walks with suspensions, an ex-dividend step, quarterly
 fundamentals and a daily consensus table); timings include pivoting the long tables.
 """
@@ -149,9 +153,15 @@ def main() -> None:
     ap.add_argument("--ref-stocks", type=int, default=1000)
     ap.add_argument("--skip-full", action="store_true")
     ap.add_argument("--skip-ref", action="store_true")
+    ap.add_argument("--alpha158-data", default=None, help="Qlib-format directory: run the Alpha158 benchmark")
+    ap.add_argument("--qlib-python", default=None, help="python of a venv with pyqlib==0.9.7 (Alpha158 baseline)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("alpha_core").setLevel(logging.ERROR)
+    if args.alpha158_data:
+        from bench_alpha158 import bench
+
+        bench(args.alpha158_data, args.qlib_python)
 
     if not args.skip_ref:
         compare_with_pandas(args.ref_stocks, args.days)

@@ -27,7 +27,7 @@ market's size and beta factor returns (several times larger than the planted pre
 Output: per market seed and window, (loading, t-stat, D) for mu_factor, mu_graph and mu_macro.
 
 Run:  .venv/bin/python benchmarks/bench_planted_identifiability.py [--seeds 0 1 2 3 4 7]
-      [--start 2014-01-01] [--macro-strength 0.0034] [--window 2016-01-01 2018-06-30] [--window ...]
+      [--start 2014-01-01] [--macro-strength 0.0102] [--graph-strength 0.008] [--window 2016-01-01 2018-06-30] [--window ...]
 """
 
 from __future__ import annotations
@@ -69,7 +69,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 7])
     ap.add_argument("--macro-strength", type=float, default=None,
-                    help="SyntheticConfig.macro_strength (default: the demo profile's 0.0034)")
+                    help="SyntheticConfig.macro_strength (default: the demo profile's, 0.0102)")
+    ap.add_argument("--graph-strength", type=float, default=None,
+                    help="SyntheticConfig.graph_strength (default: the demo profile's, 0.0080)")
     ap.add_argument("--start", default=None, help="first day of the market (default: the demo profile's)")
     ap.add_argument("--window", nargs=2, action="append", metavar=("FROM", "TO"),
                     help="training window(s); default: bench_pinn_macro's 2016-01-01..2018-06-30 and the whole sample")
@@ -81,6 +83,8 @@ def main() -> None:
             cfg = dataclasses.replace(cfg, start=args.start)
         if args.macro_strength is not None:
             cfg = dataclasses.replace(cfg, macro_strength=args.macro_strength)
+        if args.graph_strength is not None:
+            cfg = dataclasses.replace(cfg, graph_strength=args.graph_strength)
         src = SyntheticSource(cfg)
         cal = src.calendar()
         windows = args.window or [["2016-01-01", "2018-06-30"], [str(cal[0].date()), str(cal[-1].date())]]

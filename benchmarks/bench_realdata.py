@@ -36,7 +36,9 @@ The results in benchmarks/realdata_results.md came from::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import fcntl
 import json
 import logging
 import os
@@ -179,6 +181,18 @@ def groups_from(industry_map: pd.DataFrame) -> pd.DataFrame | None:
     return industry_map.assign(date=start)[["date", "code", "sector", "industry"]]
 
 
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Exclusive advisory lock on ``path``: two runs sharing ``--cache`` never train one fold twice."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig, step: int, max_folds: int | None,
                  cache: Path, seed: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Train each model on each fold (cached per fold); returns stitched signals per model and a fold log."""
@@ -206,23 +220,26 @@ def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig
         for fold in folds:
             path = cache / f"scores_{model}_{fold.fold_id}_e{cfg.max_epochs}_p{cfg.patience}_s{step}{f'_seed{seed}' if seed else ''}.parquet"
             meta = path.with_suffix(".json")
-            if path.exists():
-                by_fold[fold.fold_id] = pd.read_parquet(path)
-                if meta.exists():
-                    rows.append({**json.loads(meta.read_text()), "cached": True})
-                log.info("%s fold %s: cached", model, fold.fold_id)
-                continue
-            f = dataclasses.replace(fold, train=fold.train[::step]) if step > 1 and spec.family is ModelFamily.TORCH else fold
-            out = train_fold(spec, f, inputs, hidden=64, graph="sector", train_config=cfg, seed=seed)
-            m = out.valid_metrics
-            rows.append({"model": model, "fold": fold.fold_id, "train": f"{f.train[0].date()}..{f.train[-1].date()}",
-                         "train_days": len(f.train), "epochs": int(m.get("epochs_run", 0)),
-                         "best_epoch": int(m.get("best_epoch", 0)),
-                         "valid_rank_ic": float(m.get("valid_rank_ic", np.nan)), "wall_s": out.wall_s})
-            log.info("%s fold %s: %s", model, fold.fold_id, rows[-1])
-            out.test_scores.to_parquet(path)
-            meta.write_text(json.dumps(rows[-1]))
-            by_fold[fold.fold_id] = out.test_scores
+            with _locked(path.with_suffix(".lock")):  # the second of two parallel runs reads the first's scores
+                if path.exists():
+                    by_fold[fold.fold_id] = pd.read_parquet(path)
+                    if meta.exists():
+                        rows.append({**json.loads(meta.read_text()), "cached": True})
+                    log.info("%s fold %s: cached", model, fold.fold_id)
+                    continue
+                f = dataclasses.replace(fold, train=fold.train[::step]) if step > 1 and spec.family is ModelFamily.TORCH else fold
+                out = train_fold(spec, f, inputs, hidden=64, graph="sector", train_config=cfg, seed=seed)
+                m = out.valid_metrics
+                rows.append({"model": model, "fold": fold.fold_id, "train": f"{f.train[0].date()}..{f.train[-1].date()}",
+                             "train_days": len(f.train), "epochs": int(m.get("epochs_run", 0)),
+                             "best_epoch": int(m.get("best_epoch", 0)),
+                             "valid_rank_ic": float(m.get("valid_rank_ic", np.nan)), "wall_s": out.wall_s})
+                log.info("%s fold %s: %s", model, fold.fold_id, rows[-1])
+                meta.write_text(json.dumps(rows[-1]))
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                out.test_scores.to_parquet(tmp)
+                os.replace(tmp, path)  # atomic: a reader never sees half a score file
+                by_fold[fold.fold_id] = out.test_scores
         signals[model] = stitch_signals(by_fold, folds, model)
     return signals, pd.DataFrame(rows)
 

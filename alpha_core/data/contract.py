@@ -275,12 +275,20 @@ def _where(df: pd.DataFrame, mask: np.ndarray) -> tuple[int, str | None, str | N
 
 
 def _fail(schema: pa.DataFrameSchema, df: pd.DataFrame, mask: np.ndarray, what: str, column: str | None,
-          source_file: str | None) -> None:
+          source_file: str | None, value: object = None) -> None:
     n, instrument, date = _where(df, mask)
     raise DataContractError(
         f"{schema.name or 'table'}: {what} ({n} failing row(s))",
-        Location(file=source_file, column=column, instrument=instrument, date=date),
+        Location(file=source_file, column=column, instrument=instrument, date=date,
+                 value=None if value is None else repr(value)),
     )
+
+
+def _infinite(values: pd.Series) -> np.ndarray | None:
+    """Mask of +/-inf in a float column (None for other dtypes): no vendor value is infinite."""
+    if not pd.api.types.is_float_dtype(values.dtype):
+        return None
+    return np.isinf(values.to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def _column_check_mask(values: pd.Series, check: pa.Check) -> np.ndarray | None:
@@ -318,11 +326,11 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, *, source_file: str |
     """Validate ``df`` against ``schema``; raise :class:`DataContractError` naming the first failure.
 
     Checks, each vectorised over the whole table: the exact column set (missing or unexpected
-    columns are named), nulls in non-nullable columns, the range / membership checks declared on
+    columns are named), nulls in non-nullable columns, +/-inf in any float column, the range / membership checks declared on
     each column (e.g. ``volume >= 0``), uniqueness of the schema's key (``unique=[date, code]``),
     the row rules of :data:`ROW_RULES` (e.g. ``high >= low``, blamed on ``high/low``), then the
     pandera schema itself (dtypes). The error's :class:`Location` names ``source_file``, the
-    column, and the instrument (``code``) and date of the first offending row.
+    column, the instrument (``code``) and date of the first offending row, and its value.
 
     Returns:
         ``df`` unchanged (same object) when it is valid.
@@ -350,11 +358,15 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, *, source_file: str |
             dup = values.duplicated(keep="first").to_numpy() & values.notna().to_numpy()
             if dup.any():
                 _fail(schema, df, dup, f"duplicate value in unique column {col!r}", col, source_file)
+        inf = _infinite(values)
+        if inf is not None and inf.any():
+            first = float(values.to_numpy()[np.flatnonzero(inf)[0]])
+            _fail(schema, df, inf, f"non-finite value {first!r}", col, source_file, first)
         for check in spec.checks:
             bad = _column_check_mask(values, check)
             if bad is not None and bad.any():
                 first = values.to_numpy()[np.flatnonzero(bad)[0]]
-                _fail(schema, df, bad, f"{_describe_check(check)}, got {first!r}", col, source_file)
+                _fail(schema, df, bad, f"{_describe_check(check)}, got {first!r}", col, source_file, first)
     if schema.unique:
         keys = [schema.unique] if isinstance(schema.unique, str) else list(schema.unique)
         dup = df.duplicated(subset=keys, keep="first").to_numpy()

@@ -20,7 +20,8 @@ Columns (names and meaning exactly as :mod:`alpha_core.data.contract`; money in 
 * bars: date, code, open, high, low, close, volume (shares) are required. Optional, derived
   when absent: amount (NaN: never invented), vwap (amount / volume; NaN when suspended),
   adj_factor (1.0, i.e. the export is treated as unadjusted), turnover / float_mcap /
-  total_mcap (NaN), tradable (volume > 0), limit_up / limit_down (previous close of the stock x
+  total_mcap (NaN), tradable (volume > 0; a NaN close on a day with volume or marked tradable
+  fails, or with ``RepairPolicy.REPAIR`` makes the row untradable), limit_up / limit_down (previous close of the stock x
   (1 +/- board limit), rounded half-up to the cent, as in :func:`alpha_core.data.qlib.limit_prices`),
   is_st (False).
 * instruments: code, name, board, list_date, delist_date.
@@ -48,6 +49,7 @@ import pandas as pd
 
 from alpha_core.data import contract as C
 from alpha_core.data.codes import boards_of, normalize_codes
+from alpha_core.data.repairs import Repair, RepairConfig, RepairCounts, RepairPolicy
 from alpha_core.errors import DataContractError, Location, MissingInputError
 
 log = logging.getLogger(__name__)
@@ -83,13 +85,39 @@ def _find(path: Path, table: str) -> Path | None:
     return None
 
 
-def _read(file: Path) -> pd.DataFrame:
+def _read(file: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The table in ``file`` (only ``columns`` when given); an unreadable or empty file raises naming it."""
     try:
         if file.suffix == ".parquet":
-            return pd.read_parquet(file)
-        return pd.read_csv(file, dtype={"code": str, "index_code": str})
+            return pd.read_parquet(file, columns=columns)
+        return pd.read_csv(file, dtype={"code": str, "index_code": str}, usecols=columns)
+    except pd.errors.EmptyDataError:
+        raise DataContractError("empty file (not even a header line)", Location(file=str(file))) from None
     except Exception as exc:  # noqa: BLE001 - any reader failure is a contract failure of that file
         raise DataContractError(f"cannot read table: {exc}", Location(file=str(file))) from None
+
+
+def _line(file: Path, pos: int) -> int:
+    """Where row ``pos`` (0-based, file order) sits: its 1-based line in a CSV (the header is
+    line 1), its 0-based row in a Parquet file."""
+    return pos if file.suffix == ".parquet" else pos + 2
+
+
+def _parse_dates(s: pd.Series, file: Path, col: str) -> pd.Series:
+    """``s`` as datetime64[ns] at midnight; the first unparsable value raises with its value and line."""
+    try:
+        return pd.to_datetime(s).dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
+    except (ValueError, TypeError, OverflowError):
+        pass
+    for pos, value in enumerate(s.to_numpy()):
+        try:
+            pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            raise DataContractError(f"unparsable date {value!r}",
+                                    Location(file=str(file), column=col, value=repr(value),
+                                             line=_line(file, pos))) from None
+    # each value parses alone but not together (e.g. mixed formats): name the column
+    raise DataContractError("dates in mixed formats (use YYYY-MM-DD)", Location(file=str(file), column=col))
 
 
 def _to_bool(s: pd.Series, file: Path, col: str) -> np.ndarray:
@@ -112,10 +140,7 @@ def _normalise(df: pd.DataFrame, file: Path) -> pd.DataFrame:
         if col in _CODE_COLS:
             out[col] = pd.array(normalize_codes(s.astype(str), file=str(file)).to_numpy(), dtype="str")
         elif col in _DATE_COLS:
-            try:
-                out[col] = pd.to_datetime(s).dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
-            except (ValueError, TypeError) as exc:
-                raise DataContractError(f"unparsable date: {exc}", Location(file=str(file), column=col)) from None
+            out[col] = _parse_dates(s, file, col)
         elif col in _BOOL_COLS:
             out[col] = _to_bool(s, file, col)
         elif col in _STR_COLS:
@@ -132,13 +157,18 @@ class FileSource:
     """Tables from a directory of Parquet/CSV files in the project's schema (see the module docstring).
 
     Args:
-        path: the directory. Files are read lazily, once, and kept.
+        path: the directory. Files are read lazily, once, and kept; a table is validated when it is
+            first read (so a bad bars row fails the read of bars, not the opening of the source).
+        repairs: what to do with a NaN close on a day with volume or marked tradable; default
+            :attr:`RepairPolicy.FAIL`, REPAIR makes the row untradable (see :mod:`alpha_core.data.repairs`).
     """
 
     name = "files"
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, repairs: RepairConfig = RepairConfig()):
         self.path = Path(path)
+        self.repair_config = repairs
+        self._repair_rows: dict[Repair, np.ndarray] = {}
         if not self.path.is_dir():
             raise MissingInputError(f"data directory not found: {self.path}")
         if _find(self.path, "bars") is None:
@@ -152,21 +182,30 @@ class FileSource:
         return frozenset(have | {"bars", "instruments"})
 
     def calendar(self) -> pd.DatetimeIndex:
-        """``calendar.csv`` when present (read alone, so a bad bars file cannot hide the calendar),
-        else the distinct dates of bars."""
+        """``calendar.csv`` when present, else the distinct dates of bars. Either way only the
+        ``date`` column is read: a bad bars row fails :meth:`bars`, not the calendar (which the
+        Dagster definitions need to load)."""
         if self._calendar is None:
             file = self.path / "calendar.csv"
             if file.exists():
-                raw = pd.read_csv(file)
+                raw = _read(file)
                 if "date" not in raw.columns:
                     raise DataContractError("calendar.csv needs a 'date' column",
                                             Location(file=str(file), column="date"))
-                cal = pd.DatetimeIndex(pd.to_datetime(raw["date"]).dt.normalize()).as_unit("ns")
+                cal = pd.DatetimeIndex(_parse_dates(raw["date"], file, "date")).as_unit("ns")
                 if not cal.is_monotonic_increasing or cal.has_duplicates:
                     raise DataContractError("calendar unsorted or with duplicates",
                                             Location(file=str(file), column="date"))
             else:
-                cal = pd.DatetimeIndex(np.unique(self._table("bars")["date"].to_numpy())).as_unit("ns")
+                file = _find(self.path, "bars")
+                raw = _read(file)
+                if "date" not in raw.columns:
+                    raise DataContractError("bars: missing required column(s) ['date']",
+                                            Location(file=str(file), column="date"))
+                cal = pd.DatetimeIndex(np.unique(_parse_dates(raw["date"], file, "date").to_numpy())).as_unit("ns")
+            if len(cal) == 0:
+                raise DataContractError("no trading day: the calendar has no dates", Location(file=str(file),
+                                                                                          column="date"))
             self._calendar = cal
         return self._calendar
 
@@ -199,10 +238,20 @@ class FileSource:
     def bars(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         df = self._table("bars")
         self._check_on_calendar(df)
-        d = df["date"].to_numpy()
-        lo, hi = np.searchsorted(d, np.datetime64(pd.Timestamp(start)), "left"), np.searchsorted(
-            d, np.datetime64(pd.Timestamp(end)), "right")
+        lo, hi = self._bars_window(df, start, end)
         return df.iloc[lo:hi].reset_index(drop=True)
+
+    def repairs(self, start: pd.Timestamp, end: pd.Timestamp) -> RepairCounts:
+        """Bars rows of trading days in [start, end] that a declared repair changed."""
+        df = self._table("bars")
+        lo, hi = self._bars_window(df, start, end)
+        return RepairCounts.from_rows({r: m[lo:hi] for r, m in self._repair_rows.items()}, df["code"].iloc[lo:hi])
+
+    @staticmethod
+    def _bars_window(df: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int]:
+        d = df["date"].to_numpy()
+        return (int(np.searchsorted(d, np.datetime64(pd.Timestamp(start)), "left")),
+                int(np.searchsorted(d, np.datetime64(pd.Timestamp(end)), "right")))
 
     def industry_map(self) -> pd.DataFrame:
         return self._table("industry_map")
@@ -240,7 +289,9 @@ class FileSource:
             return out
         df = _normalise(_read(file), file)
         if table == "bars":
-            df = _complete_bars(df, file)
+            if df.empty:
+                raise DataContractError("bars: the file has a header but no rows", Location(file=str(file)))
+            df, untradable = _complete_bars(df, file, self.repair_config.invalid_values)
         elif table == "fundamentals":
             for c in C.FUNDAMENTAL_FLOWS + C.FUNDAMENTAL_STOCKS + ["roe"]:
                 if c not in df.columns:
@@ -253,13 +304,22 @@ class FileSource:
             log.info("%s: ignoring extra column(s) %s", file, extra)
         df = df[columns]
         df = C.validate(df, schema, source_file=str(file))  # before sorting: duplicates found in file order
-        df = df.sort_values(_SORT[table], kind="stable").reset_index(drop=True)
+        order = df.reset_index(drop=True).sort_values(_SORT[table], kind="stable").index.to_numpy()
+        df = df.iloc[order].reset_index(drop=True)
+        if table == "bars":
+            self._repair_rows = {Repair.INVALID_BAR_AS_SUSPENSION: untradable[order]}
+            RepairCounts.from_rows(self._repair_rows, df["code"]).log(log, str(file))
         self._cache[table] = df
         return df
 
 
-def _complete_bars(df: pd.DataFrame, file: Path) -> pd.DataFrame:
-    """Add the optional bars columns that an export may lack (rules in the module docstring)."""
+def _complete_bars(df: pd.DataFrame, file: Path, policy: RepairPolicy) -> tuple[pd.DataFrame, np.ndarray]:
+    """Add the optional bars columns that an export may lack (rules in the module docstring).
+
+    A NaN close on a row with volume > 0 or ``tradable`` True is a vendor error: under
+    :attr:`RepairPolicy.FAIL` it raises naming file, instrument, date and line; under REPAIR the
+    row becomes untradable. Returns the completed table and the (R,) mask of repaired rows.
+    """
     missing = [c for c in _BARS_REQUIRED if c not in df.columns]
     if missing:
         raise DataContractError(f"bars: missing required column(s) {missing}",
@@ -269,8 +329,17 @@ def _complete_bars(df: pd.DataFrame, file: Path) -> pd.DataFrame:
     n = len(df)
     if "amount" not in df.columns:
         df["amount"] = np.nan
-    if "tradable" not in df.columns:
-        df["tradable"] = (df["volume"].to_numpy() > 0)
+    volume = df["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
+    tradable = df["tradable"].to_numpy(dtype=bool) if "tradable" in df.columns else volume > 0
+    bad = np.isnan(df["close"].to_numpy(dtype=np.float64, na_value=np.nan)) & (tradable | (volume > 0))
+    if bad.any() and policy is RepairPolicy.FAIL:
+        pos = int(np.flatnonzero(bad)[0])
+        raise DataContractError(
+            f"bars: NaN close on a traded day (volume {volume[pos]:g}, tradable {bool(tradable[pos])}; "
+            f"{int(bad.sum())} row(s)); RepairPolicy.REPAIR would make such rows untradable",
+            Location(file=str(file), column="close", instrument=str(df["code"].iloc[pos]),
+                     date=str(pd.Timestamp(df["date"].iloc[pos]).date()), value="nan", line=_line(file, pos)))
+    df["tradable"] = tradable & ~bad
     if "vwap" not in df.columns:
         with np.errstate(invalid="ignore", divide="ignore"):
             df["vwap"] = np.where(df["tradable"].to_numpy() & (df["volume"].to_numpy() > 0),
@@ -291,4 +360,4 @@ def _complete_bars(df: pd.DataFrame, file: Path) -> pd.DataFrame:
         lu, ld = np.empty(n), np.empty(n)
         lu[order], ld[order] = up, down
         df["limit_up"], df["limit_down"] = lu, ld
-    return df
+    return df, bad

@@ -19,15 +19,23 @@ Cleaning rules (each fixes a defect of real Qlib dumps):
   ``adj_factor`` = factor, so adjusted = raw * adj_factor.
 * Volume: raw shares by default (this dump); standard Qlib stores volume / factor, so with
   ``volume_is_adjusted=True`` raw volume = volume * factor.
+* Every repair below is a declared :class:`~alpha_core.data.repairs.Repair`, counted per
+  instrument (:meth:`QlibSource.repairs`) and logged at WARNING.
+* Values no vendor should send (+/-inf in any field, factor <= 0, a NaN close or factor in a row
+  that is not all NaN, e.g. a NaN close with volume > 0) raise a DataContractError naming the
+  .bin file, field, instrument, date and value; with ``RepairPolicy.REPAIR`` they become
+  suspension rows like NaN rows (``invalid_bar_as_suspension``).
 * Suspension: volume 0 or NaN (or ``tradestatus == 0`` in the daily detail) -> ``tradable``
-  False, ``vwap`` NaN, ``amount`` 0. NaN rows (how standard Qlib dumps store suspension) between
-  an instrument's first valid row and its end date in ``all.txt`` become suspension rows flat at
-  the last close, so bars keep one row per listed day.
-* Pre-listing back-fill: starting at an instrument's FIRST row, the leading run of rows with
-  no volume AND open == high == low == close == the first row's close is dropped (Qlib dumps
-  back-fill the listing price before the listing day). A stock suspended from the first day of
-  the data window looks identical and is dropped the same way (no trade is lost). ``list_date``
-  = the first remaining (traded) day.
+  False, ``vwap`` NaN, ``amount`` 0 (NaN volume: ``nan_volume_as_suspension``). All-NaN rows (how
+  standard Qlib dumps store suspension) between an instrument's first valid row and its end date
+  in ``all.txt`` become suspension rows flat at the last close (``nan_row_as_suspension``), so
+  bars keep one row per listed day.
+* Rows before the first trade: for a .bin that starts on the first calendar day they are kept
+  as suspended rows (the stock was listed before the data begin). For one that starts later, the
+  leading run of rows with no volume AND open == high == low == close == the first row's close is
+  dropped (Qlib dumps back-fill the listing price before the listing day;
+  ``prelisting_backfill_dropped``). ``list_date`` = the later of the ``all.txt`` start and the
+  first remaining row (never the first trade).
 * Indices (:data:`INDEX_CODES`) go to :meth:`QlibSource.index_levels`, never to bars.
 * amount: the daily detail's raw ``amount`` where present (2020-2022, CSI 300 stocks), else the
   PROXY typical price (high + low + close) / 3 (raw) x volume; vwap = amount / volume.
@@ -59,6 +67,7 @@ import pyarrow as pa
 
 from alpha_core.data import contract as C
 from alpha_core.data.codes import boards_of, normalize_codes
+from alpha_core.data.repairs import Repair, RepairConfig, RepairCounts, RepairPolicy
 from alpha_core.errors import DataContractError, Location
 
 log = logging.getLogger(__name__)
@@ -135,29 +144,56 @@ class _Cube:
     codes: np.ndarray  # (N,) canonical, sorted
     fields: dict[str, np.ndarray]  # open..factor adjusted as stored, (T, N), NaN outside rows
     ends: np.ndarray  # (N,) calendar index of each instrument's last day in instruments/all.txt
+    starts: np.ndarray  # (N,) calendar index of each instrument's first day in instruments/all.txt
 
 
 def _read_calendar(path: Path) -> pd.DatetimeIndex:
     file = path / "calendars" / "day.txt"
     if not file.exists():
         raise DataContractError("Qlib calendar missing (expected calendars/day.txt)", Location(file=str(file)))
-    text = file.read_text().split()
-    try:
-        dates = pd.DatetimeIndex(pd.to_datetime(np.array(text), format="%Y-%m-%d"))
-    except (ValueError, TypeError) as exc:
-        raise DataContractError(f"unparsable date in calendar: {exc}", Location(file=str(file))) from None
+    lines = file.read_text().splitlines()
+    text = [line.strip() for line in lines if line.strip()]
+    parsed = pd.to_datetime(pd.Series(text, dtype=object), format="%Y-%m-%d", errors="coerce")
+    if parsed.isna().any():
+        i = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        line = next(k + 1 for k, raw in enumerate(lines) if raw.strip() == text[i])
+        raise DataContractError(f"unparsable date {text[i]!r} in calendar (expected YYYY-MM-DD)",
+                                Location(file=str(file), column="date", value=repr(text[i]), line=line))
+    dates = pd.DatetimeIndex(parsed)
     if len(dates) == 0 or not dates.is_monotonic_increasing or dates.has_duplicates:
         raise DataContractError("calendar empty, unsorted or with duplicate days", Location(file=str(file)))
     return dates.as_unit("ns")
 
 
 def _read_spans(file: Path) -> pd.DataFrame:
-    """An instruments/*.txt file -> code, start, end (codes normalised)."""
-    df = pd.read_csv(file, sep="\t", header=None, names=["code", "start", "end"], dtype=str)
+    """An instruments/*.txt file -> code, start, end (codes normalised).
+
+    A bad line (too few fields, an unparsable date) raises naming the file, column, instrument,
+    value and line.
+    """
+    try:
+        df = pd.read_csv(file, sep="\t", header=None, names=["code", "start", "end"], dtype=str,
+                         skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        raise DataContractError("instrument list is empty", Location(file=str(file))) from None
+    blank = df["code"].isna().to_numpy() & df["start"].isna().to_numpy() & df["end"].isna().to_numpy()
+    df["line"] = np.arange(1, len(df) + 1)
+    df = df[~blank].reset_index(drop=True)
+    if df.empty:
+        raise DataContractError("instrument list is empty", Location(file=str(file)))
     df["code"] = normalize_codes(df["code"], file=str(file)).to_numpy()
     for col in ("start", "end"):
-        df[col] = pd.to_datetime(df[col], format="%Y-%m-%d").astype("datetime64[ns]")
-    return df
+        parsed = pd.to_datetime(df[col], format="%Y-%m-%d", errors="coerce")
+        bad = parsed.isna().to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            value = df[col].iloc[i]
+            raise DataContractError(
+                f"unparsable {col} date {value!r} (expected CODE<TAB>YYYY-MM-DD<TAB>YYYY-MM-DD)",
+                Location(file=str(file), column=col, instrument=str(df["code"].iloc[i]), value=repr(value),
+                         line=int(df["line"].iloc[i])))
+        df[col] = parsed.astype("datetime64[ns]")
+    return df.drop(columns="line")
 
 
 def _read_bin(file: Path, code: str, dates: pd.DatetimeIndex) -> tuple[int, np.ndarray]:
@@ -239,6 +275,8 @@ class QlibSource:
         macro_dir: ``cn_macro`` (M2, 10-year yield); None = absent.
         volume_is_adjusted: True for standard Qlib dumps (volume stored / factor); False (default)
             for the shared dump, whose volume is raw shares.
+        repairs: what to do with values a vendor should never send (inf, factor <= 0, NaN close with
+            volume); default :attr:`RepairPolicy.FAIL` (see :mod:`alpha_core.data.repairs`).
 
     The .bin files are read once (lazily) and kept; every table method returns a validated
     contract table (see :mod:`alpha_core.data.contract` and the module docstring for the rules).
@@ -247,14 +285,16 @@ class QlibSource:
     name = "qlib"
 
     def __init__(self, path: str | Path, extra_dir: str | Path | None = None, macro_dir: str | Path | None = None,
-                 *, volume_is_adjusted: bool = False):
+                 *, volume_is_adjusted: bool = False, repairs: RepairConfig = RepairConfig()):
         self.path = Path(path)
+        self.repair_config = repairs
         self.extra_dir = Path(extra_dir) if extra_dir is not None else None
         self.macro_dir = Path(macro_dir) if macro_dir is not None else None
         self.volume_is_adjusted = volume_is_adjusted
         self._calendar = _read_calendar(self.path)
         self._cube: _Cube | None = None
         self._grid: dict[str, np.ndarray] | None = None
+        self._repair_masks: dict[Repair, np.ndarray] = {}
 
     # ---------------------------------------------------------------- protocol
     def calendar(self) -> pd.DatetimeIndex:
@@ -296,7 +336,8 @@ class QlibSource:
         assert cube is not None
         stock = ~_is_index(cube.codes)
         has = keep.any(axis=0) & stock
-        first = np.argmax(keep, axis=0)
+        # listing date: all.txt's start, or the first bar when rows start later (never the first trade)
+        first = np.maximum(np.argmax(keep, axis=0), cube.starts)
         last = keep.shape[0] - 1 - np.argmax(keep[::-1], axis=0)
         dates = cube.dates.values
         delisted = last < keep.shape[0] - 1
@@ -311,7 +352,7 @@ class QlibSource:
         })
         dropped = cube.codes[stock & ~has]
         if len(dropped):
-            log.warning("instruments without a single traded day dropped: %s", list(dropped))
+            log.warning("instruments without a single bar dropped: %s", list(dropped))
         return C.validate(df, C.INSTRUMENTS_SCHEMA, source_file=str(self.path / "instruments" / "all.txt"))
 
     def bars(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -327,6 +368,14 @@ class QlibSource:
             data[col] = g[col][t0:t1].reshape(-1).take(flat)
         df = pd.DataFrame(data, copy=False)  # fresh arrays: skip pandas' block consolidation copy
         return C.validate(df, C.BARS_SCHEMA, source_file=str(self.path / "features"))
+
+    def repairs(self, start: pd.Timestamp, end: pd.Timestamp) -> RepairCounts:
+        """Rows of trading days in [start, end] that a declared repair changed or dropped."""
+        self._load_grid()
+        cube = self._cube
+        assert cube is not None
+        t0, t1 = cube.dates.searchsorted(pd.Timestamp(start)), cube.dates.searchsorted(pd.Timestamp(end), "right")
+        return RepairCounts.from_masks({r: m[t0:t1] for r, m in self._repair_masks.items()}, cube.codes)
 
     def index_levels(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         cube = self._load_cube()
@@ -476,6 +525,7 @@ class QlibSource:
         spans = _read_spans(all_file).drop_duplicates("code").sort_values("code")
         codes = spans["code"].to_numpy().astype(str)
         ends = dates.searchsorted(spans["end"].values, "right") - 1
+        starts = np.minimum(dates.searchsorted(spans["start"].values, "left"), len(dates) - 1)
         T, N = len(dates), len(codes)
         fields = {f: np.full((T, N), np.nan) for f in _FIELDS}
         for n, (code, end_idx) in enumerate(zip(codes, ends)):  # one read per file: 6 x N reads
@@ -495,7 +545,7 @@ class QlibSource:
                         f"truncated .bin: {k} values from {dates[s].date()}, expected data through "
                         f"{dates[stop - 1].date()}", Location(file=str(file), column=f, instrument=code,
                                                                date=str(dates[s + k].date())))
-        self._cube = _Cube(dates=dates, codes=codes, fields=fields, ends=np.asarray(ends))
+        self._cube = _Cube(dates=dates, codes=codes, fields=fields, ends=np.asarray(ends), starts=np.asarray(starts))
         return self._cube
 
     def _load_grid(self) -> dict[str, np.ndarray]:
@@ -505,7 +555,9 @@ class QlibSource:
         cube = self._load_cube()
         f = dict(cube.fields)  # shallow: arrays are replaced, never written in place
         T, N = f["close"].shape
-        valid = np.isfinite(f["close"]) & np.isfinite(f["factor"]) & (f["factor"] > 0)
+        nan_row = np.logical_and.reduce([np.isnan(f[k]) for k in _FIELDS])
+        invalid = self._invalid_rows(cube, nan_row)
+        valid = ~nan_row & ~invalid
         # standard Qlib dumps store suspension days as NaN rows: inside the listing span (first valid
         # row .. the all.txt end date) they become flat rows at the last close with volume 0
         t = np.arange(T)[:, None]
@@ -518,26 +570,32 @@ class QlibSource:
                 f[k] = np.where(gap, last_close, f[k])
             f["factor"] = np.where(gap, f["factor"][src, cols], f["factor"])
             f["volume"] = np.where(gap, 0.0, f["volume"])
-            log.info("%d NaN rows inside listing spans filled as suspension days", int(gap.sum()))
+        nan_volume = present & valid & np.isnan(f["volume"])
         factor = f["factor"]
         with np.errstate(invalid="ignore", divide="ignore"):
             raw = {k: _round_cent(f[k] / factor) for k in ("open", "high", "low", "close")}
             volume = f["volume"] * factor if self.volume_is_adjusted else f["volume"].copy()
         no_vol = ~(volume > 0)
-        # pre-listing back-fill: leading run (from the first row) of constant OHLC with no volume
+        # pre-listing back-fill: leading run (from the first row) of constant OHLC with no volume, only
+        # when the data start after the first calendar day; rows from day 0 are suspension days of a
+        # stock listed before the data begin, and stay
         first = np.argmax(present, axis=0)
         c_first = f["close"][first, np.arange(N)]
         flat = (f["open"] == f["close"]) & (f["high"] == f["close"]) & (f["low"] == f["close"])
         cond = (no_vol & flat & (f["close"] == c_first[None, :])) | ~present
         before = np.arange(T)[:, None] < first[None, :]
-        lead = np.logical_and.accumulate(cond | before, axis=0) & present
+        lead = np.logical_and.accumulate(cond | before, axis=0) & present & (first > 0)[None, :]
         keep = present & ~lead
         is_index = _is_index(cube.codes)
         keep[:, is_index] = False  # indices never become bars (they are read from the cube directly)
-        n_drop = int(lead[:, ~is_index].sum())
-        if n_drop:
-            log.info("dropped %d back-filled pre-listing rows in %d instruments", n_drop,
-                     int(lead[:, ~is_index].any(axis=0).sum()))
+        stock = ~is_index[None, :]
+        self._repair_masks = {
+            Repair.NAN_ROW_AS_SUSPENSION: gap & nan_row & stock,
+            Repair.NAN_VOLUME_AS_SUSPENSION: nan_volume & keep,
+            Repair.PRELISTING_BACKFILL_DROPPED: lead & stock,
+            Repair.INVALID_BAR_AS_SUSPENSION: invalid & stock,
+        }
+        RepairCounts.from_masks(self._repair_masks, cube.codes).log(log, str(self.path / "features"))
 
         detail = self._detail_grid(cube)
         tradable = keep & ~no_vol & ~(detail["tradestatus"] == 0)
@@ -567,6 +625,38 @@ class QlibSource:
             "is_st": is_st,
         }
         return self._grid
+
+    def _invalid_rows(self, cube: _Cube, nan_row: np.ndarray) -> np.ndarray:
+        """(T, N) rows holding a value no vendor should send: +/-inf in any field, factor <= 0, or a
+        NaN close or factor in a row that is not all NaN (e.g. NaN close with volume > 0).
+
+        Under :attr:`RepairPolicy.FAIL` the first such value raises, naming its .bin file, field,
+        instrument, date and value; under REPAIR the rows are returned (they become suspension rows).
+        """
+        f = cube.fields
+        rules: list[tuple[str, str, np.ndarray]] = [
+            *((k, "infinite value", np.isinf(f[k])) for k in _FIELDS),
+            ("factor", "adjustment factor <= 0", f["factor"] <= 0),
+            ("close", "NaN close in a row with other values", np.isnan(f["close"]) & ~nan_row),
+            ("factor", "NaN factor in a row with other values", np.isnan(f["factor"]) & ~nan_row),
+        ]
+        invalid = np.zeros_like(nan_row)
+        for field_name, what, mask in rules:
+            if not mask.any():
+                continue
+            if self.repair_config.invalid_values is RepairPolicy.FAIL:
+                t, n = np.argwhere(mask.T)[0][::-1]  # first instrument (code order), then its first day
+                code = str(cube.codes[n])
+                volume = f["volume"][t, n]
+                note = f" (volume {volume:g} that day)" if field_name == "close" and np.isfinite(volume) else ""
+                raise DataContractError(
+                    f"{what}{note}; RepairPolicy.REPAIR would make such rows suspension days "
+                    f"({int(mask.sum())} row(s))",
+                    Location(file=str(self.path / "features" / code.lower() / f"{field_name}.day.bin"),
+                             column=field_name, instrument=code, date=str(cube.dates[t].date()),
+                             value=repr(float(f[field_name][t, n]))))
+            invalid |= mask
+        return invalid
 
     def _detail_grid(self, cube: _Cube) -> dict[str, np.ndarray]:
         """Daily detail columns (amount, turn, tradestatus, isST) on the (T, N) grid; NaN where absent."""

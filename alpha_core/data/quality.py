@@ -7,7 +7,7 @@ failure into a :class:`DataContractError` naming the first offending instrument 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -22,6 +22,7 @@ class BarCheck(StrEnum):
     UNIQUE_DATE_CODE = "unique_date_code"
     NON_NEGATIVE = "non_negative"
     CALENDAR_COVERAGE = "calendar_coverage"
+    FINITE = "finite_values"
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class CheckOutcome:
 
     def raise_if_failed(self, source_file: str | None = None) -> None:
         if not self.passed:
-            loc = Location(source_file or self.first.file, self.first.column, self.first.instrument, self.first.date)
+            loc = replace(self.first, file=source_file or self.first.file)
             raise DataContractError(f"bars fail {self.check.value}: {self.detail} ({self.failures} rows)", loc)
 
 
@@ -75,6 +76,18 @@ def check_non_negative(df: pd.DataFrame) -> CheckOutcome:
     return CheckOutcome(BarCheck.NON_NEGATIVE, True)
 
 
+def check_finite(df: pd.DataFrame) -> CheckOutcome:
+    """No float column holds +/-inf (NaN is how a source says "unknown"; inf is always a defect)."""
+    for col in df.columns:
+        if pd.api.types.is_float_dtype(df[col].dtype):
+            values = df[col].to_numpy(np.float64, na_value=np.nan)
+            bad = np.isinf(values)
+            if bad.any():
+                first = replace(_first(df, bad, col), value=repr(float(values[np.flatnonzero(bad)[0]])))
+                return CheckOutcome(BarCheck.FINITE, False, int(bad.sum()), first, f"infinite {col}")
+    return CheckOutcome(BarCheck.FINITE, True)
+
+
 def check_calendar(df: pd.DataFrame, calendar: pd.DatetimeIndex) -> CheckOutcome:
     """Every bar date is a trading day, and every trading day in the bars' span has bars."""
     dates = pd.DatetimeIndex(pd.to_datetime(df["date"]).unique())
@@ -93,4 +106,4 @@ def check_calendar(df: pd.DataFrame, calendar: pd.DatetimeIndex) -> CheckOutcome
 
 
 def check_bars(df: pd.DataFrame, calendar: pd.DatetimeIndex) -> list[CheckOutcome]:
-    return [check_ohlc(df), check_unique(df), check_non_negative(df), check_calendar(df, calendar)]
+    return [check_ohlc(df), check_unique(df), check_non_negative(df), check_finite(df), check_calendar(df, calendar)]

@@ -3,8 +3,9 @@
     con_x_g(t) = (con_x_fy1(t) - con_x_fy1(t-63)) / |con_x_fy1(t-63)|,  x in eps, roe, np
 
 t-63 counts trading days of the panel; consensus values persist until the table reports a new
-one (forward fill, causal). Absent (not filled, not a column) when the source has
-no consensus table.
+one (as of, causal) and expire ``PitConfig.consensus_max_age_days`` calendar days after their
+date when none arrives (:mod:`alpha_core.factors.pit`). Absent (not filled, not a column) when
+the source has no consensus table.
 """
 
 from __future__ import annotations

@@ -15,6 +15,10 @@ the most recent report_period known. Quantities (all from single-quarter flows):
 Event values are broadcast to the days on which they are the latest event
 (forward fill) with a (T, N) event-index array, so each requested quantity
 costs one gather.
+
+Expiry (:mod:`alpha_core.factors.pit`): every quantity of an event is NaN on dates more than
+``max_age_days`` calendar days after the announcement of the event's latest quarter q*
+(``report_age_days``), i.e. when no newer quarter has been announced in time.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pandas as pd
 
 from alpha_core.data.contract import FUNDAMENTAL_FLOWS, FUNDAMENTAL_STOCKS
 from alpha_core.errors import DataContractError, Location
+from alpha_core.factors.pit import DEFAULT_MAX_AGE_DAYS, age_days, fresh_mask
 
 N_LAGS = 20
 SERIES = [*FUNDAMENTAL_FLOWS, "roe"]  # quarter flows summed into TTM (roe: sum of quarterly roe)
@@ -41,9 +46,14 @@ class PitFundamentals:
     ``{x}_ttm`` and ``{x}_ttm_y{y}`` (TTM y years back, y=1..4) for x in
     revenue, net_profit, ocf, gross_profit, dividends, roe; and the stocks
     book_value, total_assets, total_liabilities, current_liabilities.
+
+    Args:
+        max_age_days: values expire this many calendar days after the announcement of the latest
+            quarter when no newer quarter arrives (None: carried forward without limit).
     """
 
-    def __init__(self, fundamentals: pd.DataFrame, dates: pd.DatetimeIndex, codes: pd.Index):
+    def __init__(self, fundamentals: pd.DataFrame, dates: pd.DatetimeIndex, codes: pd.Index,
+                 max_age_days: int | None = DEFAULT_MAX_AGE_DAYS):
         f = fundamentals
         bad = f["announce_date"].isna()
         if bad.any():
@@ -56,7 +66,7 @@ class PitFundamentals:
         f["_qi"] = _quarter_index(f["report_period"])
         f["_ann"] = f["announce_date"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
         f = f.sort_values(["_ni", "_ann", "_qi"], kind="stable").reset_index(drop=True)
-        self.dates, self.codes = dates, codes
+        self.dates, self.codes, self.max_age_days = dates, codes, max_age_days
         n_ev = len(f)
         ni = f["_ni"].to_numpy()
         ann = f["_ann"].to_numpy()
@@ -79,6 +89,7 @@ class PitFundamentals:
             for c in SERIES:
                 lagged[c].append(np.where(known, values[c][row], np.nan))
             if k == 0:
+                self._ann_latest = ann[row]  # announcement of q* (its first version), per event
                 for c in FUNDAMENTAL_STOCKS:
                     self._ev[c] = np.where(known, values[c][row], np.nan)
         for c in SERIES:
@@ -103,11 +114,17 @@ class PitFundamentals:
         idx = idx.reshape(len(dates), len(codes))
         np.maximum.accumulate(idx, axis=0, out=idx)  # ids increase with announce date within a code
         self._idx = idx
+        self._fresh = fresh_mask(dates, self._ann_latest, idx, max_age_days)  # (T, N) in effect, not expired
         self._cache: dict[str, np.ndarray] = {}
 
     @property
     def names(self) -> list[str]:
         return list(self._ev)
+
+    def report_age_days(self) -> np.ndarray:
+        """(T, N) calendar days since the latest quarter known on each date was announced
+        (before expiry; NaN where no report is known yet)."""
+        return age_days(self.dates, self._ann_latest, self._idx)
 
     def get(self, name: str) -> np.ndarray:
         if name not in self._cache:
@@ -117,5 +134,5 @@ class PitFundamentals:
             if len(ev) == 0:
                 self._cache[name] = np.full(self._idx.shape, np.nan)
             else:
-                self._cache[name] = np.where(self._idx >= 0, ev[np.maximum(self._idx, 0)], np.nan)
+                self._cache[name] = np.where(self._fresh, ev[np.maximum(self._idx, 0)], np.nan)
         return self._cache[name]

@@ -12,7 +12,9 @@ Conventions of the derived arrays:
   windows as fake zero-volume observations;
 - ``close_ff`` = adjusted close forward-filled across suspensions (for
   point-to-point returns); ``ret`` = close_ff_t / close_ff_{t-1} - 1 on
-  active days, NaN otherwise.
+  active days, NaN otherwise;
+- fundamentals and consensus are point in time and expire ``PitConfig`` days after their
+  announcement when nothing newer arrives (:mod:`alpha_core.factors.pit`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pandas as pd
 
 from alpha_core.data.contract import BARS_COLUMNS
 from alpha_core.errors import DataContractError, Location
+from alpha_core.factors.pit import PitConfig, asof_panel
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +77,10 @@ class FactorContext:
     Attributes:
         dates: (T,) trading days of ``bars``; codes: (N,) codes.
         present: (T, N) bool, the stock has a bar that day.
+        pit: expiry of the point-in-time fundamentals and consensus.
     """
 
-    def __init__(self, inputs: FactorInputs):
+    def __init__(self, inputs: FactorInputs, pit: PitConfig = PitConfig()):
         bars = inputs.bars
         missing = [c for c in BARS_COLUMNS if c not in bars.columns]
         if missing:
@@ -84,6 +88,7 @@ class FactorContext:
         if len(bars) == 0:
             raise DataContractError("bars table is empty", Location(column="date"))
         self.inputs = inputs
+        self.pit = pit
         # pivot lazily: each bar field becomes a (T, N) array on first use only
         ti, dates = pd.factorize(bars["date"], sort=True)
         ni, codes = pd.factorize(bars["code"], sort=True)
@@ -162,7 +167,8 @@ class FactorContext:
 
         if "fundamentals" not in self.inputs.available():
             return None
-        return PitFundamentals(self.inputs.fundamentals, self.dates, self.codes)
+        return PitFundamentals(self.inputs.fundamentals, self.dates, self.codes,
+                               max_age_days=self.pit.fundamentals_max_age_days)
 
     @cached_property
     def industry(self) -> tuple[np.ndarray, list[str]] | None:
@@ -174,22 +180,15 @@ class FactorContext:
     def consensus(self, column: str) -> np.ndarray | None:
         """(T, N) consensus column as known on each date, or None if the table is absent.
 
-        A value persists (forward fill down the dates) until the table reports a new one, so a
-        sparse table (rows only when the consensus changes) reads the same as a daily one.
+        A row dated d is known from the first trading day >= d and persists (as of) until the
+        table reports a newer value, so a sparse table (rows only when the consensus changes)
+        reads the same as a daily one; it expires ``pit.consensus_max_age_days`` calendar days
+        after d when no newer value arrives.
         """
         if "consensus" not in self.inputs.available():
             return None
-        return self._cache(f"con_{column}",
-                           lambda: ffill_rows(_pivot(self.inputs.consensus, column, self.dates, self.codes)))
-
-
-def _pivot(df: pd.DataFrame, column: str, dates: pd.DatetimeIndex, codes: pd.Index) -> np.ndarray:
-    out = np.full((len(dates), len(codes)), np.nan)
-    ti = dates.get_indexer(df["date"])
-    ni = codes.get_indexer(df["code"])
-    ok = (ti >= 0) & (ni >= 0)
-    out[ti[ok], ni[ok]] = df[column].to_numpy(dtype=np.float64, na_value=np.nan)[ok]
-    return out
+        return self._cache(f"con_{column}", lambda: asof_panel(self.inputs.consensus, column, self.dates, self.codes,
+                                                               self.pit.consensus_max_age_days))
 
 
 def industry_panel(industry_map: pd.DataFrame, dates: pd.DatetimeIndex,

@@ -7,6 +7,8 @@ Lists (names exactly as SPEC / the seeds spell them):
     R3_NODE_FEATURES  R3 table 5 node features
     R3_EDGE_FEATURES  R3 table 5 industry-graph edge series (80-day correlations are the graph's job)
     R3_FLOW_FEATURES  R3 table 5 capital-flow-graph edge series
+    ALPHA158_FACTORS  Qlib's Alpha158 (``a158_*``, :mod:`alpha_core.factors.alpha158`)
+    ALPHA360_FACTORS  Qlib's Alpha360 (``a360_*``, :mod:`alpha_core.factors.alpha360`; large: see there)
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import pandas as pd
 
 from alpha_core.errors import DataContractError, Location
 from alpha_core.factors import (
+    alpha158,
+    alpha360,
     expectation,
     growth,
     kbar,
@@ -42,7 +46,7 @@ log = logging.getLogger(__name__)
 FACTORS: dict[str, Factor] = {
     f.name: f
     for mod in (value, expectation, reversal, volatility, turnover, technical, kbar, growth, profitability,
-                quality, r3_timeseries, r3_nodes)
+                quality, r3_timeseries, r3_nodes, alpha158, alpha360)
     for f in mod.FACTORS
 }
 
@@ -74,6 +78,8 @@ R3_TS_FEATURES: tuple[str, ...] = tuple(f.name for f in r3_timeseries.FACTORS)
 R3_NODE_FEATURES: tuple[str, ...] = tuple(f.name for f in r3_nodes.NODE_FACTORS)
 R3_EDGE_FEATURES: tuple[str, ...] = tuple(f.name for f in r3_nodes.EDGE_FACTORS)
 R3_FLOW_FEATURES: tuple[str, ...] = tuple(f.name for f in r3_nodes.FLOW_FACTORS)
+ALPHA158_FACTORS: tuple[str, ...] = alpha158.ALPHA158_FACTORS
+ALPHA360_FACTORS: tuple[str, ...] = alpha360.ALPHA360_FACTORS
 
 
 class FactorSet(StrEnum):
@@ -85,6 +91,8 @@ class FactorSet(StrEnum):
     R3_NODE = "r3_node"
     R3_EDGE = "r3_edge"
     R3_FLOW = "r3_flow"
+    ALPHA158 = "alpha158"
+    ALPHA360 = "alpha360"
 
 
 FACTOR_SETS: dict[FactorSet, tuple[str, ...]] = {
@@ -94,6 +102,8 @@ FACTOR_SETS: dict[FactorSet, tuple[str, ...]] = {
     FactorSet.R3_NODE: R3_NODE_FEATURES,
     FactorSet.R3_EDGE: R3_EDGE_FEATURES,
     FactorSet.R3_FLOW: R3_FLOW_FEATURES,
+    FactorSet.ALPHA158: ALPHA158_FACTORS,
+    FactorSet.ALPHA360: ALPHA360_FACTORS,
 }
 
 # the longest trading-day lookback any listed price/volume factor reads (bias_turn_1m: 504)

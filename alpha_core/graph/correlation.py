@@ -271,14 +271,24 @@ def rolling_correlation_graph(
         Edge list (date, graph, src, dst, weight = mean correlation).
     """
     panel, names = as_panel(features, fields)
-    frames = []
+    frames, skipped = [], []
     for date in pd.DatetimeIndex(rebuild_dates):
         codes = universe_codes(universe, date, member_column=member_column)
         codes = panel.codes.to_numpy(dtype=object) if codes is None else codes
         wins = window_arrays(panel, date, codes, names, config.window)
         if wins is None:
-            log.info("%s graph %s: fewer than %d days of data, no edges", kind, pd.Timestamp(date).date(), config.window)
+            skipped.append(pd.Timestamp(date))
             continue
         src, dst, w = correlation_edges(wins, config)
         frames.append(edges_frame(date, kind, codes, src, dst, w))
+    log_skipped_dates(f"{kind} graph", skipped, len(rebuild_dates), f"fewer than {config.window} days of data, no edges")
     return concat_edges(frames)
+
+
+def log_skipped_dates(what: str, skipped: Sequence[pd.Timestamp], total: int, why: str) -> None:
+    """One INFO line for all the rebuild dates a builder skipped (one per date would flood a
+    monthly backfill: a partition range is rebuilt date by date)."""
+    if not skipped:
+        return
+    span = f"{skipped[0].date()}" if len(skipped) == 1 else f"{skipped[0].date()}..{skipped[-1].date()}"
+    log.info("%s: %d of %d rebuild dates (%s): %s", what, len(skipped), total, span, why)

@@ -29,6 +29,7 @@ from alpha_core.graph.correlation import (
     CorrelationGraphConfig,
     as_panel,
     correlation_edges,
+    log_skipped_dates,
     rolling_correlation_graph,
     window_arrays,
 )
@@ -73,7 +74,7 @@ def r3_industry_graph(
         Edge list with graph = ``r3_industry``.
     """
     panel, names = as_panel(edge_features, fields)
-    frames = []
+    frames, skipped = [], []
     for date in pd.DatetimeIndex(rebuild_dates):
         members = membership_at(industry_map, date)
         codes = universe_codes(universe, date, member_column=member_column)
@@ -86,14 +87,15 @@ def r3_industry_graph(
         w_in = np.ones(len(s_in))
         wins = window_arrays(panel, date, codes, names, config.window)
         if wins is None:
-            log.info("r3_industry %s: fewer than %d days of edge features; industry edges only",
-                        pd.Timestamp(date).date(), config.window)
+            skipped.append(pd.Timestamp(date))
             s_x = d_x = np.zeros(0, np.int64)
             w_x = np.zeros(0)
         else:
             s_x, d_x, w_x = correlation_edges(wins, config, exclude_labels=labels)
         src, dst, w = symmetrise(np.r_[s_in, s_x], np.r_[d_in, d_x], np.r_[w_in, w_x], len(codes))
         frames.append(edges_frame(date, GraphKind.R3_INDUSTRY, codes, src, dst, w))
+    log_skipped_dates(str(GraphKind.R3_INDUSTRY), skipped, len(rebuild_dates),
+                      f"fewer than {config.window} days of edge features; industry edges only")
     return concat_edges(frames)
 
 

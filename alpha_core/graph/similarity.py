@@ -10,8 +10,8 @@ x_i in R^D. The similarity is the cosine
 
 edge i -> j for the ``k`` largest s_ij (j != i, s_ij > ``min_similarity``), then the
 graph is symmetrised by union (an undirected kNN graph, weight s_ij).
-Stocks with no usable report (none announced, or older than ``max_age_days``) are
-isolated nodes.
+Stocks with no usable report (none announced, or the newest one announced more than
+``max_age_days`` calendar days before d: expired, :mod:`alpha_core.factors.pit`) are isolated nodes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from alpha_core.errors import DataContractError, Location
+from alpha_core.factors.pit import DEFAULT_MAX_AGE_DAYS
 from alpha_core.graph.correlation import gram_edges
 from alpha_core.graph.edges import GraphKind, concat_edges, edges_frame
 from alpha_core.graph.nodes import Universe, universe_codes
@@ -67,7 +68,9 @@ class SimilarityConfig:
         k: neighbours per stock before symmetrisation (default 10).
         features: names in ``FUNDAMENTAL_RATIOS``.
         min_similarity: only keep neighbours with cosine above it (default 0).
-        max_age_days: ignore reports announced more than this many days before the date.
+        max_age_days: a stock's newest report expires this many calendar days after its
+            announcement (default: the factor engine's :data:`~alpha_core.factors.pit.DEFAULT_MAX_AGE_DAYS`;
+            None: never).
         mad_k: winsorise at median +- mad_k * MAD before the z-score.
         block_size: rows of the similarity matrix formed at once.
     """
@@ -75,7 +78,7 @@ class SimilarityConfig:
     k: int = 10
     features: tuple[str, ...] = tuple(FUNDAMENTAL_RATIOS)
     min_similarity: float | None = 0.0
-    max_age_days: int = 400
+    max_age_days: int | None = DEFAULT_MAX_AGE_DAYS
     mad_k: float = 5.0
     block_size: int = 1024
 
@@ -87,8 +90,10 @@ class SimilarityConfig:
             raise ValueError("k must be >= 1")
 
 
-def latest_announced(fundamentals: pd.DataFrame, date: pd.Timestamp, *, max_age_days: int | None = None) -> pd.DataFrame:
-    """Per code, the report with the latest report_period among those with ``announce_date < date``.
+def latest_announced(fundamentals: pd.DataFrame, date: pd.Timestamp, *,
+                     max_age_days: int | None = None) -> pd.DataFrame:
+    """Per code, the report with the latest report_period among those with ``announce_date < date``,
+    dropped when it was announced more than ``max_age_days`` days before ``date`` (expired).
 
     Raises:
         DataContractError: a contract column is missing.
@@ -98,10 +103,11 @@ def latest_announced(fundamentals: pd.DataFrame, date: pd.Timestamp, *, max_age_
             raise DataContractError("fundamentals lack a column", Location(column=col))
     date = pd.Timestamp(date)
     known = fundamentals[fundamentals["announce_date"] < date]
-    if max_age_days is not None:
-        known = known[known["announce_date"] >= date - pd.Timedelta(days=max_age_days)]
     known = known.sort_values(["code", "report_period", "announce_date"])
-    return known.drop_duplicates("code", keep="last").reset_index(drop=True)
+    newest = known.drop_duplicates("code", keep="last")
+    if max_age_days is not None:  # the newest report's age, not any report's: no fallback to older ones
+        newest = newest[newest["announce_date"] >= date - pd.Timedelta(days=max_age_days)]
+    return newest.reset_index(drop=True)
 
 
 def standardise_cross_section(x: np.ndarray, mad_k: float = 5.0) -> np.ndarray:

@@ -56,6 +56,24 @@ def _joint(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, a, np.nan), np.where(ok, b, np.nan)
 
 
+def row_nanmean(a: np.ndarray) -> np.ndarray:
+    """(T, N) -> (T,) mean of each row's finite values; NaN for a row without any (no warning:
+    the days at the end of a sample whose forward label is not known yet are such rows)."""
+    ok = np.isfinite(a)
+    n = ok.sum(axis=1)
+    total = np.where(ok, a, 0.0).sum(axis=1)
+    return np.divide(total, n, out=np.full(a.shape[0], np.nan), where=n > 0)
+
+
+def row_nanmedian(a: np.ndarray) -> np.ndarray:
+    """(T, N) -> (T,) median of each row's finite values; NaN for a row without any (no warning)."""
+    out = np.full(a.shape[0], np.nan)
+    some = np.isfinite(a).any(axis=1)
+    if some.any():
+        out[some] = np.nanmedian(np.where(np.isfinite(a[some]), a[some], np.nan), axis=1)
+    return out
+
+
 def _rank(a: np.ndarray) -> np.ndarray:
     """Row-wise average ranks (1..n) ignoring NaN, NaN kept."""
     return rankdata(a, axis=1, nan_policy="omit")
@@ -136,7 +154,7 @@ def decile_precision(score: np.ndarray, label: np.ndarray, n_groups: int = 10) -
     """(T,), (T,): share of the top group with label > median, of the bottom group with label < median."""
     s, l = _joint(score, label)
     g = score_groups(s, n_groups)
-    med = np.nanmedian(np.where(np.isfinite(l), l, np.nan), axis=1, keepdims=True) if l.size else l
+    med = row_nanmedian(l)[:, None]
     top, bot = g == n_groups, g == 1
     with np.errstate(invalid="ignore", divide="ignore"):
         p_top = (top & (l > med)).sum(1) / top.sum(1)
@@ -197,9 +215,7 @@ def daily_signal_metrics(score: np.ndarray, label: np.ndarray, ret: np.ndarray, 
         "autocorr": factor_autocorr(score, config.lag),
         "top_turnover": top_turnover(score, config.lag, config.n_groups),
         "long_short": groups[:, -1] - groups[:, 0],
-        "universe_ret": np.nanmean(np.where(np.isfinite(score), ret, np.nan), axis=1)
-        if ret.size
-        else np.zeros(0),
+        "universe_ret": row_nanmean(np.where(np.isfinite(score), ret, np.nan)),
     }
     for k in range(config.n_groups):
         out[f"group_{k + 1}"] = groups[:, k]

@@ -56,7 +56,8 @@ class GATResidualConfig:
     graph: name of the graph in ``DayBatch.graphs`` used by the masked attention ("sector").
     use_mask: keep the masked (graph) attention + residual I.
     use_global: keep the global attention + residual II.
-    chunk_rows: query-row chunk for the global attention (None = whole day at once).
+    chunk_rows: query-row chunk of a dense attention path (None = all rows at once); the global
+        attention runs in O(N H) memory (attention.rank1_attention) and does not need it.
     heads: :class:`ResidualHeads` (SHARED, the SPEC network).
     negative_slope: slope of every LeakyReLU (0.01, torch's default; 1.0 makes them the
         identity, which the tests use to show the SHARED parts telescoping to h0).
@@ -87,7 +88,8 @@ def encoder(n_features: int, hidden: int) -> nn.Sequential:
 class GATResidual(nn.Module):
     """The SPEC network. ``forward(batch) -> (N,)`` scores.
 
-    Shapes: batch.x (N, F); batch.graphs[config.graph] bool (N, N) or edge_index (2, E).
+    Shapes: batch.x (N, F); batch.graphs[config.graph] int (N,) group ids, bool (N, N) mask or
+    edge_index (2, E).
     """
 
     def __init__(self, config: GATResidualConfig):
@@ -124,6 +126,8 @@ class GATResidual(nn.Module):
             graph = batch.graphs.get(self.config.graph)
             if graph is None:
                 raise KeyError(f"batch of {batch.date} has no graph {self.config.graph!r}")
+            if graph.dim() == 1:
+                graph = batch.group_layout(self.config.graph)  # packed once per day
             h0p = h0 + self._act(self.mask_attention(h0, graph))
             h1, y0 = self._block(h0, h0p, self.residual0, self.forecast0)  # h1: what the graph cannot explain
             parts.append(y0)

@@ -61,6 +61,9 @@ class FeatureSet(enum.StrEnum):
     R1 = "r1"  # the 42 factors of R1 table 15
     R1_NEUTRAL = "r1_neutral"  # the same, industry-neutralised (nn_neutral)
     R1_XGB = "r1_xgb"  # R1 table 32 (XGBoost), industry + size neutralised
+    ALPHA158 = "alpha158"  # Qlib's Alpha158 price-volume set (no neutralisation)
+    R1_ALPHA158 = "r1_alpha158"  # the R1 42 and Alpha158 side by side
+    XGB_ALPHA158 = "xgb_alpha158"  # R1 table 32 and Alpha158, industry + size neutralised
     R2 = "r2"
     R3 = "r3"
 

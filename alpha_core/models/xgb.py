@@ -4,10 +4,21 @@ Gradient-boosted regression trees on pooled (day, stock) rows of the train windo
 squared error objective, learning rate 0.05, up to 1,000 rounds, early stopping after 20
 rounds without improvement of the validation RMSE, max depth 3, row and column subsample
 0.8, ``hist`` trees with a fixed seed and thread count (deterministic).
+
+Early stopping (:class:`XGBEarlyStop`): SPEC monitors the validation RMSE. On real data the
+RMSE of a 10-day return rank is dominated by the cross-sections' noise and bottoms out after a
+handful of rounds, long before the ranking stops improving (measured: best round 1-60 and a
+test RankIC of ~0 on the shared CSI 300 data). ``RANK_IC`` monitors what the score is used
+for, the mean over validation days d of the Spearman correlation
+
+    RankIC_d = corr(rank(pred_d), rank(y_d))     (average ranks for ties)
+
+maximised, exactly the metric the torch trainer's early stopping uses.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +30,18 @@ import xgboost as xgb
 from alpha_core.training.batch import DayBatch
 
 
+class XGBEarlyStop(enum.StrEnum):
+    """The validation metric that stops the boosting (see the module docstring)."""
+
+    RMSE = "rmse"  # SPEC, minimised
+    RANK_IC = "rank_ic"  # mean daily Spearman RankIC of the validation days, maximised
+
+
 @dataclass(frozen=True)
 class XGBConfig:
-    """Args: learning_rate 0.05; num_rounds 1000; early_stopping 20; max_depth 3;
-    subsample 0.8; colsample 0.8; seed 0; n_threads 2."""
+    """Args: learning_rate 0.05; num_rounds 1000; early_stopping 20 (rounds without improvement);
+    max_depth 3; subsample 0.8; colsample 0.8; seed 0; n_threads 2; early_stop_metric
+    (:class:`XGBEarlyStop`, RMSE = SPEC; RANK_IC needs the validation rows' day groups)."""
 
     learning_rate: float = 0.05
     num_rounds: int = 1000
@@ -32,6 +51,7 @@ class XGBConfig:
     colsample: float = 0.8
     seed: int = 0
     n_threads: int = 2
+    early_stop_metric: XGBEarlyStop = XGBEarlyStop.RMSE
 
     def params(self) -> dict:
         return {
@@ -56,6 +76,48 @@ def stack_batches(batches: Sequence[DayBatch]) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+class DailyRankIC:
+    """Mean daily Spearman RankIC of predictions against fixed labels, for rows grouped by day.
+
+    ``groups`` (R,) int day ids; rows with a non-finite label are ignored. ``__call__(pred)``
+    ranks ``pred`` within each day (average ranks for ties: early trees give few distinct
+    values) and averages the per-day Pearson correlation of the ranks; days with < 2 valid
+    rows or a constant side are left out. O(R log R) per call.
+    """
+
+    def __init__(self, y: np.ndarray, groups: np.ndarray):
+        ok = np.isfinite(y)
+        self._ok = ok
+        self._g = np.asarray(groups)[ok]
+        self._n_groups = int(self._g.max()) + 1 if len(self._g) else 0
+        self._count = np.bincount(self._g, minlength=self._n_groups).astype(np.float64)
+        self._ry = self._centred_ranks(np.asarray(y, np.float64)[ok])
+
+    def _centred_ranks(self, v: np.ndarray) -> np.ndarray:
+        """Average ranks of ``v`` within each group, minus the group's mean rank."""
+        order = np.lexsort((v, self._g))
+        gs, vs = self._g[order], v[order]
+        new_run = np.r_[True, (gs[1:] != gs[:-1]) | (vs[1:] != vs[:-1])]
+        run = np.cumsum(new_run) - 1
+        pos = np.arange(len(v), dtype=np.float64)
+        avg = np.bincount(run, weights=pos) / np.bincount(run)
+        ranks = np.empty(len(v))
+        ranks[order] = avg[run]
+        mean = np.bincount(self._g, weights=ranks, minlength=self._n_groups) / np.maximum(self._count, 1)
+        return ranks - mean[self._g]
+
+    def __call__(self, pred: np.ndarray) -> float:
+        rp = self._centred_ranks(np.asarray(pred, np.float64)[self._ok])
+        n = self._n_groups
+        cov = np.bincount(self._g, weights=rp * self._ry, minlength=n)
+        vp = np.bincount(self._g, weights=rp * rp, minlength=n)
+        vy = np.bincount(self._g, weights=self._ry * self._ry, minlength=n)
+        good = (self._count >= 2) & (vp > 0) & (vy > 0)
+        if not good.any():
+            return 0.0
+        return float(np.mean(cov[good] / np.sqrt(vp[good] * vy[good])))
+
+
 class XGBScorer:
     """Fit / predict / save / load around an ``xgboost.Booster``; fitted attributes end in ``_``."""
 
@@ -65,32 +127,53 @@ class XGBScorer:
         self.best_iteration_: int | None = None
         self.curve_: pd.DataFrame | None = None
 
-    def fit(self, x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray) -> XGBScorer:
-        """Train on (R, F) / (R,) arrays with early stopping on the validation rows."""
-        dtrain = xgb.DMatrix(x_train, label=y_train, nthread=self.config.n_threads)
-        dvalid = xgb.DMatrix(x_valid, label=y_valid, nthread=self.config.n_threads)
+    def fit(self, x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray,
+            valid_groups: np.ndarray | None = None) -> XGBScorer:
+        """Train on (R, F) / (R,) arrays with early stopping on the validation rows.
+
+        ``valid_groups``: (R_valid,) day ids of the validation rows, required by
+        ``XGBEarlyStop.RANK_IC``; the curve then has a ``valid_rank_ic`` column.
+        """
+        cfg = self.config
+        dtrain = xgb.DMatrix(x_train, label=y_train, nthread=cfg.n_threads)
+        dvalid = xgb.DMatrix(x_valid, label=y_valid, nthread=cfg.n_threads)
         history: dict = {}
+        by_rank_ic = XGBEarlyStop(cfg.early_stop_metric) is XGBEarlyStop.RANK_IC
+        kwargs: dict = {"early_stopping_rounds": cfg.early_stopping}
+        if by_rank_ic:
+            if valid_groups is None or len(valid_groups) != len(y_valid):
+                raise ValueError("early_stop_metric rank_ic needs one day id per validation row (valid_groups)")
+            metric = DailyRankIC(np.asarray(y_valid, np.float64), np.asarray(valid_groups))
+
+            def rank_ic(predt: np.ndarray, dmat: xgb.DMatrix) -> tuple[str, float]:
+                # the training rows are not ranked (cost); early stopping reads the valid set only
+                return "rank_ic", metric(predt) if dmat is dvalid else float("nan")
+
+            kwargs = {"custom_metric": rank_ic, "callbacks": [xgb.callback.EarlyStopping(
+                rounds=cfg.early_stopping, metric_name="rank_ic", data_name="valid", maximize=True)]}
         self.booster_ = xgb.train(
-            self.config.params(),
+            cfg.params(),
             dtrain,
-            num_boost_round=self.config.num_rounds,
+            num_boost_round=cfg.num_rounds,
             evals=[(dtrain, "train"), (dvalid, "valid")],
-            early_stopping_rounds=self.config.early_stopping,
             evals_result=history,
             verbose_eval=False,
+            **kwargs,
         )
         self.best_iteration_ = int(self.booster_.best_iteration)
-        self.curve_ = pd.DataFrame(
-            {
-                "epoch": np.arange(1, len(history["train"]["rmse"]) + 1),
-                "train_loss": history["train"]["rmse"],
-                "valid_loss": history["valid"]["rmse"],
-            }
-        )
+        curve = {
+            "epoch": np.arange(1, len(history["train"]["rmse"]) + 1),
+            "train_loss": history["train"]["rmse"],
+            "valid_loss": history["valid"]["rmse"],
+        }
+        if by_rank_ic:
+            curve["valid_rank_ic"] = history["valid"]["rank_ic"]
+        self.curve_ = pd.DataFrame(curve)
         return self
 
     def fit_batches(self, train: Sequence[DayBatch], valid: Sequence[DayBatch]) -> XGBScorer:
-        return self.fit(*stack_batches(train), *stack_batches(valid))
+        groups = np.concatenate([np.full(b.n, k) for k, b in enumerate(valid)]) if valid else np.zeros(0, int)
+        return self.fit(*stack_batches(train), *stack_batches(valid), valid_groups=groups)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """(R, F) -> (R,) float64 scores using the trees up to the best iteration."""

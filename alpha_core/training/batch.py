@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import torch
+
+if TYPE_CHECKING:
+    from alpha_core.models.attention import GroupLayout
 
 
 @dataclass
@@ -35,7 +39,29 @@ class DayBatch:
     graphs: dict[str, torch.Tensor] = field(default_factory=dict)
     macro: torch.Tensor | None = None
     extras: dict[str, torch.Tensor] = field(default_factory=dict)
+    # graph name -> (the group-id tensor it was built from, its layout); derived, not data
+    _layouts: dict[str, tuple[torch.Tensor, GroupLayout]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def n(self) -> int:
         return len(self.codes)
+
+    def group_layout(self, name: str) -> GroupLayout:
+        """The :class:`~alpha_core.models.attention.GroupLayout` of the group-id graph ``name``.
+
+        Built on first use and kept while ``graphs[name]`` is the same tensor, so a training
+        run packs each day's groups once, not once per epoch.
+        """
+        from alpha_core.models.attention import GroupLayout  # models import this module
+
+        groups = self.graphs[name]
+        if groups.dim() != 1:
+            raise ValueError(f"graph {name!r} of {self.date} is not a group-id vector: shape {tuple(groups.shape)}")
+        cached = self._layouts.get(name)
+        if cached is None or cached[0] is not groups:
+            with torch.inference_mode(False):  # reusable by a later training step
+                cached = (groups, GroupLayout.from_groups(groups))
+            self._layouts[name] = cached
+        return cached[1]

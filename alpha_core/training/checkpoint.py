@@ -24,14 +24,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import torch
 from torch import nn
 
+from alpha_core.errors import CorruptFileError
 from alpha_core.models.orthogonal import secondary_weighting_batches
 from alpha_core.models.registry import ModelFamily, ModelKey, ModelOptions, get_spec
 from alpha_core.models.xgb import XGBConfig, XGBScorer
@@ -40,6 +42,7 @@ from alpha_core.training.normalizer import FeatureNormalizer
 from alpha_core.training.trainer import predict, torch_threads
 
 META, STATE, XGB_MODEL, NORMALIZER, CURVE = "meta.json", "state.pt", "model.xgb.json", "normalizer.json", "curve.csv"
+T = TypeVar("T")
 
 
 def _jsonable(obj: object) -> object:
@@ -160,23 +163,39 @@ def save_checkpoint(
     return path
 
 
+def _read_part(file: Path, reader: Callable[[Path], T]) -> T:
+    """``reader(file)``; any failure (missing, truncated, garbled) becomes a CorruptFileError naming ``file``."""
+    try:
+        return reader(file)
+    except Exception as exc:  # noqa: BLE001 - torch/xgboost/json raise OSError, EOFError, XGBoostError, ...
+        detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+        raise CorruptFileError(f"cannot read checkpoint file ({detail}); retrain this fold to rewrite it",
+                               str(file)) from exc
+
+
 def load_checkpoint(path: Path | str) -> Checkpoint:
-    """Read a directory written by :func:`save_checkpoint`."""
+    """Read a directory written by :func:`save_checkpoint`.
+
+    Raises:
+        CorruptFileError: a part (meta.json, state.pt, model.xgb.json, normalizer.json, curve.csv) is
+            missing, truncated or unreadable; the message names the file.
+    """
     path = Path(path)
-    meta = json.loads((path / META).read_text())
+    meta = _read_part(path / META, lambda f: json.loads(f.read_text()))
     options = ModelOptions(**meta["options"])
     state, scorer = None, None
     if (path / XGB_MODEL).exists():
-        scorer = XGBScorer.load(path / XGB_MODEL, XGBConfig(**meta["xgb_config"]), int(meta["best_iteration"]))
+        scorer = _read_part(path / XGB_MODEL, lambda f: XGBScorer.load(f, XGBConfig(**meta["xgb_config"]),
+                                                                      int(meta["best_iteration"])))
     if (path / STATE).exists():
-        state = torch.load(path / STATE, weights_only=True)
+        state = _read_part(path / STATE, lambda f: torch.load(f, weights_only=True))
     return Checkpoint(
         path=path,
         model_key=ModelKey(meta["model_key"]),
         options=options,
         features=list(meta["features"]),
-        normalizer=FeatureNormalizer.from_dict(json.loads((path / NORMALIZER).read_text())),
-        curve=pd.read_csv(path / CURVE),
+        normalizer=FeatureNormalizer.from_dict(_read_part(path / NORMALIZER, lambda f: json.loads(f.read_text()))),
+        curve=_read_part(path / CURVE, pd.read_csv),
         valid_metrics={k: float(v) for k, v in meta["valid_metrics"].items()},
         meta=meta,
         state_dict=state,

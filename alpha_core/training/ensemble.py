@@ -1,11 +1,16 @@
 """Multi-seed ensembles and the seed spread (R1 never tested seed sensitivity: we do).
 
-Ensemble score of stock i on day t: mean over seeds s of z_s,t(i), the seed's score
-z-scored across the day's stocks (so seeds with different scales weigh equally).
+Ensemble score of stock i on day t, by :class:`EnsembleMethod`:
+
+- ``RANK`` (the ``model_checkpoint`` option ``seeds``): mean over seeds s of p_s,t(i), the
+  seed's cross-sectional percentile rank (average ranks for ties, divided by the day's count),
+  so neither a seed's scale nor its outliers weigh;
+- ``ZSCORE``: mean over seeds of z_s,t(i), the seed's score z-scored across the day's stocks.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -19,17 +24,30 @@ def zscore_by_date(scores: pd.DataFrame, column: str = "score") -> pd.Series:
     return ((scores[column] - g.transform("mean")) / std.where(std > 0)).fillna(0.0)
 
 
-def ensemble_scores(per_seed: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Average of the seeds' per-date z-scored scores.
+class EnsembleMethod(enum.StrEnum):
+    """How the seeds' scores are put on one scale before averaging (module docstring)."""
+
+    RANK = "rank"
+    ZSCORE = "zscore"
+
+
+def rank_by_date(scores: pd.DataFrame, column: str = "score") -> pd.Series:
+    """Cross-sectional percentile rank of ``column`` per date (average ranks / count, in (0, 1])."""
+    return scores.groupby("date")[column].rank(method="average", pct=True)
+
+
+def ensemble_scores(per_seed: Sequence[pd.DataFrame], method: EnsembleMethod = EnsembleMethod.ZSCORE) -> pd.DataFrame:
+    """Average of the seeds' per-date standardised scores (``method``: z-scores or percentile ranks).
 
     Args: per_seed: (date, code, score) frames, one per seed.
-    Returns: (date, code, score, seed_std): score = mean z, seed_std = std (ddof 0) of the
-    seeds' z-scores of that stock, sorted by (date, code). Stocks scored by only some seeds
+    Returns: (date, code, score, seed_std): score = mean of the standardised scores, seed_std =
+    their std (ddof 0) for that stock, sorted by (date, code). Stocks scored by only some seeds
     average over those.
     """
     if not per_seed:
         raise ValueError("no seeds")
-    z = [df[["date", "code"]].assign(z=zscore_by_date(df).to_numpy(), seed=k) for k, df in enumerate(per_seed)]
+    scale = rank_by_date if EnsembleMethod(method) is EnsembleMethod.RANK else zscore_by_date
+    z = [df[["date", "code"]].assign(z=scale(df).to_numpy(), seed=k) for k, df in enumerate(per_seed)]
     allz = pd.concat(z, ignore_index=True)
     out = allz.groupby(["date", "code"], sort=True)["z"].agg(score="mean", seed_std=lambda s: float(np.std(s)))
     return out.reset_index()

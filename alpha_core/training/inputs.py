@@ -57,7 +57,7 @@ from alpha_core.models.pinn import MACRO_DRIVERS
 from alpha_core.models.r2r3_specs import MODEL_INPUTS, ModelInputs, attach_macro, attach_node_features, attach_sequences
 from alpha_core.models.registry import FeatureSet, ModelSpec
 from alpha_core.training.batch import DayBatch
-from alpha_core.training.features import model_features
+from alpha_core.training.features import model_features, needs_exposures
 from alpha_core.training.folds import Fold, FoldConfig
 from alpha_core.training.schedules import sample_days
 from alpha_core.training.walkforward import FoldInputs
@@ -191,7 +191,7 @@ def prepare_fold_inputs(spec: ModelSpec, tables: ModelTables, fold: Fold | None 
 
 def _r1_inputs(spec: ModelSpec, tables: ModelTables) -> FoldInputs:
     exposures = None
-    if spec.feature_set in (FeatureSet.R1_NEUTRAL, FeatureSet.R1_XGB):
+    if needs_exposures(spec.feature_set):
         exposures = exposures_from(tables.raw_bars, tables.industry_map)
     feats, cols = model_features(tables.factor_table, spec.feature_set, exposures=exposures)
     groups = None

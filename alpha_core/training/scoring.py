@@ -32,6 +32,23 @@ def latest_checkpoint_dir(root: Path, model: str, as_of: pd.Timestamp) -> Path |
     return folds[-1] if folds else None
 
 
+MEMBERS = "members"  # <checkpoint>/members/seed=<s>/: the seed-ensemble members of a fold
+
+
+def member_path(path: Path, seed: int) -> Path:
+    """Where seed ``seed``'s member of the ensemble checkpoint at ``path`` lives."""
+    return Path(path) / MEMBERS / f"seed={seed}"
+
+
+def member_dirs(path: Path) -> list[Path]:
+    """The member checkpoint directories of an ensemble checkpoint, by seed ([] for one seed)."""
+    base = Path(path) / MEMBERS
+    if not base.exists():
+        return []
+    found = [p for p in base.glob("seed=*") if p.is_dir() and (p / META).exists()]
+    return sorted(found, key=lambda p: int(p.name.split("=", 1)[1]))
+
+
 def score_days(checkpoint: Checkpoint, inputs: FoldInputs, days: Sequence[pd.Timestamp]) -> pd.DataFrame:
     """[date, code, score] for ``days`` with the checkpoint's own feature list and train-fitted normaliser.
 
@@ -41,3 +58,16 @@ def score_days(checkpoint: Checkpoint, inputs: FoldInputs, days: Sequence[pd.Tim
     """
     batches = fold_batches(inputs, list(days), checkpoint.normalizer, labelled=False)
     return checkpoint.predict(batches)
+
+
+def score_days_ensemble(path: Path, inputs: FoldInputs, days: Sequence[pd.Timestamp]) -> pd.DataFrame:
+    """[date, code, score] of the checkpoint at ``path``: the rank ensemble of its seed members
+    (:func:`alpha_core.training.ensemble.ensemble_scores`) when it has them, else its own scores."""
+    from alpha_core.training.checkpoint import load_checkpoint
+    from alpha_core.training.ensemble import EnsembleMethod, ensemble_scores
+
+    members = member_dirs(path)
+    if not members:
+        return score_days(load_checkpoint(path), inputs, days)
+    per_seed = [score_days(load_checkpoint(m), inputs, days) for m in members]
+    return ensemble_scores(per_seed, EnsembleMethod.RANK)[["date", "code", "score"]]

@@ -174,10 +174,10 @@ def _step_loss(model: nn.Module, batch: DayBatch, loss_fn: LossFn) -> tuple[torc
 
 
 def evaluate(model: nn.Module, batches: Sequence[DayBatch], loss_fn: LossFn) -> tuple[float, float]:
-    """(mean loss, mean daily RankIC) over labelled ``batches`` in eval mode, no grad."""
+    """(mean loss, mean daily RankIC) over labelled ``batches`` in eval mode, inference mode."""
     model.eval()
     losses, ics = [], []
-    with torch.no_grad():
+    with torch.inference_mode():
         for b in batches:
             loss, scores = _step_loss(model, b, loss_fn)
             losses.append(float(loss))

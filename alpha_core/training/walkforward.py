@@ -142,6 +142,8 @@ def _fit_xgb(train_b: Sequence[DayBatch], valid_b: Sequence[DayBatch], cfg: XGBC
     best = scorer.curve_.iloc[scorer.best_iteration_]
     metrics = {"best_epoch": float(scorer.best_iteration_ + 1), "valid_loss": float(best["valid_loss"]),
                "epochs_run": float(len(scorer.curve_))}
+    if "valid_rank_ic" in best:
+        metrics["valid_rank_ic"] = float(best["valid_rank_ic"])
     return scorer, metrics
 
 
@@ -243,5 +245,5 @@ def save_fold(outcome: FoldOutcome, path: Path | str) -> Path:
         train_config=outcome.train_config,
         fold_id=outcome.fold_id,
         stage2_features=outcome.stage2_features,
-        extra={"seed": outcome.seed},
+        extra={"seed": outcome.seed, "feature_set": str(outcome.spec.feature_set)},
     )

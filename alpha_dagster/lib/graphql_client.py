@@ -25,7 +25,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -352,20 +352,35 @@ class DagsterGraphQLClient:
             error=(error["message"] + "\n" + "".join(error.get("stack") or [])) if error else None,
         )
 
-    def wait_for_backfill(self, backfill_id: str, timeout_s: float, *, poll_s: float = 2.0, alive=None) -> BackfillStatus:
+    def wait_for_backfill(self, backfill_id: str, timeout_s: float, *, poll_s: float = 2.0, alive=None,
+                          stall_s: float | None = None, progress: Callable[[], object] | None = None
+                          ) -> BackfillStatus:
         """Poll until the backfill reaches a terminal status; returns the final snapshot.
 
-        Raises DagsterGraphQLTimeout (with the last snapshot) after ``timeout_s`` seconds.
+        Two budgets: ``timeout_s`` caps the whole wait; ``stall_s`` (optional) caps the time
+        without progress, where progress is a change of the backfill's snapshot (status, counts)
+        or of ``progress()`` (e.g. the instance's newest event id). A loaded machine is slow but
+        keeps making progress, so it is not mistaken for a stuck backfill.
+
+        Raises DagsterGraphQLTimeout (with the last snapshot) when either budget is spent.
         """
-        deadline = time.monotonic() + timeout_s
+        start = last_change = time.monotonic()
         status = self.backfill_status(backfill_id)
+        seen = (status, progress() if progress is not None else None)
         while not status.done:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now - start > timeout_s:
                 raise DagsterGraphQLTimeout(f"backfill {backfill_id} not done after {timeout_s:.0f}s: {status}")
+            if stall_s is not None and now - last_change > stall_s:
+                raise DagsterGraphQLTimeout(
+                    f"backfill {backfill_id}: no progress for {stall_s:.0f}s (after {now - start:.0f}s): {status}")
             if alive is not None:
                 alive()
             time.sleep(poll_s)
             status = self.backfill_status(backfill_id)
+            now_seen = (status, progress() if progress is not None else None)
+            if now_seen != seen:
+                seen, last_change = now_seen, time.monotonic()
             log.debug("backfill %s: %s", backfill_id, status)
         return status
 

@@ -21,6 +21,7 @@ import pandas as pd
 from alpha_core.errors import MissingInputError
 from alpha_core.store.catalog import Catalog
 from alpha_core.store.parquet import ParquetStore
+from alpha_dagster.lib.orphan_guard import guard_step_process
 
 
 def store_partition(key: str | dg.MultiPartitionKey | None) -> str | dict[str, str] | None:
@@ -54,6 +55,11 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     """Stores pandas DataFrames as Parquet under ``home`` and registers a DuckDB view per asset."""
 
     home: str
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # every step that reads or writes a table builds this IO manager: the step process ends
+        # with its launcher (see alpha_dagster.lib.orphan_guard)
+        guard_step_process()
 
     @property
     def store(self) -> ParquetStore:

@@ -90,7 +90,7 @@ def test_adjacency_without_r3_input_skips_r3_graphs_and_says_so(tmp_path) -> Non
     )
     assert result.success
     meta = result.asset_materializations_for_node("adjacency")[0].metadata
-    assert meta["skipped_graphs"].value == {"r3_flow": "no R3 feature asset wired"}
+    assert meta["skipped_graphs"].value == {"r3_flow": "no R3 feature table"}
     edges = ParquetStore(tmp_path).read("adjacency")
     assert set(edges["graph"]) == {"industry"}
     assert (pd.DatetimeIndex(edges["date"].unique()).month.isin([1, 3, 6, 9, 12])).all()

@@ -13,6 +13,8 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from alpha_core.models.registry import get_spec
 from alpha_core.store.parquet import ParquetStore
 from alpha_core.training.checkpoint import load_checkpoint
+from alpha_core.training.ensemble import EnsembleMethod, ensemble_scores
+from alpha_core.training.scoring import member_dirs
 from alpha_core.training.folds import FoldConfig, make_folds
 from alpha_core.training.inputs import ModelTables, model_fold_config, prepare_fold_inputs, sampled_fold
 from alpha_core.training.walkforward import fold_batches
@@ -73,9 +75,10 @@ def _static(name, table):
     return _a
 
 
-industry_map = _static("industry_map", pd.DataFrame({
+INDUSTRY = pd.DataFrame({
     "code": CODES, "start_date": pd.Timestamp("2000-01-01"), "end_date": pd.NaT,
-    "industry": [f"ind{i % 3}" for i in range(N)], "sector": [f"s{i % 2}" for i in range(N)]}))
+    "industry": [f"ind{i % 3}" for i in range(N)], "sector": [f"s{i % 2}" for i in range(N)]})
+industry_map = _static("industry_map", INDUSTRY)
 # R1 models do not read these; empty tables stand in for the graph / macro assets
 adjacency = _static("adjacency", pd.DataFrame({"date": pd.to_datetime([]), "graph": [], "src": [], "dst": [], "weight": []}))
 macro_series = _static("macro_series", pd.DataFrame({"date": pd.to_datetime([]), "dln_m": [], "ln_m_gap": [], "r_gap": []}))
@@ -92,17 +95,21 @@ def test_model_assets_materialise(tmp_path):
     assert dg.materialize([industry_map, adjacency, macro_series], resources=resources).success
     for model in ("nn", "xgboost"):
         for k, fold in enumerate(FOLDS):
-            # the loss option: the spec's own on the first fold, mse (SPEC's alternative) on the second
-            run = {**FOLD_RUN, "loss": "mse"} if k == 1 and model == "nn" else FOLD_RUN
+            # the preset: tuned (the default: mse for the R1 networks) on the first fold, SPEC's on the
+            # second (the model's own loss, wmse), with the feature-set option on the second
+            run = {**FOLD_RUN, "preset": "SPEC", "feature_set": "R1_ALPHA158"} if k == 1 and model == "nn" else FOLD_RUN
             res = dg.materialize(everything, selection=[ckpt], resources=resources,
                                  partition_key=dg.MultiPartitionKey({"fold": fold.fold_id, "model": model}),
                                  run_config={"ops": {"model_checkpoint": {"config": run}}})
             assert res.success
             meta = res.asset_materializations_for_node("model_checkpoint")[0].metadata
             assert meta["epochs"].value >= 1 and "test_window" in meta
-            if model == "nn":
-                assert meta["loss"].value == ("mse" if k == 1 else "wmse")
             ck = load_checkpoint(tmp_path / "checkpoints" / f"model={model}" / f"fold={fold.fold_id}")
+            if model == "nn":
+                assert meta["loss"].value == ("wmse" if k == 1 else "mse")
+                assert meta["preset"].value == ("spec" if k == 1 else "tuned")
+                assert ck.meta["extra"]["feature_set"] == ("r1_alpha158" if k == 1 else "r1")
+                assert ck.meta["train_config"]["lr"] == FOLD_RUN["lr"]  # an explicit setting beats the preset
             assert ck.features == ["bp_lf", "ret_5d", "std_1m"] and ck.meta["fold_id"] == fold.fold_id
         assert dg.materialize(everything, selection=[signals, evaluation], resources=resources, partition_key=model).success
         sig = ParquetStore(str(tmp_path)).read("signals", [model])
@@ -111,6 +118,35 @@ def test_model_assets_materialise(tmp_path):
         assert not sig.duplicated(["date", "code"]).any()
         ev = ParquetStore(str(tmp_path)).read("signal_evaluation", [model])
         assert "all" in set(ev["period"]) and ev.loc[ev["period"] == "all", "rank_ic"].iloc[0] > 0.2
+    # a seed ensemble: two members, the fold's scores the mean of their daily percentile ranks
+    key = dg.MultiPartitionKey({"fold": FOLDS[0].fold_id, "model": "nn"})
+    res = dg.materialize(everything, selection=[ckpt], resources=resources, partition_key=key,
+                         run_config={"ops": {"model_checkpoint": {"config": {**FOLD_RUN, "seeds": 2}}}})
+    assert res.success
+    meta = res.asset_materializations_for_node("model_checkpoint")[0].metadata
+    assert meta["seeds"].value == [0, 1] and len(meta["seed_valid_rank_ic"].value) == 2
+    path = tmp_path / "checkpoints" / "model=nn" / f"fold={FOLDS[0].fold_id}"
+    members = member_dirs(path)
+    assert [m.name for m in members] == ["seed=0", "seed=1"]
+    stored = ParquetStore(str(tmp_path)).read("model_checkpoint")
+    stored = stored[(stored["model"] == "nn") & (stored["fold"] == FOLDS[0].fold_id)]
+    ck = [load_checkpoint(m) for m in members]
+    assert [c.meta["extra"]["seed"] for c in ck] == [0, 1]
+    # the stored scores are the rank mean of the members rescored from their checkpoints
+    spec = get_spec("nn")
+    tables = ModelTables(*(TABLES[n] for n in ("factor_table", "labels", "universe", "raw_bars")),
+                         industry_map=INDUSTRY)
+    own = sampled_fold(spec, FOLDS[0], FOLD_RUN["train_day_step"])
+    inputs = prepare_fold_inputs(spec, tables, own)
+    per_seed = [c.predict(fold_batches(inputs, own.test, c.normalizer, labelled=False)) for c in ck]
+    assert not np.allclose(per_seed[0]["score"], per_seed[1]["score"])
+    want = ensemble_scores(per_seed, EnsembleMethod.RANK)
+    got = stored.sort_values(["date", "code"]).reset_index(drop=True)
+    np.testing.assert_allclose(got["score"].to_numpy(), want["score"].to_numpy(), rtol=1e-6)
+    # one seed again: the members of the earlier run are gone
+    assert dg.materialize(everything, selection=[ckpt], resources=resources, partition_key=key,
+                          run_config={"ops": {"model_checkpoint": {"config": FOLD_RUN}}}).success
+    assert member_dirs(path) == []
     # research options reach the checkpoint: HIST's separate residual heads and the weight average
     run = {**FOLD_RUN, "residual_heads": "separate", "weight_ema": 0.9}
     key = dg.MultiPartitionKey({"fold": FOLDS[0].fold_id, "model": "gat_residual"})

@@ -38,7 +38,8 @@ def tiny_market() -> dict[str, dict[str, tuple[int, list[float]]]]:
     """Three stocks and one index over TINY_DAYS (values are ADJUSTED, volume raw shares).
 
     SH600000: factor 2.0, then 2.2 from day 8 (ex-rights); suspended on day 3 (volume 0, flat at prev close).
-    SZ300344: days 0-3 back-filled at 10.0 adj (factor 1) with no volume; trades from day 4.
+    SZ300344: data from day 1 (after the first calendar day); days 1-3 back-filled at 10.0 adj
+    (factor 1) with no volume; trades from day 4.
     SH688001: STAR, listed on day 2.
     SH000300: index.
     """
@@ -51,11 +52,11 @@ def tiny_market() -> dict[str, dict[str, tuple[int, list[float]]]]:
         "close": (0, list(adj)), "volume": (0, list(vol)), "factor": (0, list(factor)),
     }
     sh600000["open"][1][3] = sh600000["high"][1][3] = sh600000["low"][1][3] = adj[3]  # suspended: flat
-    c = np.array([10.0] * 4 + [12.0, 13.0, 15.5, 15.0, 16.0, 15.8, 16.2, 16.1])
-    v = np.array([0.0] * 4 + [5e6] * 8)
-    sz300344 = {"open": (0, list(c)), "high": (0, list(c * 1.01)), "low": (0, list(c * 0.97)),
-                "close": (0, list(c)), "volume": (0, list(v)), "factor": (0, [1.0] * 12)}
-    for k in range(4):
+    c = np.array([10.0] * 3 + [12.0, 13.0, 15.5, 15.0, 16.0, 15.8, 16.2, 16.1])
+    v = np.array([0.0] * 3 + [5e6] * 8)
+    sz300344 = {"open": (1, list(c)), "high": (1, list(c * 1.01)), "low": (1, list(c * 0.97)),
+                "close": (1, list(c)), "volume": (1, list(v)), "factor": (1, [1.0] * 11)}
+    for k in range(3):
         sz300344["high"][1][k] = sz300344["low"][1][k] = 10.0
     s = np.array([30.0, 33.0, 36.0, 35.0, 34.0, 36.0, 37.0, 38.0, 39.0, 40.0])
     sh688001 = {"open": (2, list(s)), "high": (2, list(s * 1.05)), "low": (2, list(s * 0.95)),

@@ -144,3 +144,96 @@ def test_error_message_names_location(tmp_path):
     text = str(exc.value)
     for part in ("bars.csv", "column=high/low", "instrument=SH600000", "date=2020-01-02"):
         assert part in text
+
+
+# --- non-finite values (issue 16, case 1) -----------------------------------------------------------
+
+@pytest.mark.parametrize("field, day", [("volume", 4), ("high", 6), ("close", 9)])
+def test_inf_in_qlib_bin_names_file_column_instrument_date_value(tmp_path, field, day):
+    market = tiny_market()
+    start, values = market["SH600000"][field]
+    values = list(values)
+    values[day] = float("inf")
+    market["SH600000"][field] = (start, values)
+    root = write_qlib(tmp_path / "q", TINY_DAYS, market)
+    with pytest.raises(DataContractError) as exc:
+        QlibSource(root).bars(*ALL)
+    loc = exc.value.location
+    assert (loc.file, loc.column, loc.instrument, loc.date, loc.value) == (
+        str(root / "features" / "sh600000" / f"{field}.day.bin"), field, "SH600000", str(TINY_DAYS[day].date()),
+        "inf")
+
+
+@pytest.mark.parametrize("column", ["close", "high"])
+def test_inf_in_file_source_names_location_and_value(tmp_path, column):
+    df = _bars_csv()
+    df.loc[3, column] = float("-inf") if column == "close" else float("inf")
+    df.to_parquet(tmp_path / "bars.parquet")
+    with pytest.raises(DataContractError) as exc:
+        FileSource(tmp_path).bars(*ALL)
+    loc = exc.value.location
+    assert (loc.file, loc.column, loc.instrument, loc.date) == (
+        str(tmp_path / "bars.parquet"), column, "SZ000001", "2020-01-03")
+    assert loc.value in ("inf", "-inf") and f"value={loc.value}" in str(exc.value)
+
+
+# --- errors that point at the line (issue 16, case 5) ------------------------------------------------
+
+def test_bad_date_in_qlib_instrument_list(tmp_path):
+    root = write_qlib(tmp_path / "q", TINY_DAYS, tiny_market())
+    f = root / "instruments" / "all.txt"
+    lines = f.read_text().splitlines()
+    lines[2] = lines[2].split("\t")[0] + "\t2020-13-45\t2020-09-01"
+    f.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataContractError) as exc:
+        QlibSource(root).bars(*ALL)
+    loc = exc.value.location
+    assert (loc.file, loc.column, loc.instrument, loc.value, loc.line) == (
+        str(f), "start", lines[2].split("\t")[0], "'2020-13-45'", 3)
+
+
+def test_unparsable_day_in_qlib_calendar_names_value_and_line(tmp_path):
+    root = write_qlib(tmp_path / "q", TINY_DAYS, tiny_market())
+    f = root / "calendars" / "day.txt"
+    lines = f.read_text().splitlines()
+    lines[4] = "2020/08/21x"
+    f.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataContractError) as exc:
+        QlibSource(root)
+    loc = exc.value.location
+    assert (loc.file, loc.value, loc.line) == (str(f), "'2020/08/21x'", 5)
+
+
+def test_empty_calendar_csv(tmp_path):
+    _bars_csv().to_csv(tmp_path / "bars.csv", index=False)
+    (tmp_path / "calendar.csv").write_text("")
+    with pytest.raises(DataContractError) as exc:
+        FileSource(tmp_path).calendar()
+    assert exc.value.location.file == str(tmp_path / "calendar.csv") and "empty" in str(exc.value)
+    (tmp_path / "calendar.csv").write_text("date\n")  # a header, no day
+    with pytest.raises(DataContractError) as exc:
+        FileSource(tmp_path).calendar()
+    assert exc.value.location.file == str(tmp_path / "calendar.csv") and "no dates" in str(exc.value)
+
+
+@pytest.mark.parametrize("content", ["", "date,code,open,high,low,close,volume\n"])
+def test_empty_bars_csv(tmp_path, content):
+    (tmp_path / "bars.csv").write_text(content)
+    src = open_source(str(tmp_path))
+    with pytest.raises(DataContractError) as exc:
+        src.calendar()  # what the Dagster definitions read first
+    assert exc.value.location.file == str(tmp_path / "bars.csv")
+    with pytest.raises(DataContractError) as exc:
+        src.bars(*ALL)
+    assert exc.value.location.file == str(tmp_path / "bars.csv")
+
+
+def test_unparsable_date_names_value_and_line(tmp_path):
+    df = _bars_csv()
+    df.loc[2, "date"] = "2020-01-3x"
+    df.to_csv(tmp_path / "bars.csv", index=False)
+    with pytest.raises(DataContractError) as exc:
+        FileSource(tmp_path).bars(*ALL)
+    loc = exc.value.location
+    assert (loc.file, loc.column, loc.value, loc.line) == (str(tmp_path / "bars.csv"), "date", "'2020-01-3x'", 4)
+    assert "line=4" in str(exc.value) and "2020-01-3x" in str(exc.value)

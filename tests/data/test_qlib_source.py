@@ -62,17 +62,52 @@ def test_suspension_untradable(bars, qlib_dir):
     assert not bars.loc[bars["volume"] <= 0, "tradable"].any()
 
 
-def test_leading_flat_rows_dropped(bars, src, qlib_dir):
-    # SZ000156 has 677 flat, volume-0 rows from the first day of the dump; trading resumes 2012-10-19
+def test_leading_flat_rows_kept_as_suspension(bars, src, qlib_dir):
+    # SZ000156 has 677 flat, volume-0 rows from the first day of the dump; trading resumes 2012-10-19.
+    # Rows from the first calendar day are a suspension of a listed stock: kept, untradable.
     vol = np.fromfile(qlib_dir / "features" / "sz000156" / "volume.day.bin", dtype="<f4")[1:]
     first_trade = int(np.flatnonzero(vol > 0)[0])
     cal = pd.DatetimeIndex((qlib_dir / "calendars" / "day.txt").read_text().split())
-    got = bars[bars["code"] == "SZ000156"]["date"]
-    assert got.min() == cal[first_trade] == pd.Timestamp("2012-10-19")
+    got = bars[bars["code"] == "SZ000156"]
+    assert got["date"].min() == cal[0] and cal[first_trade] == pd.Timestamp("2012-10-19")
+    assert not got[got["date"] < cal[first_trade]]["tradable"].any() and got["tradable"].iloc[first_trade]
     inst = src.instruments().set_index("code")
-    assert inst.loc["SZ000156", "list_date"] == pd.Timestamp("2012-10-19")
+    assert inst.loc["SZ000156", "list_date"] == cal[0]  # all.txt's start, not the first trade
     # the README's example SZ300344 is not in this dump at all (see tests/data/test_qlib_tiny.py)
     assert "SZ300344" not in inst.index
+
+
+SUSPENDED_AT_START = ["SH600022", "SH600739", "SH601699", "SZ000623", "SZ000685", "SZ000709"]
+
+
+def test_stocks_suspended_on_the_first_day_keep_their_rows(qlib_dir, tmp_path):
+    """Issue 16 case 3, on a six-stock view of the dump (links, no copy): the suspended rows from
+    2010-01-04 are kept, untradable at the file's close, and list_date is all.txt's 2010-01-04."""
+    view = tmp_path / "cn_qlib"
+    (view / "calendars").mkdir(parents=True)
+    (view / "calendars" / "day.txt").symlink_to(qlib_dir / "calendars" / "day.txt")
+    (view / "features").mkdir()
+    lines = [line for line in (qlib_dir / "instruments" / "all.txt").read_text().splitlines()
+             if line.split("\t")[0] in SUSPENDED_AT_START]
+    (view / "instruments").mkdir()
+    (view / "instruments" / "all.txt").write_text("\n".join(lines) + "\n")
+    for code in SUSPENDED_AT_START:
+        (view / "features" / code.lower()).symlink_to(qlib_dir / "features" / code.lower())
+    src = QlibSource(view)
+    first = pd.Timestamp("2010-01-04")
+    bars = src.bars(first, pd.Timestamp("2010-03-31"))
+    inst = src.instruments().set_index("code")
+    for code in SUSPENDED_AT_START:
+        vol = np.fromfile(qlib_dir / "features" / code.lower() / "volume.day.bin", dtype="<f4")[1:]
+        close = np.fromfile(qlib_dir / "features" / code.lower() / "close.day.bin", dtype="<f4")[1:]
+        factor = np.fromfile(qlib_dir / "features" / code.lower() / "factor.day.bin", dtype="<f4")[1:]
+        n_susp = int(np.flatnonzero(vol > 0)[0])
+        mine = bars[bars["code"] == code].reset_index(drop=True)
+        assert mine["date"].iloc[0] == first, code
+        assert not mine["tradable"].iloc[:n_susp].any() and mine["tradable"].iloc[n_susp], code
+        raw = np.floor(float(close[0]) / float(factor[0]) * 100 + 0.5 + 1e-7) / 100
+        assert mine["close"].iloc[0] == pytest.approx(raw), code
+        assert inst.loc[code, "list_date"] == first, code
 
 
 def _span_members(qlib_dir, day: str) -> set[str]:

@@ -55,7 +55,7 @@ def dagster_stack(tmp_path_factory: pytest.TempPathFactory):
         instance_yaml=Path(os.environ.get("ALPHA_E2E_DAGSTER_YAML", REPO / "dagster.yaml")),
     )
     try:
-        stack.start(ready_timeout_s=180.0)
+        stack.start(ready_timeout_s=600.0)  # code servers load slowly on a loaded machine
         yield stack
     finally:
         stack.stop()

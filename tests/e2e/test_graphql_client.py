@@ -162,3 +162,19 @@ def test_command_line_backfill_waits_and_sets_exit_status(capsys):
         assert rc == code
         assert fake.requests[0]["variables"]["backfillParams"]["partitionNames"] == ["f1|m", "f2|m"]
     assert "/runs/b/bf1" in capsys.readouterr().out
+
+
+def test_wait_budget_counts_time_without_progress_not_wall_time():
+    """Issue 16 case 10: on a loaded machine a backfill is slow but makes progress; the stall
+    budget restarts on every change (snapshot or progress()), the overall cap still holds."""
+    events = iter(range(10_000))  # a new Dagster event per poll: always progressing
+    with FakeGraphQL([_backfill("REQUESTED", 0, in_progress=2)] * 12 + [_backfill("COMPLETED_SUCCESS", 2)]) as client:
+        status = client.wait_for_backfill("bf1", timeout_s=30, poll_s=0.02, stall_s=0.1,
+                                          progress=lambda: next(events))  # 12 polls x 0.02 s > stall_s
+    assert status.succeeded
+    with FakeGraphQL([_backfill("REQUESTED", 0, in_progress=2)]) as client, \
+            pytest.raises(DagsterGraphQLTimeout, match="no progress"):
+        client.wait_for_backfill("bf1", timeout_s=30, poll_s=0.02, stall_s=0.2, progress=lambda: 7)  # stuck
+    with FakeGraphQL([_backfill("REQUESTED", 0, in_progress=2)]) as client, \
+            pytest.raises(DagsterGraphQLTimeout, match="not done after"):
+        client.wait_for_backfill("bf1", timeout_s=0.3, poll_s=0.02, stall_s=30, progress=lambda: next(events))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -129,3 +131,24 @@ def test_min_features_averages_over_the_features_valid_for_both_stocks() -> None
     assert len(got) == 90
     two = correlation_edges([a, b], CorrelationGraphConfig(threshold=-1.0, min_features=2))
     assert 1 not in set(two[0].tolist()) and len(two[0]) == 72
+
+
+def test_rolling_graph_logs_one_summary_line_for_all_skipped_dates(caplog: pytest.LogCaptureFixture) -> None:
+    panel = _panel(_planted(t=100))
+    cfg = CorrelationGraphConfig(window=80, threshold=0.6)
+    days = [panel.dates[10], panel.dates[30], panel.dates[50], panel.dates[99]]  # first three: < 80 days
+    with caplog.at_level(logging.INFO, logger="alpha_core.graph.correlation"):
+        e = rolling_correlation_graph(panel, days, kind="r3_flow", config=cfg)
+    assert set(e["date"]) == {panel.dates[99]}
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1
+    assert lines[0] == (f"r3_flow graph: 3 of 4 rebuild dates ({panel.dates[10].date()}..{panel.dates[50].date()}): "
+                        "fewer than 80 days of data, no edges")
+
+
+def test_rolling_graph_logs_nothing_when_no_date_is_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    panel = _panel(_planted(t=100))
+    with caplog.at_level(logging.INFO, logger="alpha_core.graph.correlation"):
+        rolling_correlation_graph(panel, [panel.dates[99]], kind="r3_flow",
+                                  config=CorrelationGraphConfig(window=80, threshold=0.6))
+    assert not caplog.records

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -74,3 +76,14 @@ def test_r3_industry_graph_can_store_cross_industry_edges_only() -> None:
     ind = dict(zip(CODES, IND, strict=True))
     assert len(e) > 0
     assert all(ind[a] != ind[b] for a, b in zip(e["src"], e["dst"], strict=True))
+
+
+def test_r3_industry_graph_logs_one_line_for_the_dates_without_history(caplog) -> None:
+    long, _, _ = _features()
+    dates = sorted(long["date"].unique())
+    days = [pd.Timestamp(dates[k]) for k in (5, 10, 99)]
+    with caplog.at_level(logging.INFO, logger="alpha_core.graph.correlation"):
+        r3_industry_graph(_industry_map(), long, days, config=CorrelationGraphConfig(window=80, threshold=0.5))
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [f"r3_industry: 2 of 3 rebuild dates ({days[0].date()}..{days[1].date()}): "
+                     "fewer than 80 days of edge features; industry edges only"]

@@ -1,5 +1,8 @@
 """Every signal metric against a hand computation on a small fixture."""
 
+import contextlib
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -115,3 +118,38 @@ def test_past_metrics_unchanged_by_future_rows():
     base = sm.daily_rank_ic(score[:1], label[:1])
     label[1] = -label[1]
     assert np.allclose(sm.daily_rank_ic(score, label)[:1], base)
+
+
+def test_row_nan_helpers_hand_computed_and_silent_on_empty_rows():
+    a = np.array([[1.0, np.nan, 5.0, 3.0], [np.nan] * 4, [2.0, np.inf, np.nan, 4.0]])
+    with warnings_as_errors():
+        np.testing.assert_allclose(sm.row_nanmean(a), [3.0, np.nan, 3.0])
+        np.testing.assert_allclose(sm.row_nanmedian(a), [3.0, np.nan, 3.0])
+
+
+def test_evaluate_signal_without_warnings_on_days_without_labels():
+    # the last evaluation dates of a sample have scores but no forward label / return yet
+    dates = pd.bdate_range("2020-01-01", periods=12)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame([(d, f"S{i}") for d in dates for i in range(20)], columns=["date", "code"])
+    frame["score"] = rng.normal(size=len(frame))
+    frame["label"] = frame["score"] + rng.normal(size=len(frame))
+    frame["ret"] = 0.01 * frame["label"]
+    unknown = frame["date"] >= dates[-2]
+    frame.loc[unknown, ["label", "ret"]] = np.nan
+    with warnings_as_errors():
+        table = sm.evaluate_signal(frame, config=sm.SignalEvalConfig(step=1))
+        daily = sm.daily_signal_metrics(*(frame.pivot(index="date", columns="code", values=c).to_numpy()
+                                         for c in ("score", "label", "ret")), sm.SignalEvalConfig(step=1))
+    assert daily["top_precision"].iloc[-2:].isna().all() and daily["universe_ret"].iloc[-2:].isna().all()
+    known = frame[~unknown]
+    assert np.isclose(daily["universe_ret"].iloc[0], known[known["date"] == dates[0]]["ret"].mean())
+    assert table.loc["all", "n_dates"] == 12 and np.isfinite(table.loc["all", "rank_ic"])
+
+
+
+@contextlib.contextmanager
+def warnings_as_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield

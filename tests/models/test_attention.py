@@ -96,3 +96,118 @@ def test_group_blocks_equal_pyg_and_grad():
     torch.testing.assert_close(out, att(x, mask_to_edge_index(mask)), atol=1e-5, rtol=1e-5)
     out.sum().backward()
     assert torch.isfinite(x.grad).all() and att.conv.att_src.grad is not None
+
+
+# --- rank-1 (sorted prefix-sum) kernel vs the dense O(N^2) reference (issue 14) ---
+
+import copy  # noqa: E402
+
+from alpha_core.models.attention import GroupLayout, rank1_attention  # noqa: E402
+
+
+def _assert_grads_close(got, ref, tol):
+    """Gradients agree to ``tol`` of the largest reference entry (float32 accumulation error:
+    1e-5 for scores of order 1; 1e-4 with exponents of +-60, where the dense float32 path
+    itself is off by 3e-5)."""
+    torch.testing.assert_close(got.double(), ref, atol=tol * float(ref.abs().max()), rtol=0)
+
+
+def _scaled(att, scale):
+    """Spread the attention scores so both LeakyReLU branches and large exponents occur."""
+    with torch.no_grad():
+        att.conv.att_src.mul_(scale)
+        att.conv.att_dst.mul_(scale)
+    return att
+
+
+def _grads(att, x, graph, weight, reference):
+    """(output, d loss / d x, d loss / d parameters) of loss = sum(out * weight); the reference
+    is the dense path in float64, so the check measures the float32 kernel's own error."""
+    if reference:
+        att, x, weight = copy.deepcopy(att).double(), x.double(), weight.double()
+    x = x.clone().requires_grad_(True)
+    att.zero_grad(set_to_none=True)
+    out = att.dense(x, graph) if reference else att(x, graph if graph is not None else None)
+    (out * weight).sum().backward()
+    return out.detach(), x.grad, [p.grad.clone() for p in att.parameters()]
+
+
+@pytest.mark.parametrize("scale,tol", [(1.0, 1e-5), (20.0, 1e-4)])
+def test_rank1_global_equals_dense_reference_with_gradients(scale, tol):
+    att, x, _ = _setup(n=300, h=16, seed=1)
+    _scaled(att, scale)
+    weight = torch.randn(300, 16, generator=torch.Generator().manual_seed(2))
+    out, gx, gp = _grads(att, x, None, weight, reference=False)
+    ref, rx, rp = _grads(att, x, None, weight, reference=True)
+    torch.testing.assert_close(out.double(), ref, atol=1e-5, rtol=1e-5)
+    _assert_grads_close(gx, rx, tol)
+    for a, b in zip(gp, rp):
+        _assert_grads_close(a, b, tol)
+
+
+@pytest.mark.parametrize("scale,tol", [(1.0, 1e-5), (20.0, 1e-4)])
+def test_rank1_blocks_equal_dense_group_mask_with_gradients(scale, tol):
+    att, x, _ = _setup(n=120, h=16, seed=3)
+    _scaled(att, scale)
+    g = torch.randint(-1, 6, (120,), generator=torch.Generator().manual_seed(4))
+    g[:7] = 9  # one small group beside large ones: padding in the grid
+    weight = torch.randn(120, 16, generator=torch.Generator().manual_seed(5))
+    out, gx, gp = _grads(att, x, GroupLayout.from_groups(g), weight, reference=False)
+    ref, rx, rp = _grads(att, x, group_mask(g), weight, reference=True)
+    torch.testing.assert_close(out.double(), ref, atol=1e-5, rtol=1e-5)
+    _assert_grads_close(gx, rx, tol)
+    for a, b in zip(gp, rp):
+        _assert_grads_close(a, b, tol)
+    isolated = g < 0
+    torch.testing.assert_close(out[isolated], att.conv.lin(x)[isolated].detach())
+
+
+def test_rank1_hand_computed_with_ties_and_both_branches():
+    # tied keys s = (1, 1, -2); query 0.5 splits them over both LeakyReLU branches (e = 1.5,
+    # 1.5, -1.5), query -1.5 puts all on the negative one, query 3 all on the positive one
+    key = torch.tensor([[1.0, 1.0, -2.0]])
+    query = torch.tensor([[0.5, -1.5, 3.0]])
+    values = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, -1.0]])
+    out = rank1_attention(key, query, values)[0]
+    for i in range(3):
+        e = torch.tensor([float(query[0, i] + key[0, j]) for j in range(3)])
+        e = torch.where(e > 0, e, 0.2 * e)
+        w = torch.exp(e) / torch.exp(e).sum()
+        torch.testing.assert_close(out[i], w @ values, atol=1e-6, rtol=1e-6)
+
+
+def test_rank1_threshold_exactly_at_a_key():
+    # d_i = -s_j: e_ij = 0 on either branch, so the split point must not matter
+    key = torch.tensor([[0.3, -0.7, 1.1, 0.3]])
+    query = torch.tensor([[-0.3, 0.7, -1.1, 2.0]])
+    values = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    e = torch.nn.functional.leaky_relu(query[0, :, None] + key[0, None, :], 0.2)
+    ref = torch.softmax(e, 1) @ values
+    torch.testing.assert_close(rank1_attention(key, query, values)[0], ref, atol=1e-6, rtol=1e-6)
+
+
+def test_group_layout_hand_computed():
+    layout = GroupLayout.from_groups(torch.tensor([1, -1, 0, 1, 0, 0]))
+    # group 0 = rows (2, 4, 5), group 1 = rows (0, 3) + one padding slot (row N = 6)
+    assert layout.slots.tolist() == [[2, 4, 5], [0, 3, 6]]
+    assert layout.position.tolist() == [3, -1, 0, 4, 1, 2]
+    assert layout.isolated.tolist() == [False, True, False, False, False, False]
+    assert GroupLayout.from_groups(torch.tensor([0, 0])).isolated is None
+    assert GroupLayout.from_groups(torch.tensor([-1, -1])).slots.numel() == 0
+
+
+def test_all_isolated_block_graph_is_the_self_loop():
+    att, x, _ = _setup(n=4)
+    torch.testing.assert_close(att(x, torch.full((4,), -1)), att.conv.lin(x))
+
+
+def test_rank1_memory_is_linear_in_n():
+    """5,000 stocks attend globally without an (N, N) temporary (the dense path needs 100 MB)."""
+    att = GraphAttention(8, 8)
+    x = torch.randn(5000, 8, generator=torch.Generator().manual_seed(0))
+    sample = torch.arange(0, 5000, 250)
+    ref = torch.softmax(torch.nn.functional.leaky_relu(
+        (att.conv.lin(x) @ att.conv.att_dst.view(-1))[sample, None] + (att.conv.lin(x) @ att.conv.att_src.view(-1))[None, :], 0.2), 1
+    ) @ att.conv.lin(x)
+    with torch.no_grad():
+        torch.testing.assert_close(att(x, None)[sample], ref, atol=1e-5, rtol=1e-5)

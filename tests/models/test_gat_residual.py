@@ -1,3 +1,5 @@
+import copy
+
 import pandas as pd
 import pytest
 import torch
@@ -116,3 +118,50 @@ def test_mlp_shapes_and_gradients():
     assert out.shape == (50,)
     out.sum().backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+def _group_batch(n=80, f=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    sector = torch.randint(-1, 5, (n,), generator=g)  # -1: no sector, attends to itself
+    return DayBatch(pd.Timestamp("2020-01-02"), [f"SH{600000 + i}" for i in range(n)],
+                    torch.randn(n, f, generator=g), torch.randn(n, generator=g), graphs={"sector": sector})
+
+
+def test_rank1_network_equals_the_dense_reference_network():
+    """Issue 14's kernels (group layout + global rank-1) vs the issue-6 maths: the dense masked
+    softmax on group_mask(sector) and the dense (N, N) global softmax; outputs and gradients."""
+    from alpha_core.models.attention import group_mask
+
+    torch.manual_seed(6)
+    model = GATResidual(GATResidualConfig(6, 32))
+    ref = copy.deepcopy(model)
+    ref.global_attention.forward = ref.global_attention.dense  # (h, None) -> O(N^2) reference
+    b = _group_batch()
+    rb = DayBatch(b.date, b.codes, b.x, b.y, graphs={"sector": group_mask(b.graphs["sector"])})
+    out, expected = model(b), ref(rb)
+    torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-5)
+    ((out - b.y) ** 2).mean().backward()
+    ((expected - b.y) ** 2).mean().backward()
+    for (name, p), q in zip(model.named_parameters(), ref.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_day_batch_packs_its_groups_once_and_notices_a_new_graph():
+    b = _group_batch()
+    layout = b.group_layout("sector")
+    assert b.group_layout("sector") is layout
+    b.graphs = {"sector": torch.zeros(b.n, dtype=torch.long)}
+    assert b.group_layout("sector").slots.shape == (1, b.n)
+    with pytest.raises(ValueError, match="sector"):
+        DayBatch(b.date, b.codes, b.x, graphs={"sector": torch.ones(2, 2, dtype=torch.bool)}).group_layout("sector")
+
+
+def test_layout_built_while_validating_serves_training():
+    """The trainer validates under inference_mode; a day first seen there must still train."""
+    torch.manual_seed(7)
+    model = GATResidual(GATResidualConfig(6, 16))
+    b = _group_batch()
+    with torch.inference_mode():
+        model.eval()(b)
+    model.train()(b).sum().backward()
+    assert model.mask_attention.conv.att_src.grad is not None

@@ -1,8 +1,10 @@
 import pandas as pd
+import pytest
 import torch
 
+from alpha_core.errors import CorruptFileError
 from alpha_core.models.registry import get_spec
-from alpha_core.training.checkpoint import load_checkpoint
+from alpha_core.training.checkpoint import STATE, XGB_MODEL, load_checkpoint
 from alpha_core.training.folds import FoldConfig, make_folds
 from alpha_core.training.trainer import TrainConfig
 from alpha_core.training.walkforward import FoldInputs, fold_batches, save_fold, train_fold
@@ -45,3 +47,17 @@ def test_normalizer_in_checkpoint_ignores_test_window(market, tmp_path):
     a = train_fold(get_spec("nn"), folds[0], inputs, train_config=TrainConfig(max_epochs=1))
     b = train_fold(get_spec("nn"), folds[0], FoldInputs(feats, inputs.labels, inputs.feature_cols, "label"), train_config=TrainConfig(max_epochs=1))
     assert (a.normalizer.mean_ == b.normalizer.mean_).all()
+
+
+@pytest.mark.parametrize("model_key, part", [("gat_residual", STATE), ("xgboost", XGB_MODEL)])
+def test_truncated_checkpoint_names_the_file(market, tmp_path, model_key, part):
+    """A checkpoint file cut short (disk full, killed copy) raises naming that file, not EOFError('')."""
+    inputs, folds = _inputs(market)
+    kw = {"hidden": 8, "train_config": TrainConfig(lr=1e-3, max_epochs=1)} if model_key == "gat_residual" else {}
+    path = save_fold(train_fold(get_spec(model_key), folds[0], inputs, **kw), tmp_path / model_key)
+    load_checkpoint(path)  # intact: loads
+    file = path / part
+    file.write_bytes(file.read_bytes()[: file.stat().st_size // 3])
+    with pytest.raises(CorruptFileError) as exc:
+        load_checkpoint(path)
+    assert exc.value.file == str(file) and str(file) in str(exc.value)

@@ -53,3 +53,15 @@ def test_train_fold_ensemble(market):
     assert len(outs) == 2 and not outs[0].test_scores["score"].equals(outs[1].test_scores["score"])
     assert len(scores) == len(outs[0].test_scores) and (scores["seed_std"] >= 0).all()
     assert spread.loc["valid_rank_ic", "n"] == 2
+
+
+def test_rank_ensemble_is_the_mean_of_percentile_ranks():
+    from alpha_core.training.ensemble import EnsembleMethod
+
+    d = pd.Timestamp("2021-01-04")
+    a = pd.DataFrame({"date": d, "code": ["A", "B", "C", "D"], "score": [1.0, 2.0, 2.0, 100.0]})
+    b = pd.DataFrame({"date": d, "code": ["A", "B", "C", "D"], "score": [-5.0, 7.0, 3.0, 0.0]})
+    out = ensemble_scores([a, b], EnsembleMethod.RANK)
+    # a: ranks (1, 2.5, 2.5, 4) / 4; b: ranks (1, 4, 3, 2) / 4 -- the outlier 100 weighs as a rank
+    np.testing.assert_allclose(out["score"], [(1 + 1) / 8, (2.5 + 4) / 8, (2.5 + 3) / 8, (4 + 2) / 8])
+    np.testing.assert_allclose(out["seed_std"], [0.0, 0.75 / 4, 0.25 / 4, 1.0 / 4])

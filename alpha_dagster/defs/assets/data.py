@@ -5,6 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from alpha_core.data.quality import check_bars
+from alpha_core.data.repairs import RepairCounts, ReportsRepairs
 from alpha_core.store.parquet import frame_digest
 from alpha_dagster.defs.partitions import PartitionScheme, window_bounds
 from alpha_dagster.lib.resources import MarketData
@@ -63,12 +64,17 @@ def build_data_assets(scheme: PartitionScheme, *, with_ground_truth: bool) -> li
             outcome.raise_if_failed(source_file=source.name)
         context.log.info("raw_bars %s..%s: %d rows, %d instruments", start.date(), end.date(), len(bars),
                          bars["code"].nunique())
+        repairs = source.repairs(start, end) if isinstance(source, ReportsRepairs) else RepairCounts()
+        if repairs.counts:
+            context.log.warning("raw_bars %s..%s: repaired rows: %s", start.date(), end.date(), repairs.summary())
         return versioned(
             bars,
             source=source.name,
             instruments=int(bars["code"].nunique()),
             trading_days=int(bars["date"].nunique()),
             suspended_rows=int((~bars["tradable"]).sum()),
+            repaired_rows=repairs.total,
+            repairs=dg.MetadataValue.json(repairs.as_metadata()),
         )
 
     assets = [

@@ -7,18 +7,25 @@ downstream months that read it as stale:
 
 - ``universe`` reads ``raw_bars`` 15 months back (the 1-year means at the previous quarter end);
 - ``factor_table`` reads ``raw_bars`` / ``consensus`` 24 months back (bias_turn_1m: 504 days);
+  its fundamentals / consensus expire ``FactorTableConfig`` days after their announcement, and it
+  reports the age of each stock's newest report (metadata and the ``fundamentals_fresh`` check);
 - ``labels`` reads ``raw_bars`` 2 months ahead (y_month: T+22) -- labels are for training and
   evaluation only, never features.
 """
 
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
 
 from alpha_core.factors import FACTOR_SETS, FactorInputs, FactorSet, compute_factors, factor_coverage
+from alpha_core.factors.inputs import FactorContext
+from alpha_core.factors.pit import DEFAULT_MAX_AGE_DAYS, PitConfig
+from alpha_core.factors.staleness import ReportStaleness, report_staleness
 from alpha_core.labels import LABELS, compute_labels
 from alpha_core.universe import UNIVERSE_COLUMNS, UniverseConfig, build_universe
 from alpha_dagster.defs.assets.data import versioned
+from alpha_dagster.defs.checks.staleness import stale_reports_result, stale_reports_spec
 from alpha_dagster.defs.partitions import PartitionScheme, lead, lookback, window_bounds
 
 FEATURE_GROUP = "features"
@@ -26,9 +33,15 @@ UNIVERSE_LOOKBACK_MONTHS = 15
 
 
 class FactorTableConfig(dg.Config):
-    """Run config of ``factor_table``: the named factor sets (:class:`FactorSet` values) to compute."""
+    """Run config of ``factor_table``: the named factor sets (:class:`FactorSet` values) to compute and
+    the point-in-time expiry in calendar days (:class:`~alpha_core.factors.pit.PitConfig`; None: never).
 
-    factor_sets: list[str] = [str(s) for s in FactorSet]
+    Default: every set but ``alpha360`` (360 float32 columns, ~9x the rest of the table; the
+    sequence models read their windows from the bars instead): add it here when a model needs it."""
+
+    factor_sets: list[str] = [str(s) for s in FactorSet if s is not FactorSet.ALPHA360]
+    fundamentals_max_age_days: int | None = DEFAULT_MAX_AGE_DAYS
+    consensus_max_age_days: int | None = DEFAULT_MAX_AGE_DAYS
 
 
 class UniverseAssetConfig(dg.Config):
@@ -48,6 +61,14 @@ def _coverage_markdown(coverage: dict[str, float], absent: dict[str, str]) -> st
 
 def _optional(df: pd.DataFrame | None) -> pd.DataFrame | None:
     return df if df is not None and len(df) > 0 else None
+
+
+def _report_staleness(table: pd.DataFrame, fundamentals: pd.DataFrame | None,
+                      max_age_days: int | None) -> ReportStaleness:
+    """Newest-report ages of the stocks with a row on the table's last date."""
+    last = table["date"].max() if len(table) else pd.Timestamp("NaT")
+    codes = pd.Index(table.loc[table["date"] == last, "code"].astype(str).unique()) if len(table) else pd.Index([])
+    return report_staleness(fundamentals, codes, last, max_age_days)
 
 
 def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
@@ -84,23 +105,31 @@ def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
              "consensus": dg.AssetIn(partition_mapping=lookback())},
         description="Factor values per (date, code), one float32 column per factor, names exactly as SPEC "
         "(R1 table 15, table 32, R3 tables 1 and 5). Factors whose inputs the source lacks are absent "
-        "(listed in metadata), never filled.",
+        "(listed in metadata), never filled. Fundamentals and consensus expire a set time after their "
+        "announcement; the metadata shows the age of each stock's newest report.",
+        check_specs=[stale_reports_spec("factor_table")],
     )
     def factor_table(context: dg.AssetExecutionContext, config: FactorTableConfig, raw_bars: pd.DataFrame,
                      fundamentals: pd.DataFrame, consensus: pd.DataFrame, industry_map: pd.DataFrame,
-                     instruments: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+                     instruments: pd.DataFrame) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
         start, end = window_bounds(context)
         names = list(dict.fromkeys(n for s in config.factor_sets for n in FACTOR_SETS[FactorSet(s)]))
         inputs = FactorInputs(raw_bars, _optional(fundamentals), _optional(consensus), _optional(industry_map),
                               _optional(instruments))
-        df = compute_factors(inputs, names, start, end)
+        pit = PitConfig(fundamentals_max_age_days=config.fundamentals_max_age_days,
+                        consensus_max_age_days=config.consensus_max_age_days)
+        df = compute_factors(inputs, names, start, end, context=FactorContext(inputs, pit))
         absent = dict(df.attrs.get("absent", {}))
         empty = list(df.attrs.get("empty", []))
         coverage = factor_coverage(df)
         df.attrs = {}  # attrs do not belong in the stored table
         context.log.info("factor_table %s..%s: %d rows, %d factors, %d absent", start.date(), end.date(), len(df),
                          len(df.columns) - 2, len(absent))
-        return versioned(
+        staleness = _report_staleness(df, inputs.fundamentals, pit.fundamentals_max_age_days)
+        if staleness.n_stale:
+            context.log.warning("factor_table %s: %d of %d stocks' newest report is older than %s days (expired)",
+                                staleness.date.date(), staleness.n_stale, staleness.n_stocks, staleness.max_age_days)
+        yield versioned(
             df,
             n_factors=len(df.columns) - 2,
             factor_sets=dg.MetadataValue.json(list(config.factor_sets)),
@@ -109,7 +138,14 @@ def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
             coverage=dg.MetadataValue.json(coverage),
             coverage_table=dg.MetadataValue.md(_coverage_markdown(coverage, absent)),
             mean_coverage=dg.MetadataValue.float(float(sum(coverage.values()) / max(len(coverage), 1))),
+            pit_expiry_days=dg.MetadataValue.json({"fundamentals": pit.fundamentals_max_age_days,
+                                                   "consensus": pit.consensus_max_age_days}),
+            report_age=dg.MetadataValue.json(staleness.as_dict()),
+            report_age_median_days=dg.MetadataValue.float(staleness.median_age_days),
+            report_age_max_days=dg.MetadataValue.float(staleness.oldest_age_days),
+            n_stale_reports=dg.MetadataValue.int(staleness.n_stale),
         )
+        yield stale_reports_result("factor_table", staleness)
 
     @dg.asset(
         group_name=FEATURE_GROUP,

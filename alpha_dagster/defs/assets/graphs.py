@@ -8,12 +8,9 @@ causality rules live there.
 import dagster as dg
 import pandas as pd
 
-from alpha_core.graph.correlation import CorrelationGraphConfig
-from alpha_core.graph.edges import GraphKind, check_edges, concat_edges
-from alpha_core.graph.r3_graphs import R3_EDGE_FEATURES, R3_FLOW_FEATURES, r3_flow_graph, r3_industry_graph
-from alpha_core.graph.schedule import rebuild_dates
-from alpha_core.graph.sector import membership_graph
-from alpha_core.graph.similarity import SimilarityConfig, similarity_graph
+from alpha_core.graph.build import AdjacencyBuildConfig, build_adjacency
+from alpha_core.graph.edges import GraphKind
+from alpha_core.graph.r3_graphs import R3_EDGE_FEATURES, R3_FLOW_FEATURES
 from alpha_core.graph.stats import edge_list_stats
 from alpha_core.macro.state import GapPolicy, MacroStateConfig, build_macro_state
 from alpha_dagster.defs.assets.data import versioned
@@ -75,40 +72,15 @@ def _adjacency(context: dg.AssetExecutionContext, config: AdjacencyConfig, marke
                r3_features: pd.DataFrame | None) -> dg.Output[pd.DataFrame]:
     """Body of the ``adjacency`` asset (``r3_features`` None: no R3 input wired)."""
     source = market.open()
-    calendar = source.calendar()
-    wanted = {GraphKind(g) for g in config.graphs}
-    frames, skipped = [], {}
-    r1 = rebuild_dates(calendar, config.r1_frequency, include_first=True)
-    for kind in (GraphKind.SECTOR, GraphKind.INDUSTRY):
-        if kind in wanted:
-            frames.append(membership_graph(industry_map, r1, kind=kind))
-    if GraphKind.R2_SIMILARITY in wanted:
-        if len(fundamentals):
-            r2 = rebuild_dates(calendar, config.r2_frequency, include_first=True)
-            frames.append(similarity_graph(fundamentals, r2, config=SimilarityConfig(k=config.r2_k)))
-        else:
-            skipped[str(GraphKind.R2_SIMILARITY)] = "no fundamentals"
-    r3 = rebuild_dates(calendar, config.r3_frequency, include_first=True)
-    for kind, fields, thr in ((GraphKind.R3_INDUSTRY, config.r3_edge_fields, config.r3_industry_threshold),
-                              (GraphKind.R3_FLOW, config.r3_flow_fields, config.r3_flow_threshold)):
-        if kind not in wanted:
-            continue
-        if r3_features is None:
-            skipped[str(kind)] = "no R3 feature asset wired"
-            continue
-        missing = [f for f in fields if f not in r3_features.columns]
-        if missing or not len(r3_features):
-            skipped[str(kind)] = f"missing feature columns {missing}" if missing else "empty R3 feature input"
-            continue
-        table = r3_features[["date", "code", *fields]]
-        cfg = CorrelationGraphConfig(window=config.r3_window, threshold=thr, min_features=config.r3_min_features)
-        if kind is GraphKind.R3_INDUSTRY:
-            frames.append(r3_industry_graph(industry_map, table, r3, config=cfg, fields=fields))
-        else:
-            frames.append(r3_flow_graph(table, r3, config=cfg, fields=fields))
+    cfg = AdjacencyBuildConfig(
+        graphs=tuple(GraphKind(g) for g in config.graphs), r1_frequency=config.r1_frequency,
+        r2_frequency=config.r2_frequency, r2_k=config.r2_k, r3_frequency=config.r3_frequency,
+        r3_window=config.r3_window, r3_industry_threshold=config.r3_industry_threshold,
+        r3_flow_threshold=config.r3_flow_threshold, r3_min_features=config.r3_min_features,
+        r3_edge_fields=tuple(config.r3_edge_fields), r3_flow_fields=tuple(config.r3_flow_fields))
+    edges, skipped = build_adjacency(source.calendar(), industry_map, fundamentals, r3_features, cfg)
     for kind, why in skipped.items():
         context.log.warning("adjacency: graph %s not built: %s", kind, why)
-    edges = check_edges(concat_edges(frames), source="adjacency")
     # node set of every rebuild date: the stocks listed that day, so stocks without an
     # industry / features show up as isolated nodes in the statistics
     instruments = source.instruments()

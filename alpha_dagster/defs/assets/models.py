@@ -24,6 +24,7 @@ Thin wrappers over :mod:`alpha_core.training` and :mod:`alpha_core.metrics.signa
 
 
 import dataclasses
+import shutil
 
 import dagster as dg
 import pandas as pd
@@ -31,9 +32,11 @@ import pandas as pd
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
 from alpha_core.reports.tears import markdown_table
 from alpha_core.models.losses import LossKind
-from alpha_core.models.registry import ModelFamily, get_spec
+from alpha_core.models.registry import FeatureSet, ModelFamily, ModelSpec, get_spec
+from alpha_core.models.xgb import XGBEarlyStop
 from alpha_core.training.checkpoint import load_checkpoint
-from alpha_core.training.scoring import checkpoint_path
+from alpha_core.training.ensemble import EnsembleMethod, ensemble_scores, seed_spread
+from alpha_core.training.scoring import MEMBERS, checkpoint_path, member_path
 from alpha_core.training.folds import Fold, FoldConfig, plan_folds
 from alpha_core.training.inputs import (
     ModelTables,
@@ -44,7 +47,8 @@ from alpha_core.training.inputs import (
     sampled_fold,
 )
 from alpha_core.training.signals import stitch_signals
-from alpha_core.training.trainer import Monitor, TrainConfig
+from alpha_core.training.presets import TrainingBudget, TrainingPreset, training_budget, with_overrides
+from alpha_core.training.trainer import Monitor
 from alpha_core.training.walkforward import save_fold, train_fold
 from alpha_dagster.defs.assets.data import versioned
 from alpha_dagster.defs.partitions import PartitionScheme
@@ -57,28 +61,53 @@ MODEL_GROUP = "models"
 class ModelCheckpointConfig(dg.Config):
     """Run config of ``model_checkpoint``.
 
+    ``preset`` names the training budget (:class:`~alpha_core.training.presets.TrainingPreset`):
+    ``tuned`` (the default: chosen on validation folds of the real data; R1 networks train with
+    mse, lr 1e-3, up to 20 epochs, patience 5, every 2nd day; XGBoost early-stops on the
+    validation RankIC), ``spec`` (SPEC: lr 1e-4, up to 100 epochs, patience 20, the model's loss,
+    every day) or ``quick`` (lr 1e-3, 12 epochs, patience 4). Any of ``lr``, ``max_epochs``,
+    ``patience``, ``weight_decay``, ``weight_ema``, ``loss``, ``train_day_step``,
+    ``xgb_early_stop`` left unset takes the preset's value.
+    ``feature_set`` (R1 keys: the GATs, nn, xgboost): train on another named feature set
+    (``r1``, ``alpha158``, ``r1_alpha158``, ...); unset = the model's own. Recorded in the
+    checkpoint. ``seeds`` > 1 trains a seed ensemble: members under ``<checkpoint>/members/seed=<s>/``,
+    the fold's scores (and the weekly rebalance's) the mean of the members' daily percentile ranks,
+    the seeds' validation RankIC and its spread in the metadata.
     The folds come from the deployment's fold plan (``ALPHA_FOLDS``: the partitions' fold keys);
     ``train_days`` / ``valid_days`` / ``purge_days`` override the model's lengths (research on
     window lengths: the test windows, hence the fold keys, stay the plan's).
     """
 
+    preset: TrainingPreset = TrainingPreset.TUNED
+    feature_set: FeatureSet | None = None
     train_days: int | None = None
     valid_days: int | None = None
     purge_days: int | None = None
     hidden: int = 64
     graph: str = "sector"
     residual_heads: str = "shared"  # R1 GATs: shared (SPEC) | separate (HIST's forecast / backcast layers)
-    lr: float = 1e-4
-    max_epochs: int = 100
-    patience: int = 20
+    lr: float | None = None
+    max_epochs: int | None = None
+    patience: int | None = None
+    weight_decay: float | None = None
     monitor: str = str(Monitor.RANK_IC)
     weight_ema: float | None = None  # validate / keep the moving average of the weights (e.g. 0.998); None = off
-    loss: str | None = None  # wmse | mse | ic; None = the model's own (R1 wmse, R2 mse, R3 ic)
+    loss: str | None = None  # wmse | mse | ic; None = the preset's (tuned: mse for R1 networks, R2 mse, R3 ic)
+    xgb_early_stop: XGBEarlyStop | None = None  # rmse (SPEC) | rank_ic; None = the preset's
     seed: int = 0
+    seeds: int = 1  # > 1: a seed ensemble (seeds seed .. seed + seeds - 1), scores = mean of their daily ranks
     warm_start: bool = False
     num_threads: int = 1
-    train_day_step: int = 1  # train on every k-th day of the train window (demo budget; labels overlap 10 days);
+    train_day_step: int | None = None  # train on every k-th day of the train window (labels overlap 10 days);
     # R2 / R3 already sample every 5 days (their schedule): they use max(5, train_day_step)
+
+    def budget(self, spec: ModelSpec) -> TrainingBudget:
+        """The preset's budget for ``spec`` with this config's explicit settings applied."""
+        return with_overrides(training_budget(self.preset, spec), lr=self.lr, max_epochs=self.max_epochs,
+                              patience=self.patience, weight_decay=self.weight_decay, weight_ema=self.weight_ema,
+                              loss=LossKind(self.loss) if self.loss is not None else None,
+                              early_stop_metric=self.xgb_early_stop, train_day_step=self.train_day_step,
+                              monitor=Monitor(self.monitor), num_threads=self.num_threads)
 
     def folds(self, calendar: pd.DatetimeIndex, plan: FoldConfig, model_folds: FoldConfig | None) -> list[Fold]:
         over = {k: v for k in ("train_days", "valid_days", "purge_days") if (v := getattr(self, k)) is not None}
@@ -150,11 +179,17 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         keys = context.partition_key.keys_by_dimension
         fold_key, model = keys["fold"], keys["model"]
         spec = get_spec(model)
-        if config.loss is not None:
-            spec = dataclasses.replace(spec, loss=LossKind(config.loss))
+        budget = config.budget(spec)
+        spec = dataclasses.replace(spec, loss=budget.train.loss)
+        if config.feature_set is not None:
+            if needs_adjacency(spec) or needs_macro(spec) or spec.feature_set in (FeatureSet.R2, FeatureSet.R3):
+                raise dg.Failure(description=f"{model} reads its own sequence inputs; feature_set applies to the "
+                                 "R1 keys (gat_residual, gat_mask, gat_global, nn, nn_neutral, xgboost)")
+            spec = dataclasses.replace(spec, feature_set=FeatureSet(config.feature_set))
         calendar = pd.DatetimeIndex(sorted(factor_table["date"].unique()))
         folds = config.folds(calendar, plan, model_fold_config(spec, plan, per_model_lengths=per_model_lengths))
-        fold = sampled_fold(spec, _find_fold(folds, fold_key), config.train_day_step)
+        fold = sampled_fold(spec, _find_fold(folds, fold_key),
+                            budget.train_day_step if spec.family is not ModelFamily.XGBOOST else 1)
         # adjacency / macro_series are loaded for every model (Dagster loads all ins) but only
         # the R2 / R3 models that name graphs / macro lags read them
         tables = ModelTables(factor_table, labels, universe, raw_bars, industry_map,
@@ -169,19 +204,34 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
             if prev.exists():
                 init_state = load_checkpoint(prev).state_dict
                 context.log.info("warm start from %s", prev)
-        train_cfg = TrainConfig(lr=config.lr, max_epochs=config.max_epochs, patience=config.patience,
-                                monitor=Monitor(config.monitor), num_threads=config.num_threads,
-                                weight_ema=config.weight_ema)
+        train_cfg = budget.train
 
         def progress(r) -> None:
             context.log.info("%s %s epoch %d: train %.5f valid %.5f RankIC %.4f (best epoch %d)", model, fold_key,
                              r.epoch, r.train_loss, r.valid_loss, r.valid_rank_ic, r.best_epoch)
 
-        out = train_fold(spec, fold, inputs, hidden=config.hidden, graph=config.graph,
-                         residual_heads=config.residual_heads, train_config=train_cfg,
-                         seed=config.seed, init_state=init_state, callback=progress)
+        if config.seeds < 1:
+            raise dg.Failure(description=f"seeds must be >= 1, got {config.seeds}")
+        outs = [train_fold(spec, fold, inputs, hidden=config.hidden, graph=config.graph,
+                           residual_heads=config.residual_heads, train_config=train_cfg, xgb_config=budget.xgb,
+                           seed=config.seed + i, init_state=init_state, callback=progress)
+                for i in range(config.seeds)]
+        out = outs[0]
         path = save_fold(out, checkpoint_dir(alpha_store, model, fold_key))
-        scores = out.test_scores.assign(model=model, fold=fold_key)[["date", "code", "model", "fold", "score"]]
+        shutil.rmtree(path / MEMBERS, ignore_errors=True)  # a rerun never keeps another run's members
+        ensemble = {}
+        test_scores = out.test_scores
+        if len(outs) > 1:
+            for o in outs:
+                save_fold(o, member_path(path, o.seed))
+            test_scores = ensemble_scores([o.test_scores for o in outs], EnsembleMethod.RANK)[["date", "code", "score"]]
+            spread = seed_spread([o.valid_metrics for o in outs])
+            ensemble = {"seeds": dg.MetadataValue.json([o.seed for o in outs]),
+                        "seed_valid_rank_ic": dg.MetadataValue.json(
+                            [round(float(o.valid_metrics.get("valid_rank_ic", float("nan"))), 5) for o in outs]),
+                        "seed_valid_rank_ic_std": dg.MetadataValue.float(float(spread.loc["valid_rank_ic", "std"]))
+                        if "valid_rank_ic" in spread.index else dg.MetadataValue.float(float("nan"))}
+        scores = test_scores.assign(model=model, fold=fold_key)[["date", "code", "model", "fold", "score"]]
         m = out.valid_metrics
         stage2 = {"stage2_best_round": int(m["stage2_best_epoch"]),
                   "stage2_valid_rmse": dg.MetadataValue.float(float(m["stage2_valid_loss"])),
@@ -189,11 +239,14 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         return versioned(
             scores,
             **stage2,
+            **ensemble,
             checkpoint=dg.MetadataValue.path(str(path)),
             epochs=int(m.get("epochs_run", 0)),
             best_epoch=int(m.get("best_epoch", 0)),
             best_valid_rank_ic=dg.MetadataValue.float(float(m.get("valid_rank_ic", float("nan")))),
             loss=str(spec.loss),
+            preset=str(config.preset),
+            feature_set=str(spec.feature_set),
             best_valid_loss=dg.MetadataValue.float(float(m.get("valid_loss", float("nan")))),
             wall_s=dg.MetadataValue.float(float(out.wall_s)),
             n_features=len(cols),

@@ -5,19 +5,20 @@ latest trading day of m that the bars hold (or ``as_of``), and rewrites only tha
 of the month's file, so reruns are idempotent and the month keeps its weekly history.
 """
 
+import dataclasses
 import datetime as dt
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 import pandas as pd
 
-from alpha_core.models.registry import get_spec
+from alpha_core.models.registry import FeatureSet, get_spec
 from alpha_core.portfolio.presets import PRESETS
 from alpha_core.portfolio.rebalance import rebalance
 from alpha_core.reports.tears import markdown_table
 from alpha_core.training.checkpoint import load_checkpoint
 from alpha_core.training.inputs import ModelTables, needs_adjacency, needs_macro, prepare_fold_inputs
-from alpha_core.training.scoring import latest_checkpoint_dir, score_days
+from alpha_core.training.scoring import latest_checkpoint_dir, score_days_ensemble
 from alpha_dagster.defs.assets.data import versioned
 from alpha_dagster.defs.assets.models import CHECKPOINTS
 from alpha_dagster.defs.partitions import PartitionScheme, window_bounds
@@ -76,6 +77,9 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
                              "backfill model_checkpoint first")
         checkpoint = load_checkpoint(ckpt_dir)
         spec = get_spec(config.model)
+        trained_on = checkpoint.meta.get("extra", {}).get("feature_set")
+        if trained_on and trained_on != str(spec.feature_set):  # the checkpoint's own feature set
+            spec = dataclasses.replace(spec, feature_set=FeatureSet(trained_on))
         tables = ModelTables(
             factor_table=factors,
             labels=pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "code": pd.Series(dtype=object),
@@ -86,7 +90,7 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
             adjacency=store.read("adjacency") if needs_adjacency(spec) else None,
             macro_series=store.read("macro_series") if needs_macro(spec) else None,
         )
-        scores = score_days(checkpoint, prepare_fold_inputs(spec, tables), [day])
+        scores = score_days_ensemble(ckpt_dir, prepare_fold_inputs(spec, tables), [day])
         past = store.read("target_orders", missing_ok=True)
         before = past[past["date"] < day] if len(past) else past
         current = (before[before["date"] == before["date"].max()].set_index("code")["executable_weight"]

@@ -34,8 +34,13 @@ def build_bar_checks(raw_bars: dg.AssetsDefinition) -> list[dg.AssetChecksDefini
         return _result(quality.check_non_negative(raw_bars))
 
     @dg.asset_check(asset=raw_bars, blocking=True, partitions_def=pdef,
+                    description="no +/-inf in any numeric column")
+    def finite_values(raw_bars: pd.DataFrame) -> dg.AssetCheckResult:
+        return _result(quality.check_finite(raw_bars))
+
+    @dg.asset_check(asset=raw_bars, blocking=True, partitions_def=pdef,
                     description="bars exactly on the trading calendar")
     def calendar_coverage(raw_bars: pd.DataFrame, market: MarketData) -> dg.AssetCheckResult:
         return _result(quality.check_calendar(raw_bars, market.open().calendar()))
 
-    return [ohlc_consistent, unique_date_code, non_negative, calendar_coverage]
+    return [ohlc_consistent, unique_date_code, non_negative, finite_values, calendar_coverage]

@@ -1,0 +1,86 @@
+"""Named training budgets: what a fold trains with when the user names no setting.
+
+Three presets (:class:`TrainingPreset`), each a function of the model's family:
+
+- ``tuned`` (the default): settings chosen on the validation folds of the shared real data
+  (walk-forward folds whose tests end before 2019, the leaderboard's test span starting in
+  2019; benchmarks/RESULTS.md "Training defaults (issue 14)" has the runs). Torch R1 models:
+  Adam lr 1e-3, mse on the rank label (wmse's label-dependent weights tilt the score towards
+  volatility, alpha_core.models.losses), the weight average 0.99 (~100 steps), up to 20 epochs
+  with patience 5 on the validation RankIC, every 2nd training day. On the two validation folds
+  (nn, R1 factors, test RankIC vs the 10-day close label): wmse .041, mse .058, IC loss .054,
+  mse + weight average .061. XGBoost: early stopping on the validation RankIC after 50
+  rounds without improvement (the RMSE stops after a handful of rounds on real data).
+  R2 / R3 models keep their own loss.
+- ``spec``: SPEC's settings (Adam lr 1e-4, up to 100 epochs, patience 20, the model's own loss,
+  every training day; XGBoost as SPEC: validation RMSE, 20 rounds).
+- ``quick``: minutes on a laptop (lr 1e-3, 12 epochs, patience 4, every 2nd day).
+
+Every field can still be overridden one by one (``model_checkpoint``'s run config).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+
+from alpha_core.models.losses import LossKind
+from alpha_core.models.registry import ModelFamily, ModelSpec
+from alpha_core.models.xgb import XGBConfig, XGBEarlyStop
+from alpha_core.training.trainer import TrainConfig
+
+
+class TrainingPreset(enum.StrEnum):
+    """A named training budget (see the module docstring)."""
+
+    TUNED = "tuned"
+    SPEC = "spec"
+    QUICK = "quick"
+
+
+@dataclass(frozen=True)
+class TrainingBudget:
+    """What :func:`~alpha_core.training.walkforward.train_fold` is given.
+
+    ``train``: the torch trainer's config (its ``loss`` is the loss the model trains with);
+    ``xgb``: the XGBoost config (XGBOOST models and stage 2 of TWO_STAGE ones);
+    ``train_day_step``: train on every k-th day of the train window (R1 keys).
+    """
+
+    train: TrainConfig
+    xgb: XGBConfig
+    train_day_step: int = 1
+
+
+_R1_LOSSES = (LossKind.WMSE,)  # the R1 networks' SPEC loss, replaced by mse under ``tuned``
+
+
+def training_budget(preset: TrainingPreset | str, spec: ModelSpec) -> TrainingBudget:
+    """The budget of ``preset`` for ``spec`` (the model's family and own loss decide the details)."""
+    p = TrainingPreset(preset)
+    loss = spec.loss
+    if p is TrainingPreset.SPEC:
+        return TrainingBudget(TrainConfig(lr=1e-4, max_epochs=100, patience=20, loss=loss), XGBConfig(), 1)
+    if p is TrainingPreset.QUICK:
+        return TrainingBudget(TrainConfig(lr=1e-3, max_epochs=12, patience=4, loss=loss),
+                              XGBConfig(early_stop_metric=XGBEarlyStop.RANK_IC), 2)
+    ema = None
+    if spec.family is not ModelFamily.XGBOOST and loss in _R1_LOSSES:
+        loss, ema = LossKind.MSE, 0.99  # chosen on the validation folds (module docstring)
+    return TrainingBudget(TrainConfig(lr=1e-3, max_epochs=20, patience=5, loss=loss, weight_ema=ema),
+                          XGBConfig(early_stop_metric=XGBEarlyStop.RANK_IC, early_stopping=50), 2)
+
+
+def with_overrides(budget: TrainingBudget, **overrides) -> TrainingBudget:
+    """``budget`` with the given non-None TrainConfig / XGBConfig / train_day_step fields replaced."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    step = overrides.pop("train_day_step", budget.train_day_step)
+    train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    xgb_fields = {f.name for f in dataclasses.fields(XGBConfig)}
+    unknown = sorted(set(overrides) - train_fields - xgb_fields)
+    if unknown:
+        raise TypeError(f"unknown training setting(s) {unknown}")
+    train = dataclasses.replace(budget.train, **{k: v for k, v in overrides.items() if k in train_fields})
+    xgb = dataclasses.replace(budget.xgb, **{k: v for k, v in overrides.items() if k in xgb_fields})
+    return TrainingBudget(train, xgb, step)
