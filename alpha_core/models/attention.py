@@ -58,7 +58,7 @@ def group_mask(groups: torch.Tensor) -> torch.Tensor:
     return (groups[:, None] == groups[None, :]) & (groups[:, None] >= 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds tensors: identity, not elementwise, equality
 class GroupLayout:
     """The stocks of a block graph packed group by group into a padded (G, n_max) grid.
 
@@ -206,8 +206,9 @@ class GraphAttention(nn.Module):
         if layout.slots.numel() == 0:
             return wh
         padded = torch.cat([wh, wh.new_zeros(1, wh.shape[1])])  # row N: the padding slots
-        key = torch.cat([s_src, s_src.new_full((1,), float("-inf"))])[layout.slots]
-        query = torch.cat([s_dst, s_dst.new_zeros(1)])[layout.slots]
+        flat = layout.slots.view(-1)  # index_select: its backward is index_add, not index_put
+        key = torch.cat([s_src, s_src.new_full((1,), float("-inf"))]).index_select(0, flat).view(layout.slots.shape)
+        query = torch.cat([s_dst, s_dst.new_zeros(1)]).index_select(0, flat).view(layout.slots.shape)
         out = rank1_attention(key, query, padded, layout.slots).view(-1, wh.shape[1])
         out = out.index_select(0, layout.position.clamp(min=0))
         return out if layout.isolated is None else torch.where(layout.isolated[:, None], wh, out)
