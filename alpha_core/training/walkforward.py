@@ -230,8 +230,9 @@ def train_fold(
     )
 
 
-def save_fold(outcome: FoldOutcome, path: Path | str) -> Path:
-    """Write the fold's checkpoint directory (see :mod:`alpha_core.training.checkpoint`)."""
+def save_fold(outcome: FoldOutcome, path: Path | str, extra: Mapping[str, object] | None = None) -> Path:
+    """Write the fold's checkpoint directory (see :mod:`alpha_core.training.checkpoint`); ``extra``
+    adds entries to its metadata's ``extra`` (e.g. the features' train coverage)."""
     return save_checkpoint(
         path,
         model_key=outcome.spec.key,
@@ -245,5 +246,5 @@ def save_fold(outcome: FoldOutcome, path: Path | str) -> Path:
         train_config=outcome.train_config,
         fold_id=outcome.fold_id,
         stage2_features=outcome.stage2_features,
-        extra={"seed": outcome.seed, "feature_set": str(outcome.spec.feature_set)},
+        extra={"seed": outcome.seed, "feature_set": str(outcome.spec.feature_set), **dict(extra or {})},
     )

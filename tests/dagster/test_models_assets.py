@@ -244,3 +244,25 @@ def test_biagru_xgb_trains_through_model_checkpoint(tmp_path, one_torch_thread):
     assert len(scores) == len(fold.test) * n and np.isfinite(scores["score"]).all()
     ck = load_checkpoint(tmp_path / "checkpoints" / "model=biagru_xgb" / f"fold={fold.fold_id}")
     assert ck.state_dict is not None and ck.xgb is not None and len(ck.stage2_features) == 32 + 13
+
+
+def test_scores_are_not_published_when_a_trained_feature_vanished_on_the_test_days(tmp_path):
+    """Issue 16 case 9: ret_5d is delivered while the fold trains, then stops (NaN on the test days)."""
+    tables = {k: v.copy() for k, v in TABLES.items()}
+    ft = tables["factor_table"]
+    ft.loc[ft["date"].isin(FOLDS[0].test), "ret_5d"] = np.nan
+    resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
+    monthly = [_monthly(n, tables) for n in TABLES]
+    ckpt, _, _ = build_model_assets(SCHEME, PLAN, per_model_lengths=False)
+    everything = [*monthly, industry_map, adjacency, macro_series, ckpt]
+    assert dg.materialize(monthly, resources=resources, tags={
+        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
+    assert dg.materialize([industry_map, adjacency, macro_series], resources=resources).success
+    key = dg.MultiPartitionKey({"fold": FOLDS[0].fold_id, "model": "nn"})
+    res = dg.materialize(everything, selection=[ckpt], resources=resources, partition_key=key, raise_on_error=False,
+                         run_config={"ops": {"model_checkpoint": {"config": FOLD_RUN}}})
+    assert not res.success
+    failure = next(e for e in res.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "ret_5d (train 100%, now 0%)" in str(failure.event_specific_data.error)
+    assert not (tmp_path / "checkpoints" / "model=nn").exists()  # nothing published
+    assert not ParquetStore(str(tmp_path)).read("model_checkpoint", missing_ok=True).shape[0]

@@ -35,6 +35,8 @@ from alpha_core.models.losses import LossKind
 from alpha_core.models.registry import FeatureSet, ModelFamily, ModelSpec, get_spec
 from alpha_core.models.xgb import XGBEarlyStop
 from alpha_core.training.checkpoint import load_checkpoint
+from alpha_core.errors import DataContractError
+from alpha_core.training.coverage import feature_coverage, require_features
 from alpha_core.training.ensemble import EnsembleMethod, ensemble_scores, seed_spread
 from alpha_core.training.scoring import MEMBERS, checkpoint_path, member_path
 from alpha_core.training.folds import Fold, FoldConfig, plan_folds
@@ -197,6 +199,14 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
                              macro_series=macro_series if needs_macro(spec) else None)
         inputs = prepare_fold_inputs(spec, tables, fold)
         cols = inputs.feature_cols
+        # vanishing features: trained on, but (nearly) absent on the days scored -> nothing published
+        members = universe.loc[universe[spec.universe].astype(bool), ["date", "code"]]
+        train_cov = feature_coverage(factor_table, cols, fold.train, members)
+        try:
+            require_features(train_cov, feature_coverage(factor_table, cols, fold.test, members),
+                             where=f"model_checkpoint {fold_key}|{model}")
+        except DataContractError as exc:
+            raise dg.Failure(description=str(exc)) from exc
         init_state = None
         k = [f.fold_id for f in folds].index(fold_key)
         if config.warm_start and k > 0 and spec.family in (ModelFamily.TORCH, ModelFamily.TWO_STAGE):
@@ -217,13 +227,13 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
                            seed=config.seed + i, init_state=init_state, callback=progress)
                 for i in range(config.seeds)]
         out = outs[0]
-        path = save_fold(out, checkpoint_dir(alpha_store, model, fold_key))
+        path = save_fold(out, checkpoint_dir(alpha_store, model, fold_key), extra={"train_coverage": train_cov})
         shutil.rmtree(path / MEMBERS, ignore_errors=True)  # a rerun never keeps another run's members
         ensemble = {}
         test_scores = out.test_scores
         if len(outs) > 1:
             for o in outs:
-                save_fold(o, member_path(path, o.seed))
+                save_fold(o, member_path(path, o.seed), extra={"train_coverage": train_cov})
             test_scores = ensemble_scores([o.test_scores for o in outs], EnsembleMethod.RANK)[["date", "code", "score"]]
             spread = seed_spread([o.valid_metrics for o in outs])
             ensemble = {"seeds": dg.MetadataValue.json([o.seed for o in outs]),

@@ -16,7 +16,9 @@ from alpha_core.models.registry import FeatureSet, get_spec
 from alpha_core.portfolio.presets import PRESETS
 from alpha_core.portfolio.rebalance import rebalance
 from alpha_core.reports.tears import markdown_table
+from alpha_core.errors import DataContractError
 from alpha_core.training.checkpoint import load_checkpoint
+from alpha_core.training.coverage import feature_coverage, require_features
 from alpha_core.training.inputs import ModelTables, needs_adjacency, needs_macro, prepare_fold_inputs
 from alpha_core.training.scoring import latest_checkpoint_dir, score_days_ensemble
 from alpha_dagster.defs.assets.data import versioned
@@ -90,6 +92,14 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
             adjacency=store.read("adjacency") if needs_adjacency(spec) else None,
             macro_series=store.read("macro_series") if needs_macro(spec) else None,
         )
+        train_cov = checkpoint.meta.get("extra", {}).get("train_coverage")
+        if train_cov:  # vanishing features: trained on, (nearly) absent today -> no orders published
+            members = universe.loc[(universe["date"] == day) & universe[spec.universe].astype(bool), ["date", "code"]]
+            try:
+                require_features(train_cov, feature_coverage(factors, list(train_cov), [day], members),
+                                 where=f"target_orders {day.date()} ({config.model}, fold {ckpt_dir.name})")
+            except DataContractError as exc:
+                raise dg.Failure(description=str(exc)) from exc
         scores = score_days_ensemble(ckpt_dir, prepare_fold_inputs(spec, tables), [day])
         past = store.read("target_orders", missing_ok=True)
         before = past[past["date"] < day] if len(past) else past
