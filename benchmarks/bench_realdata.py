@@ -36,9 +36,7 @@ The results in benchmarks/realdata_results.md came from::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import fcntl
 import json
 import logging
 import os
@@ -69,6 +67,7 @@ from alpha_core.training.signals import stitch_signals
 from alpha_core.training.trainer import TrainConfig
 from alpha_core.training.walkforward import FoldInputs, train_fold
 from alpha_core.universe import build_universe
+from score_cache import atomic_parquet, locked
 
 log = logging.getLogger("bench_realdata")
 BENCH = "SH000300"
@@ -181,18 +180,6 @@ def groups_from(industry_map: pd.DataFrame) -> pd.DataFrame | None:
     return industry_map.assign(date=start)[["date", "code", "sector", "industry"]]
 
 
-@contextlib.contextmanager
-def _locked(path: Path):
-    """Exclusive advisory lock on ``path``: two runs sharing ``--cache`` never train one fold twice."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig, step: int, max_folds: int | None,
                  cache: Path, seed: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Train each model on each fold (cached per fold); returns stitched signals per model and a fold log."""
@@ -220,7 +207,7 @@ def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig
         for fold in folds:
             path = cache / f"scores_{model}_{fold.fold_id}_e{cfg.max_epochs}_p{cfg.patience}_s{step}{f'_seed{seed}' if seed else ''}.parquet"
             meta = path.with_suffix(".json")
-            with _locked(path.with_suffix(".lock")):  # the second of two parallel runs reads the first's scores
+            with locked(path.with_suffix(".lock")):  # the second of two parallel runs reads the first's scores
                 if path.exists():
                     by_fold[fold.fold_id] = pd.read_parquet(path)
                     if meta.exists():
@@ -236,9 +223,7 @@ def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig
                              "valid_rank_ic": float(m.get("valid_rank_ic", np.nan)), "wall_s": out.wall_s})
                 log.info("%s fold %s: %s", model, fold.fold_id, rows[-1])
                 meta.write_text(json.dumps(rows[-1]))
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                out.test_scores.to_parquet(tmp)
-                os.replace(tmp, path)  # atomic: a reader never sees half a score file
+                atomic_parquet(out.test_scores, path)  # a reader never sees half a score file
                 by_fold[fold.fold_id] = out.test_scores
         signals[model] = stitch_signals(by_fold, folds, model)
     return signals, pd.DataFrame(rows)

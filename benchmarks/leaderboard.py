@@ -35,9 +35,7 @@ Writes ``--json`` (one row per model x feature set) and a markdown table (``--md
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import fcntl
 import hashlib
 import json
 import logging
@@ -45,7 +43,6 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +71,7 @@ from alpha_core.training.presets import TrainingPreset, training_budget
 from alpha_core.training.signals import stitch_signals
 from alpha_core.training.walkforward import FoldInputs, train_fold
 from alpha_core.universe import build_universe
+from score_cache import atomic_parquet, locked
 
 log = logging.getLogger("leaderboard")
 
@@ -126,7 +124,7 @@ def load_tables(data: str, price_volume_only: bool, factor_names: list[str], cac
             tables["macro_series"], _ = build_macro_state(src.macro(), cal, MacroStateConfig())
         else:
             log.warning("%s has no macro series: the macro models cannot train", data)
-    with _locked(cache / f"tables_{key}.lock"):
+    with locked(cache / f"tables_{key}.lock"):
         if all(p.exists() for p in paths.values()):
             for k, p in paths.items():
                 tables[k] = pd.read_parquet(p)
@@ -143,7 +141,7 @@ def load_tables(data: str, price_volume_only: bool, factor_names: list[str], cac
             derived["adjacency"], skipped = build_adjacency(cal, tables["industry_map"], fundamentals, ft)
             log.info("adjacency: %s; skipped %s", derived["adjacency"].groupby("graph").size().to_dict(), skipped)
         for k, df in derived.items():
-            _atomic_parquet(df, paths[k])
+            atomic_parquet(df, paths[k])
             tables[k] = df
     return tables
 
@@ -154,24 +152,6 @@ def load_tables(data: str, price_volume_only: bool, factor_names: list[str], cac
 
 def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock on ``path`` (blocks until another run releases it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    df.to_parquet(tmp)
-    os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------------------------------
@@ -222,7 +202,7 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
                            "universe": universe_col, "label": spec.label})
             path = cache / f"scores_{model}_{spec.feature_set}_{fold.fold_id}_s{seed}_{key}.parquet"
             meta = path.with_suffix(".json")
-            with _locked(path.with_suffix(".lock")):
+            with locked(path.with_suffix(".lock")):
                 if not path.exists():
                     if inputs is None:
                         inputs = prepare_fold_inputs(spec, mt, None)
@@ -233,7 +213,7 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
                            "train_days": len(fold_s.train), "best_epoch": int(m.get("best_epoch", 0)),
                            "epochs_run": int(m.get("epochs_run", 0)),
                            "valid_rank_ic": float(m.get("valid_rank_ic", float("nan"))), "wall_s": round(out.wall_s, 1)}
-                    _atomic_parquet(out.test_scores, path)
+                    atomic_parquet(out.test_scores, path)
                     meta.write_text(json.dumps(row))
                     log.info("trained %s", row)
             by_fold[fold.fold_id] = pd.read_parquet(path)

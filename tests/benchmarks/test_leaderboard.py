@@ -40,7 +40,7 @@ def test_the_cache_lock_serialises_two_writers(tmp_path):
     order = []
 
     def worker(name):
-        with lb._locked(tmp_path / "k.lock"):
+        with lb.locked(tmp_path / "k.lock"):
             order.append(f"{name}+")
             time.sleep(0.2)
             order.append(f"{name}-")
