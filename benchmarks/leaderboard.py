@@ -53,17 +53,17 @@ from alpha_core.backtest.costs import CostModel, FillPrice
 from alpha_core.backtest.engine import BacktestConfig, bars_panel, benchmark_returns, run_backtest
 from alpha_core.data.registry import open_source
 from alpha_core.factors import FactorInputs
-from alpha_core.factors.preprocess import exposures_from
 from alpha_core.factors.registry import FACTOR_SETS, FACTORS, FactorSet, compute_factors
 from alpha_core.graph.build import build_adjacency
 from alpha_core.labels import compute_labels
 from alpha_core.macro.state import MacroStateConfig, build_macro_state
 from alpha_core.metrics.performance import performance_summary
-from alpha_core.models.registry import FeatureSet, ModelFamily, get_spec
+from alpha_core.models.registry import FeatureSet, get_spec
 from alpha_core.portfolio.enhance import optimize_portfolios, style_frame
 from alpha_core.portfolio.presets import BP, PRESETS
 from alpha_core.portfolio.simple import topk_dropout
-from alpha_core.training.features import FEATURE_RECIPES, model_features, needs_exposures
+from alpha_core.training.ensemble import EnsembleMethod, ensemble_scores
+from alpha_core.training.features import FEATURE_RECIPES
 from alpha_core.training.folds import Fold, FoldPlan, plan_folds
 from alpha_core.training.inputs import (ModelTables, model_inputs, needs_adjacency, needs_macro, prepare_fold_inputs,
                                        sampled_fold)
@@ -196,7 +196,7 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
     for seed in range(seeds):
         by_fold = {}
         for fold in folds:
-            fold_s = sampled_fold(spec, fold, budget.train_day_step if spec.family is not ModelFamily.XGBOOST else 1)
+            fold_s = sampled_fold(spec, fold, budget.train_day_step)
             key = _digest({"tag": run_tag, "model": model, "fs": str(spec.feature_set), "seed": seed, "fold": fold.fold_id,
                            "test": [str(fold.test[0]), str(fold.test[-1])], "budget": dataclasses.asdict(budget),
                            "universe": universe_col, "label": spec.label})
@@ -224,10 +224,9 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
 
 
 def rank_ensemble(per_seed: list[pd.DataFrame]) -> pd.DataFrame:
-    """(date, code, score): the mean over seeds of each seed's cross-sectional percentile rank."""
-    ranks = [df.assign(score=df.groupby("date")["score"].rank(pct=True)) for df in per_seed]
-    allr = pd.concat(ranks, ignore_index=True)
-    return allr.groupby(["date", "code"], sort=True)["score"].mean().reset_index()
+    """(date, code, score): the mean over seeds of each seed's cross-sectional percentile rank
+    (:func:`alpha_core.training.ensemble.ensemble_scores`, the ``seeds`` option's ensemble)."""
+    return ensemble_scores(per_seed, EnsembleMethod.RANK)[["date", "code", "score"]]
 
 
 # ----------------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ def feature_coverage(table: pd.DataFrame, features: Sequence[str], dates: Iterab
                      members: pd.DataFrame | None = None) -> dict[str, float]:
     """Share of the rows of ``dates`` (restricted to ``members``' (date, code) rows when given) with a
     finite value, per feature; a feature absent from ``table`` has coverage 0."""
-    rows = table[table["date"].isin(pd.DatetimeIndex(list(dates)))]
+    present = [f for f in dict.fromkeys(features) if f in table.columns]
+    rows = table.loc[table["date"].isin(pd.DatetimeIndex(list(dates))), ["date", "code", *present]]
     if members is not None:
         rows = rows.merge(members[["date", "code"]], on=["date", "code"], how="inner")
     n = len(rows)

@@ -60,7 +60,6 @@ FEATURE_RECIPES: dict[FeatureSet, FeatureRecipe] = {
     FeatureSet.R1_ALPHA158: FeatureRecipe(_union(R1_FACTORS, ALPHA158_FACTORS)),
     FeatureSet.XGB_ALPHA158: FeatureRecipe(_union(XGB_FACTORS, ALPHA158_FACTORS), Neutralisation.INDUSTRY_SIZE),
 }
-FEATURE_COLUMNS: dict[FeatureSet, tuple[str, ...]] = {k: r.columns for k, r in FEATURE_RECIPES.items()}
 
 
 def needs_exposures(feature_set: FeatureSet | str) -> bool:

@@ -55,7 +55,7 @@ from alpha_core.factors.sequences import SEQUENCE_FIELDS, SequenceBuilder
 from alpha_core.models.multi_transformer import R3_SEQ_FEATURES
 from alpha_core.models.pinn import MACRO_DRIVERS
 from alpha_core.models.r2r3_specs import MODEL_INPUTS, ModelInputs, attach_macro, attach_node_features, attach_sequences
-from alpha_core.models.registry import FeatureSet, ModelSpec
+from alpha_core.models.registry import FeatureSet, ModelFamily, ModelSpec
 from alpha_core.training.batch import DayBatch
 from alpha_core.training.features import model_features, needs_exposures
 from alpha_core.training.folds import Fold, FoldConfig
@@ -124,14 +124,16 @@ def model_fold_config(spec: ModelSpec, plan: FoldConfig, *, per_model_lengths: b
 def sampled_fold(spec: ModelSpec, fold: Fold, train_day_step: int = 1) -> Fold:
     """``fold`` with thinned training days.
 
-    R1: every ``train_day_step``-th train day (``[::step]``, as before). R2 / R3: train and
+    R1 torch keys: every ``train_day_step``-th train day (``[::step]``); XGBoost trains on every
+    day (its rows are cheap and a thinned window costs it signal). R2 / R3: train and
     valid days every ``schedule.sample_every`` days anchored at the window's last day
     (:func:`~alpha_core.training.schedules.sample_days`); a larger ``train_day_step`` thins
     the train days further (step = max of the two). Test days are never thinned.
     """
     m = model_inputs(spec)
     if m is None:
-        return dataclasses.replace(fold, train=fold.train[::train_day_step]) if train_day_step > 1 else fold
+        step = 1 if spec.family is ModelFamily.XGBOOST else train_day_step
+        return dataclasses.replace(fold, train=fold.train[::step]) if step > 1 else fold
     every = m.schedule.sample_every
     return dataclasses.replace(fold, train=sample_days(fold.train, max(every, train_day_step)),
                                valid=sample_days(fold.valid, every))

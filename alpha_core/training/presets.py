@@ -53,9 +53,6 @@ class TrainingBudget:
     train_day_step: int = 1
 
 
-_R1_LOSSES = (LossKind.WMSE,)  # the R1 networks' SPEC loss, replaced by mse under ``tuned``
-
-
 def training_budget(preset: TrainingPreset | str, spec: ModelSpec) -> TrainingBudget:
     """The budget of ``preset`` for ``spec`` (the model's family and own loss decide the details)."""
     p = TrainingPreset(preset)
@@ -66,7 +63,7 @@ def training_budget(preset: TrainingPreset | str, spec: ModelSpec) -> TrainingBu
         return TrainingBudget(TrainConfig(lr=1e-3, max_epochs=12, patience=4, loss=loss),
                               XGBConfig(early_stop_metric=XGBEarlyStop.RANK_IC), 2)
     ema = None
-    if spec.family is not ModelFamily.XGBOOST and loss in _R1_LOSSES:
+    if spec.family is not ModelFamily.XGBOOST and loss is LossKind.WMSE:  # R1's SPEC loss
         loss, ema = LossKind.MSE, 0.99  # chosen on the validation folds (module docstring)
     return TrainingBudget(TrainConfig(lr=1e-3, max_epochs=20, patience=5, loss=loss, weight_ema=ema),
                           XGBConfig(early_stop_metric=XGBEarlyStop.RANK_IC, early_stopping=50), 2)

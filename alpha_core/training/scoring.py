@@ -60,14 +60,16 @@ def score_days(checkpoint: Checkpoint, inputs: FoldInputs, days: Sequence[pd.Tim
     return checkpoint.predict(batches)
 
 
-def score_days_ensemble(path: Path, inputs: FoldInputs, days: Sequence[pd.Timestamp]) -> pd.DataFrame:
+def score_days_ensemble(path: Path, inputs: FoldInputs, days: Sequence[pd.Timestamp],
+                        checkpoint: Checkpoint | None = None) -> pd.DataFrame:
     """[date, code, score] of the checkpoint at ``path``: the rank ensemble of its seed members
-    (:func:`alpha_core.training.ensemble.ensemble_scores`) when it has them, else its own scores."""
+    (:func:`alpha_core.training.ensemble.ensemble_scores`) when it has them, else its own scores
+    (``checkpoint``: the one at ``path`` when the caller has loaded it already)."""
     from alpha_core.training.checkpoint import load_checkpoint
     from alpha_core.training.ensemble import EnsembleMethod, ensemble_scores
 
     members = member_dirs(path)
     if not members:
-        return score_days(load_checkpoint(path), inputs, days)
+        return score_days(checkpoint or load_checkpoint(path), inputs, days)
     per_seed = [score_days(load_checkpoint(m), inputs, days) for m in members]
     return ensemble_scores(per_seed, EnsembleMethod.RANK)[["date", "code", "score"]]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from _qlib_tiny import TINY_DAYS, tiny_market, write_bin, write_qlib

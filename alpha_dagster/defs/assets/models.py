@@ -43,6 +43,7 @@ from alpha_core.training.folds import Fold, FoldConfig, plan_folds
 from alpha_core.training.inputs import (
     ModelTables,
     model_fold_config,
+    model_inputs,
     needs_adjacency,
     needs_macro,
     prepare_fold_inputs,
@@ -184,14 +185,13 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         budget = config.budget(spec)
         spec = dataclasses.replace(spec, loss=budget.train.loss)
         if config.feature_set is not None:
-            if needs_adjacency(spec) or needs_macro(spec) or spec.feature_set in (FeatureSet.R2, FeatureSet.R3):
+            if model_inputs(spec) is not None:
                 raise dg.Failure(description=f"{model} reads its own sequence inputs; feature_set applies to the "
                                  "R1 keys (gat_residual, gat_mask, gat_global, nn, nn_neutral, xgboost)")
             spec = dataclasses.replace(spec, feature_set=FeatureSet(config.feature_set))
         calendar = pd.DatetimeIndex(sorted(factor_table["date"].unique()))
         folds = config.folds(calendar, plan, model_fold_config(spec, plan, per_model_lengths=per_model_lengths))
-        fold = sampled_fold(spec, _find_fold(folds, fold_key),
-                            budget.train_day_step if spec.family is not ModelFamily.XGBOOST else 1)
+        fold = sampled_fold(spec, _find_fold(folds, fold_key), budget.train_day_step)
         # adjacency / macro_series are loaded for every model (Dagster loads all ins) but only
         # the R2 / R3 models that name graphs / macro lags read them
         tables = ModelTables(factor_table, labels, universe, raw_bars, industry_map,

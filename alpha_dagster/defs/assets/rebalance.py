@@ -100,7 +100,7 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
                                  where=f"target_orders {day.date()} ({config.model}, fold {ckpt_dir.name})")
             except DataContractError as exc:
                 raise dg.Failure(description=str(exc)) from exc
-        scores = score_days_ensemble(ckpt_dir, prepare_fold_inputs(spec, tables), [day])
+        scores = score_days_ensemble(ckpt_dir, prepare_fold_inputs(spec, tables), [day], checkpoint)
         past = store.read("target_orders", missing_ok=True)
         before = past[past["date"] < day] if len(past) else past
         current = (before[before["date"] == before["date"].max()].set_index("code")["executable_weight"]
