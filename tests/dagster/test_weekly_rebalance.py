@@ -99,3 +99,30 @@ def test_schedule_requests_the_month_of_the_friday(live):
     later = dt.datetime(2031, 1, 3, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     data = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=later, repository_def=defs.get_repository_def()))
     assert not data.run_requests and "no monthly partition" in data.skip_message
+
+
+def test_no_orders_when_a_trained_feature_vanished_on_the_decision_day(live):
+    """Issue 16 case 9 for target_orders: the vendor stops delivering ret_5d on the decision day.
+
+    The checkpoint learnt ret_5d at full coverage; with it NaN for every stock on the day the run
+    fails naming the feature and its two coverages, and the published orders stay byte-identical.
+    """
+    defs, home, instance, _ = live
+    store = ParquetStore(home)
+    orders_path, factors_path = store.path("target_orders", MONTH), store.path("factor_table", MONTH)
+    orders_before, factors_before = orders_path.read_bytes(), factors_path.read_bytes()
+    factors = store.read("factor_table", [MONTH])
+    day = store.read("target_orders", [MONTH])["date"].max()
+    factors.loc[factors["date"] == day, "ret_5d"] = np.nan
+    store.write("factor_table", factors, MONTH)
+    try:
+        res = dg.materialize(list(defs.assets), selection=["target_orders"], partition_key=MONTH, instance=instance,
+                             resources=defs.resources, raise_on_error=False,
+                             run_config={"ops": {"target_orders": {"config": {"model": "nn"}}}})
+        assert not res.success
+        failure = next(e for e in res.all_events if e.event_type_value == "STEP_FAILURE")
+        message = str(failure.event_specific_data.error)
+        assert "ret_5d (train 100%, now 0%)" in message and str(day.date()) in message, message
+        assert orders_path.read_bytes() == orders_before  # nothing published
+    finally:
+        factors_path.write_bytes(factors_before)

@@ -294,6 +294,8 @@ PROJECT_TARGET = BackfillTarget("project", PROJECT_LOCATION, "model_checkpoint",
 TOY_TARGET = BackfillTarget("toy", TOY_LOCATION, "e2e_toy_partitioned", first_partitions(2))
 
 TOY_DEFS = '''
+import time
+
 import dagster as dg
 
 PARTS = dg.StaticPartitionsDefinition(["p1", "p2", "p3"])
@@ -305,5 +307,12 @@ def e2e_toy_partitioned(context: dg.AssetExecutionContext) -> int:
     return len(context.partition_key)
 
 
-defs = dg.Definitions(assets=[e2e_toy_partitioned])
+@dg.asset(partitions_def=PARTS)
+def e2e_toy_slow(context: dg.AssetExecutionContext) -> int:
+    """Holds its partition for a few seconds, so two runs of one partition would overlap."""
+    time.sleep(4.0)
+    return len(context.partition_key)
+
+
+defs = dg.Definitions(assets=[e2e_toy_partitioned, e2e_toy_slow])
 '''
