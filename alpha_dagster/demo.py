@@ -244,10 +244,12 @@ def _print_orders(settings: Settings, month: str) -> None:
     o = orders[orders["date"] == day]
     print(f"\nweekly_rebalance (job of weekly_rebalance_schedule, Fridays 17:00 Asia/Shanghai) ran for "
           f"partition {month}: target_orders of {day.date()}: {len(o)} names, one-way turnover "
-          f"{o['trade'].clip(lower=0).sum():.1%}, {int((o['blocked_reason'] != '').sum())} blocked trades.")
+          f"{o['trade'].clip(lower=0).sum():.1%}, {int(o['blocked_reason'].notna().sum())} blocked trades.")
     print("  run it again: .venv/bin/dagster job execute -m alpha_dagster.definitions -j weekly_rebalance "
           f"--tags '{{\"dagster/partition\": \"{month}\"}}'   (or UI: Jobs -> weekly_rebalance -> Launchpad)")
-    print(f"  orders: SELECT * FROM target_orders WHERE date = '{day.date()}' ORDER BY abs(trade) DESC")
+    csv = ParquetStore(settings.home).path("target_orders", month).with_suffix(".csv")
+    print(f"  ticket ({o['cash_residual'].iloc[0]:,.0f} CNY cash left): {csv}; in SQL: SELECT code, trade_shares, "
+          f"notional FROM target_orders WHERE date = '{day.date()}' ORDER BY abs(notional) DESC")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ weights, and the latest bars, each stock gets::
     blocked_reason   = suspended          (not tradable on the latest day: no trade either way)
                      | limit_up_no_buy    (a buy on a one-price limit-up day: never filled)
                      | limit_down_no_sell (a sale on a one-price limit-down day)
-                     | ""                 (tradable)
+                     | null               (tradable: None in pandas, NULL in Parquet / DuckDB)
     executable_weight = what the rebalance can reach (blocked names stay at their current
                         weight; the rest is spread over tradable names in proportion to
                         their targets, :func:`alpha_core.backtest.rules.execute_weights`)
@@ -31,7 +31,6 @@ ORDER_COLUMNS = ["date", "code", "current_weight", "target_weight", "trade", "ex
 
 
 class BlockedReason(StrEnum):
-    NONE = ""
     SUSPENDED = "suspended"
     LIMIT_UP_NO_BUY = "limit_up_no_buy"
     LIMIT_DOWN_NO_SELL = "limit_down_no_sell"
@@ -60,7 +59,7 @@ def target_orders(current: pd.Series, target: pd.Series, bars_day: pd.DataFrame,
     down = one_price_limit(px["open"], px["high"], px["low"], px["close"], px["limit_down"])
     can_buy, can_sell = tradable & ~up, tradable & ~down
     trade = tgt - cur
-    reason = np.full(len(codes), BlockedReason.NONE.value, dtype=object)
+    reason = np.full(len(codes), None, dtype=object)
     reason[(trade > eps) & tradable & up] = BlockedReason.LIMIT_UP_NO_BUY.value
     reason[(trade < -eps) & tradable & down] = BlockedReason.LIMIT_DOWN_NO_SELL.value
     reason[(np.abs(trade) > eps) & ~tradable] = BlockedReason.SUSPENDED.value
@@ -68,7 +67,7 @@ def target_orders(current: pd.Series, target: pd.Series, bars_day: pd.DataFrame,
     out = pd.DataFrame({
         "date": pd.Timestamp(date), "code": codes.astype(object), "current_weight": cur, "target_weight": tgt,
         "trade": trade, "executable_weight": executed, "executable_trade": executed - cur,
-        "blocked_reason": reason,
+        "blocked_reason": pd.array(reason, dtype="string"),  # a string column even when all null
     })
     keep = (np.abs(out["current_weight"]) > eps) | (np.abs(out["target_weight"]) > eps)
     return out[keep].sort_values("code", ignore_index=True)[ORDER_COLUMNS]
@@ -77,7 +76,7 @@ def target_orders(current: pd.Series, target: pd.Series, bars_day: pd.DataFrame,
 def order_summary(orders: pd.DataFrame) -> dict[str, float | int]:
     """Headline numbers of one rebalance: one-way turnover (target and executable), names
     bought/sold, blocked trades by reason."""
-    blocked = orders[orders["blocked_reason"] != ""]
+    blocked = orders[orders["blocked_reason"].notna()]
     return {
         "turnover_target": float(orders["trade"].clip(lower=0).sum()),
         "turnover_executable": float(orders["executable_trade"].clip(lower=0).sum()),
@@ -86,5 +85,5 @@ def order_summary(orders: pd.DataFrame) -> dict[str, float | int]:
         "sells": int((orders["trade"] < -1e-9).sum()),
         "blocked": int(len(blocked)),
         **{f"blocked_{r.value}": int((blocked["blocked_reason"] == r.value).sum())
-           for r in BlockedReason if r is not BlockedReason.NONE},
+           for r in BlockedReason},
     }

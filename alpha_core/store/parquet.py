@@ -106,6 +106,23 @@ class ParquetStore:
         log.debug("wrote %s (%d rows)", target, len(df))
         return WriteResult(target, len(df), len(data), hashlib.sha256(data).hexdigest())
 
+    def write_csv(self, table: str, df: pd.DataFrame, partition: str | Mapping[str, str] | None = None) -> Path:
+        """Atomically write ``df`` as a CSV beside the partition's Parquet file (``<partition>.csv``),
+        for people who open files in a spreadsheet; the Parquet file stays the source of truth."""
+        target = self.path(table, partition).with_suffix(".csv")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        try:
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                df.to_csv(fh, index=False, date_format="%Y-%m-%d", float_format="%.10g")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return target
+
     def replace_dir(self, table: str, partition: str | Mapping[str, str] | None, build: "callable") -> Path:
         """Atomically (re)create an artifact directory: ``build(tmp_dir)`` fills a temp dir that is then swapped in."""
         final = self.artifact_dir(table, partition)

@@ -69,10 +69,33 @@ def test_target_orders_satisfy_the_r1_constraints(live):
     np.testing.assert_allclose(o["trade"], o["target_weight"] - o["current_weight"])
 
 
+def test_order_ticket_in_board_lots_and_a_csv_beside_the_parquet(live):
+    _, home, _, result = live
+    store = ParquetStore(home)
+    orders = store.read("target_orders", [MONTH])
+    day = orders["date"].max()
+    o = orders[orders["date"] == day].set_index("code")
+    bars = store.read("raw_bars", [MONTH])
+    close = bars[bars["date"] == day].set_index("code")["close"].reindex(o.index)
+    np.testing.assert_allclose(o["ref_close"], close)
+    main = ~o.index.str.startswith("SH688")
+    assert (o.loc[main, "trade_shares"] % 100 == 0).all()  # board lots from cash
+    assert (o["current_shares"] == 0).all() and (o["target_shares"] == o["trade_shares"]).all()
+    np.testing.assert_allclose(o["notional"], o["trade_shares"] * o["ref_close"])
+    capital = result.asset_materializations_for_node("target_orders")[0].metadata["capital"].value
+    cash = capital - (o["target_shares"] * o["ref_close"]).sum()
+    assert o["cash_residual"].iloc[0] == pytest.approx(cash) and 0 <= cash < 0.05 * capital
+    # each traded name is within one lot of its executable weight's value
+    gap = o["executable_weight"] * capital - o["target_shares"] * o["ref_close"]
+    assert (gap[o["blocked_reason"].isna()] < 200 * o["ref_close"]).all()
+    csv = pd.read_csv(store.path("target_orders", MONTH).with_suffix(".csv"), dtype={"code": str})
+    assert list(csv["code"]) == list(o.index) and list(csv["trade_shares"]) == list(o["trade_shares"])
+
+
 def test_blocked_trades_stay_at_current_weight(live):
     _, home, _, _ = live
     orders = ParquetStore(home).read("target_orders", [MONTH])
-    blocked = orders[orders["blocked_reason"] != ""]
+    blocked = orders[orders["blocked_reason"].notna()]
     np.testing.assert_allclose(blocked["executable_weight"], blocked["current_weight"])
     assert set(blocked["blocked_reason"]) <= {"suspended", "limit_up_no_buy", "limit_down_no_sell"}
 

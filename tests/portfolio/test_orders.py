@@ -23,7 +23,7 @@ def test_blocked_reasons_and_executable_weights():
     ])
     orders = target_orders(current, target, bars, DAY).set_index("code")
     assert orders.loc["A", "blocked_reason"] == "limit_down_no_sell"
-    assert orders.loc["B", "blocked_reason"] == ""
+    assert pd.isna(orders.loc["B", "blocked_reason"])  # tradable: null, not a reason
     assert orders.loc["C", "blocked_reason"] == "limit_up_no_buy"
     # A and C locked at current (0.5 and 0); B is the only free name: it gets 1 - 0.5 = 0.5.
     np.testing.assert_allclose(orders["executable_weight"].to_numpy(), [0.5, 0.5, 0.0])
@@ -41,7 +41,7 @@ def test_suspended_and_missing_bar_block_both_ways():
         ("B", True, 10.0, 10.5, 9.8, 10.2, 11.2, 9.2),
     ])                                                   # C has no bar: treated as suspended
     orders = target_orders(current, target, bars, DAY).set_index("code")
-    assert list(orders["blocked_reason"]) == ["suspended", "", "suspended"]
+    assert list(orders["blocked_reason"].fillna("-")) == ["suspended", "-", "suspended"]
     # A stays 0.6; B gets the remaining 0.4 (its target share among free names is 100%).
     np.testing.assert_allclose(orders["executable_weight"].to_numpy(), [0.6, 0.4, 0.0])
 
@@ -51,4 +51,4 @@ def test_first_rebalance_from_cash():
     bars = _bars([("A", True, 10, 10.4, 9.9, 10.1, 11, 9), ("B", True, 5, 5.2, 4.9, 5.0, 5.5, 4.5)])
     orders = target_orders(pd.Series(dtype=float), target, bars, DAY)
     np.testing.assert_allclose(orders["executable_weight"], [0.25, 0.75])
-    assert (orders["blocked_reason"] == "").all()
+    assert orders["blocked_reason"].isna().all()

@@ -15,6 +15,7 @@ import pandas as pd
 from alpha_core.models.registry import FeatureSet, get_spec
 from alpha_core.portfolio.presets import PRESETS
 from alpha_core.portfolio.rebalance import rebalance
+from alpha_core.portfolio.ticket import DEFAULT_CAPITAL, order_ticket
 from alpha_core.reports.tears import markdown_table
 from alpha_core.errors import DataContractError
 from alpha_core.training.checkpoint import load_checkpoint
@@ -33,16 +34,18 @@ HISTORY_CALENDAR_DAYS = 200  # > 80 trading days + holidays: the longest sequenc
 
 class RebalanceConfig(dg.Config):
     """model: whose latest checkpoint scores the day; preset: r1 / r2 / r3 constraints;
-    as_of: decision day (ISO date; default the latest trading day of the partition)."""
+    as_of: decision day (ISO date; default the latest trading day of the partition);
+    capital: portfolio capital in CNY that the order ticket sizes share orders for."""
 
     model: str = "gat_residual"
     preset: str = "r1"
     as_of: str | None = None
+    capital: float = DEFAULT_CAPITAL
 
 
 def _largest_trades(orders: pd.DataFrame, n: int = 15) -> str:
     top = orders.reindex(orders["trade"].abs().sort_values(ascending=False).index).head(n)
-    cols = ["current_weight", "target_weight", "trade", "executable_weight", "blocked_reason"]
+    cols = ["current_weight", "target_weight", "executable_weight", "trade_shares", "notional", "blocked_reason"]
     return markdown_table(top.set_index("code")[cols], percent=set(), digits=4)
 
 
@@ -103,12 +106,20 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
         scores = score_days_ensemble(ckpt_dir, prepare_fold_inputs(spec, tables), [day], checkpoint)
         past = store.read("target_orders", missing_ok=True)
         before = past[past["date"] < day] if len(past) else past
-        current = (before[before["date"] == before["date"].max()].set_index("code")["executable_weight"]
-                   if len(before) else pd.Series(dtype=float))
-        result = rebalance(day, scores, current, bars[bars["date"] == day], index_weights, industry_map,
+        last = before[before["date"] == before["date"].max()].set_index("code") if len(before) else None
+        current = last["executable_weight"] if last is not None else pd.Series(dtype=float)
+        held = last["target_shares"] if last is not None and "target_shares" in last else None
+        bars_day = bars[bars["date"] == day]
+        result = rebalance(day, scores, current, bars_day, index_weights, industry_map,
                            PRESETS[config.preset], index_code, factors_day=factors[factors["date"] == day])
+        try:
+            ticket = order_ticket(result.orders, bars_day, config.capital, held)
+        except ValueError as exc:
+            raise dg.Failure(description=f"target_orders {day.date()}: {exc}") from exc
         month = past[(past["date"] >= start) & (past["date"] <= end) & (past["date"] != day)] if len(past) else past
-        out = pd.concat([month, result.orders], ignore_index=True).sort_values(["date", "code"], ignore_index=True)
+        out = pd.concat([month, ticket], ignore_index=True).sort_values(["date", "code"], ignore_index=True)
+        out["blocked_reason"] = out["blocked_reason"].astype("string")  # one Parquet type, null or not
+        csv = store.write_csv("target_orders", ticket, context.partition_key)
         context.log.info("rebalance %s with %s (fold %s): %s", day.date(), config.model, ckpt_dir.name, result.summary)
         return versioned(
             out,
@@ -119,7 +130,10 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
             turnover=dg.MetadataValue.float(result.summary["turnover_target"]),
             blocked=int(result.summary["blocked"]),
             relaxed=str(result.summary["relaxed"]),
-            largest_trades=dg.MetadataValue.md(_largest_trades(result.orders)),
+            capital=float(config.capital),
+            cash_residual=float(ticket["cash_residual"].iloc[0]) if len(ticket) else float(config.capital),
+            ticket_csv=dg.MetadataValue.path(str(csv)),
+            largest_trades=dg.MetadataValue.md(_largest_trades(ticket)),
         )
 
     return [target_orders]
