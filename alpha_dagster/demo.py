@@ -239,7 +239,8 @@ def _print_headlines(settings: Settings, strategies: list[str], control_ic: dict
 
 
 def _print_orders(settings: Settings, month: str) -> None:
-    orders = ParquetStore(settings.home).read("target_orders", [month])
+    store = ParquetStore(settings.home)
+    orders = store.read("target_orders", [month])
     day = orders["date"].max()
     o = orders[orders["date"] == day]
     print(f"\nweekly_rebalance (job of weekly_rebalance_schedule, Fridays 17:00 Asia/Shanghai) ran for "
@@ -247,7 +248,7 @@ def _print_orders(settings: Settings, month: str) -> None:
           f"{o['trade'].clip(lower=0).sum():.1%}, {int(o['blocked_reason'].notna().sum())} blocked trades.")
     print("  run it again: .venv/bin/dagster job execute -m alpha_dagster.definitions -j weekly_rebalance "
           f"--tags '{{\"dagster/partition\": \"{month}\"}}'   (or UI: Jobs -> weekly_rebalance -> Launchpad)")
-    csv = ParquetStore(settings.home).path("target_orders", month).with_suffix(".csv")
+    csv = store.path("target_orders", month).with_suffix(".csv")
     print(f"  ticket ({o['cash_residual'].iloc[0]:,.0f} CNY cash left): {csv}; in SQL: SELECT code, trade_shares, "
           f"notional FROM target_orders WHERE date = '{day.date()}' ORDER BY abs(notional) DESC")
 

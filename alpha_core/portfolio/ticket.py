@@ -109,10 +109,10 @@ def order_ticket(orders: pd.DataFrame, bars_day: pd.DataFrame, capital: float,
             continue
         trades[i] = round_order(weight * capital / close[i] - held[i], int(held[i]), lot_rule(code))
     target = held + trades
-    value = np.where(target > 0, target * np.nan_to_num(close), 0.0)
+    price = np.nan_to_num(close)  # no close: a blocked name without a bar, which is not traded or valued
     out = orders.copy()
     out["ref_close"], out["ref_vwap"] = close, vwap
     out["current_shares"], out["target_shares"], out["trade_shares"] = held, target, trades
-    out["notional"] = trades * np.nan_to_num(close)
-    out["cash_residual"] = float(capital - value.sum())
+    out["notional"] = trades * price
+    out["cash_residual"] = float(capital - (target * price).sum())
     return out

@@ -67,6 +67,22 @@ def frame_digest(df: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+def _atomic_write(target: Path, fill) -> bytes:
+    """``fill(tmp_path)`` writes a temp file beside ``target``; it is fsynced and renamed over
+    ``target`` (removed on any failure). Returns the bytes written."""
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    try:
+        fill(tmp)
+        with open(tmp, "rb") as fh:
+            data = fh.read()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return data
+
+
 class ParquetStore:
     """Read and write the pipeline's tables under ``root``."""
 
@@ -93,16 +109,8 @@ class ParquetStore:
         arrow = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
         # Drop pandas metadata: it is not needed to read back and keeps bytes stable.
         arrow = arrow.replace_schema_metadata(None)
-        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-        try:
-            pq.write_table(arrow, tmp, compression="zstd", write_statistics=True)
-            with open(tmp, "rb") as fh:
-                data = fh.read()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        data = _atomic_write(target, lambda tmp: pq.write_table(arrow, tmp, compression="zstd",
+                                                                 write_statistics=True))
         log.debug("wrote %s (%d rows)", target, len(df))
         return WriteResult(target, len(df), len(data), hashlib.sha256(data).hexdigest())
 
@@ -111,16 +119,8 @@ class ParquetStore:
         for people who open files in a spreadsheet; the Parquet file stays the source of truth."""
         target = self.path(table, partition).with_suffix(".csv")
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-        try:
-            with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                df.to_csv(fh, index=False, date_format="%Y-%m-%d", float_format="%.10g")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        _atomic_write(target, lambda tmp: df.to_csv(tmp, index=False, date_format="%Y-%m-%d",
+                                                    float_format="%.10g", encoding="utf-8"))
         return target
 
     def replace_dir(self, table: str, partition: str | Mapping[str, str] | None, build: "callable") -> Path:
