@@ -4,7 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export ALPHA_HOME ?= $(CURDIR)/.alpha_home
-export DAGSTER_HOME ?= $(ALPHA_HOME)/dagster
+# Always under the data root: one data root, one run history (the same rule as .env below).
+export DAGSTER_HOME := $(ALPHA_HOME)/dagster
+# .env: the same defaults for commands typed in a shell at the root (Dagster's CLI, dg, dagster dev and
+# python -m alpha_dagster.* read it; alpha_dagster/lib/project_env.py). A value exported in the shell wins.
+ENV_FILE := .env
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 
 .PHONY: install test test-fast demo ui bench clean
@@ -18,7 +22,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import torch, torch_geometric, dagster, duckdb, cvxpy, xgboost, pandera, statsmodels"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(ENV_FILE) $(DAGSTER_HOME)/dagster.yaml
+
+$(ENV_FILE):
+	printf '%s\n' '# Written by make (alpha_dagster/lib/project_env.py). Edit freely; a value exported in the shell wins.' \
+	  'ALPHA_HOME=$${ALPHA_HOME:-$(CURDIR)/.alpha_home}' 'DAGSTER_HOME=$${ALPHA_HOME}/dagster' > $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
@@ -31,11 +39,11 @@ test: install
 test-fast: install
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q -m "not slow"
 
-demo: install $(DAGSTER_HOME)/dagster.yaml
+demo: install
 	$(BIN)/python -m alpha_dagster.demo
 
-ui: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml
+ui: install
+	$(BIN)/python -m alpha_dagster.lib.dev_server
 
 bench: install
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

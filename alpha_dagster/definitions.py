@@ -12,14 +12,16 @@ from alpha_core.training.folds import fold_keys, plan_folds
 from alpha_dagster.defs.assets.data import build_data_assets
 from alpha_dagster.defs.assets.features import build_feature_assets
 from alpha_dagster.defs.assets.graphs import build_graph_assets
-from alpha_dagster.defs.assets.models import build_model_assets
+from alpha_dagster.defs.assets.models import build_model_assets, build_training_jobs
 from alpha_dagster.defs.assets.portfolio import StrategySpec, build_portfolio_assets
 from alpha_dagster.defs.assets.rebalance import build_rebalance_assets, build_rebalance_job, build_rebalance_schedule
 from alpha_dagster.defs.checks.bars import build_bar_checks
 from alpha_dagster.defs.partitions import build_scheme
 from alpha_dagster.defs.resources import build_resources
+from alpha_dagster.lib.quiet import silence_known_warnings
 
 log = logging.getLogger(__name__)
+silence_known_warnings()  # every process that loads this project's code imports this module first
 R1_MODELS = [ModelKey.GAT_RESIDUAL, ModelKey.GAT_MASK, ModelKey.GAT_GLOBAL, ModelKey.NN, ModelKey.NN_NEUTRAL,
              ModelKey.XGBOOST]
 R2_R3_MODELS = [ModelKey.BIAGRU, ModelKey.BIAGRU_GAT, ModelKey.BIAGRU_XGB, ModelKey.MULTI_TRANSFORMER,
@@ -68,7 +70,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     weekly = build_rebalance_job(scheme)
     return dg.Definitions(
         assets=assets,
-        jobs=[weekly],
+        jobs=[weekly, *build_training_jobs(scheme)],
         schedules=[build_rebalance_schedule(weekly, scheme)],
         asset_checks=build_bar_checks(raw_bars),
         resources=build_resources(settings),

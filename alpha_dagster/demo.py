@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -35,6 +34,8 @@ from alpha_dagster.defs.assets.models import ModelCheckpointConfig
 from alpha_dagster.definitions import BLEND, build_definitions, strategy_key
 from alpha_dagster.demo_control import control_rank_ics, signal_rank_ic
 from alpha_dagster.lib.progress import Stage, StageProgress
+from alpha_dagster.lib.project_env import load_project_env
+from alpha_dagster.lib.quiet import silence_known_warnings
 
 log = logging.getLogger("alpha_dagster.demo")
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # Dagster's step events off
@@ -129,11 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
     for talking in ("alpha_dagster.demo", "alpha_core.graph"):  # progress, and the graph builders' summaries
         logging.getLogger(talking).setLevel(logging.INFO)
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    # weekly_rebalance mixes single-run (bars, factors) and one-run-per-month (target_orders) assets.
-    warnings.filterwarnings("ignore", message="Asset job weekly_rebalance materializes assets with varying")
-
+    silence_known_warnings()
+    load_project_env()  # .env at the root, as Dagster's CLI reads it: the same ALPHA_HOME / DAGSTER_HOME
     settings = Settings.from_env()
     t0 = time.perf_counter()
     progress = StageProgress(STAGES, log)
@@ -246,8 +244,8 @@ def _print_orders(settings: Settings, month: str) -> None:
     print(f"\nweekly_rebalance (job of weekly_rebalance_schedule, Fridays 17:00 Asia/Shanghai) ran for "
           f"partition {month}: target_orders of {day.date()}: {len(o)} names, one-way turnover "
           f"{o['trade'].clip(lower=0).sum():.1%}, {int(o['blocked_reason'].notna().sum())} blocked trades.")
-    print("  run it again: .venv/bin/dagster job execute -m alpha_dagster.definitions -j weekly_rebalance "
-          f"--tags '{{\"dagster/partition\": \"{month}\"}}'   (or UI: Jobs -> weekly_rebalance -> Launchpad)")
+    print(f"  run it again: .venv/bin/dg launch -m alpha_dagster.definitions --job weekly_rebalance --partition {month}"
+          "   (or UI: Jobs -> weekly_rebalance -> Launchpad)")
     csv = store.path("target_orders", month).with_suffix(".csv")
     print(f"  ticket ({o['cash_residual'].iloc[0]:,.0f} CNY cash left): {csv}; in SQL: SELECT code, trade_shares, "
           f"notional FROM target_orders WHERE date = '{day.date()}' ORDER BY abs(notional) DESC")

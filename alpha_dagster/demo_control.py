@@ -30,6 +30,7 @@ from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
 from alpha_core.models.registry import FeatureSet, get_spec
 from alpha_core.training.folds import FoldConfig
 from alpha_core.training.inputs import ModelTables, model_fold_config, prepare_fold_inputs, sampled_fold
+from alpha_core.training.presets import budget_spec
 from alpha_core.training.signals import stitch_signals
 from alpha_core.training.walkforward import train_fold
 from alpha_core.universe import build_universe
@@ -75,7 +76,7 @@ def train_walkforward(tables: ModelTables, model: str, options: Mapping[str, Any
         raise ValueError(f"control market: one seed per model (seeds={config.seeds} is not supported here)")
     spec = get_spec(model)
     budget = config.budget(spec)
-    spec = dataclasses.replace(spec, loss=budget.train.loss)
+    spec = budget_spec(spec, budget)
     if config.feature_set is not None:
         spec = dataclasses.replace(spec, feature_set=FeatureSet(config.feature_set))
     calendar = pd.DatetimeIndex(sorted(tables.factor_table["date"].unique()))

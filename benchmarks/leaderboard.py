@@ -67,7 +67,7 @@ from alpha_core.training.features import FEATURE_RECIPES
 from alpha_core.training.folds import Fold, FoldPlan, plan_folds
 from alpha_core.training.inputs import (ModelTables, model_inputs, needs_adjacency, needs_macro, prepare_fold_inputs,
                                        sampled_fold)
-from alpha_core.training.presets import TrainingPreset, training_budget
+from alpha_core.training.presets import TrainingPreset, budget_spec, training_budget, with_overrides
 from alpha_core.training.signals import stitch_signals
 from alpha_core.training.walkforward import FoldInputs, train_fold
 from alpha_core.universe import build_universe
@@ -175,12 +175,48 @@ def span_folds(calendar: pd.DatetimeIndex, spec, test_from: pd.Timestamp, test_t
     return out
 
 
+def parse_settings(items: list[str]) -> dict:
+    """``["max_depth=8", "valid_days=504"]`` -> ``{"max_depth": 8, "valid_days": 504}`` (int, float, bool or str)."""
+    out = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set expects KEY=VALUE, got {item!r}")
+        value: object = raw
+        for cast in (int, float):
+            try:
+                value = cast(raw)
+                break
+            except ValueError:
+                continue
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        out[key] = value
+    return out
+
+
+FOLD_SETTINGS = ("train_days", "valid_days")
+
+
 def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: int, preset: TrainingPreset,
-              universe_col: str, cache: Path, test_from, test_to, run_tag: str) -> tuple[list[pd.DataFrame], list[dict]]:
-    """Per seed, the stitched test scores of ``model`` on ``feature_set``; and a log row per fold."""
+              universe_col: str, cache: Path, test_from, test_to, run_tag: str,
+              settings: dict | None = None) -> tuple[list[pd.DataFrame], list[dict]]:
+    """Per seed, the stitched test scores of ``model`` on ``feature_set``; and a log row per fold.
+
+    ``settings``: training overrides on top of the preset (:func:`with_overrides`: TrainConfig /
+    XGBConfig fields, ``train_day_step``) and the model's own fold lengths (``train_days``,
+    ``valid_days``); both enter the cache key."""
     spec = get_spec(model)
-    budget = training_budget(preset, spec)
-    spec = dataclasses.replace(spec, universe=universe_col, loss=budget.train.loss)
+    settings = dict(settings or {})
+    fold_over = {k: settings.pop(k) for k in FOLD_SETTINGS if k in settings}
+    if fold_over:
+        if model_inputs(spec) is not None:
+            raise SystemExit(f"{model} trains on its own yearly schedule; {sorted(fold_over)} apply to the R1 keys")
+        spec = dataclasses.replace(spec, folds=dataclasses.replace(spec.folds or FoldPlan.PAPER.config, **fold_over))
+    budget = with_overrides(training_budget(preset, spec), **settings)
+    if fold_over:  # the command line's lengths beat the preset's
+        budget = dataclasses.replace(budget, folds=spec.folds)
+    spec = dataclasses.replace(budget_spec(spec, budget), universe=universe_col)
     if feature_set is not None:
         if model_inputs(spec) is not None:
             raise SystemExit(f"{model} reads its own sequence inputs; feature sets apply to the R1 keys")
@@ -198,8 +234,9 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
         for fold in folds:
             fold_s = sampled_fold(spec, fold, budget.train_day_step)
             key = _digest({"tag": run_tag, "model": model, "fs": str(spec.feature_set), "seed": seed, "fold": fold.fold_id,
-                           "test": [str(fold.test[0]), str(fold.test[-1])], "budget": dataclasses.asdict(budget),
-                           "universe": universe_col, "label": spec.label})
+                           "test": [str(fold.test[0]), str(fold.test[-1])], "budget": {k: v for k, v in dataclasses.asdict(budget).items() if k != "folds" or v is not None},
+                           "universe": universe_col, "label": spec.label,
+                           **({"folds": dataclasses.asdict(spec.folds)} if fold_over else {})})
             path = cache / f"scores_{model}_{spec.feature_set}_{fold.fold_id}_s{seed}_{key}.parquet"
             meta = path.with_suffix(".json")
             with locked(path.with_suffix(".lock")):
@@ -333,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default="/tmp/leaderboard_cache")
     p.add_argument("--json", default=str(Path(__file__).with_name("leaderboard.json")))
     p.add_argument("--md", default=None, help="also write the markdown table here")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a training setting over the preset (e.g. max_depth=8, lr=5e-4, valid_days=504); repeatable")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stdout)
     for noisy in ("alpha_core.training.features", "alpha_core.factors.registry"):
@@ -362,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
         for fs in feature_sets:
             t0 = time.perf_counter()
             per_seed, logs = train_row(tables, model, fs, args.seeds, TrainingPreset(args.preset), args.universe,
-                                       cache, test_from, test_to, run_tag)
+                                       cache, test_from, test_to, run_tag,
+                                       parse_settings(args.set))
             fold_log += logs
             universe = tables["universe"].loc[tables["universe"][args.universe].astype(bool), ["date", "code"]]
             per_seed = [s.merge(universe, on=["date", "code"]) for s in per_seed]
@@ -386,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - t_all
     out = {"command": " ".join(["benchmarks/leaderboard.py", *(argv if argv is not None else sys.argv[1:])]),
            "machine": f"{platform.machine()} {os.cpu_count()} cores", "wall_s": round(wall, 1),
-           "preset": args.preset, "price_volume_only": args.price_volume_only,
+           "preset": args.preset, "settings": parse_settings(args.set), "price_volume_only": args.price_volume_only,
            "rows": [{k: r.get(k) for k in COLUMNS} for r in rows], "folds": fold_log}
     Path(args.json).write_text(json.dumps(out, indent=1, default=float))
     text = markdown(rows) + f"\n\nwall time {wall / 60:.1f} min (cached folds are not re-timed)\n"

@@ -168,6 +168,16 @@ query Materializations($assetKey: AssetKeyInput!, $partitions: [String!]) {
 }
 """
 
+_RUNS = """
+query Runs($filter: RunsFilter, $limit: Int) {
+  runsOrError(filter: $filter, limit: $limit) {
+    __typename
+    ... on Runs { results { runId jobName status tags { key value } } }
+    ... on PythonError { message }
+  }
+}
+"""
+
 _DEPENDENCIES = """
 query Dependencies($assetKey: AssetKeyInput!) {
   assetNodeOrError(assetKey: $assetKey) {
@@ -293,6 +303,20 @@ class DagsterGraphQLClient:
         for event in self.materializations(asset_key, partitions):
             out.setdefault(event["partition"], event["runId"])
         return out
+
+    # ------------------------------------------------------------------ runs
+    def runs(self, job_name: str | None = None, tags: Mapping[str, str] | None = None, limit: int = 100) -> list[dict]:
+        """Runs of the instance, newest first (at most ``limit``), optionally of one job and with
+        these tags: dicts with ``runId``, ``jobName``, ``status`` and ``tags`` (a key -> value dict)."""
+        filt: dict[str, object] = {}
+        if job_name:
+            filt["pipelineName"] = job_name
+        if tags:
+            filt["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+        out = self.execute(_RUNS, {"filter": filt, "limit": limit})["runsOrError"]
+        if out["__typename"] != "Runs":
+            raise DagsterGraphQLError(f"runs: {out.get('message')}")
+        return [{**r, "tags": {t["key"]: t["value"] for t in r["tags"]}} for r in out["results"]]
 
     # ------------------------------------------------------------------ backfills
     def launch_partition_backfill(

@@ -266,3 +266,27 @@ def test_scores_are_not_published_when_a_trained_feature_vanished_on_the_test_da
     assert "ret_5d (train 100%, now 0%)" in str(failure.event_specific_data.error)
     assert not (tmp_path / "checkpoints" / "model=nn").exists()  # nothing published
     assert not ParquetStore(str(tmp_path)).read("model_checkpoint", missing_ok=True).shape[0]
+
+
+def test_training_jobs_open_with_their_preset_and_carry_the_training_tag(tmp_path):
+    from alpha_dagster.defs.assets.models import TRAINING_POOL, build_training_jobs
+
+    resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
+    monthly = [_monthly(n) for n in TABLES]
+    ckpt, signals, evaluation = build_model_assets(SCHEME, PLAN, per_model_lengths=False)
+    assert ckpt.node_def.pool == TRAINING_POOL  # dagster.yaml's pool limit applies to every run that trains
+    defs = dg.Definitions(assets=[*monthly, industry_map, adjacency, macro_series, ckpt, signals, evaluation],
+                          jobs=build_training_jobs(SCHEME), resources=resources)
+    assert dg.materialize(monthly, resources=resources, tags={
+        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
+    assert dg.materialize([industry_map, adjacency, macro_series], resources=resources).success
+    names = {j.name for j in defs.jobs}
+    assert names == {"train_folds_tuned", "train_folds_spec", "train_folds_quick"}
+    job = defs.resolve_job_def("train_folds_quick")
+    assert job.tags["alpha/stage"] == "training" and job.partitions_def == SCHEME.fold_model
+    # no run config given: the job's own (the launchpad's default) picks the preset
+    res = job.execute_in_process(partition_key=dg.MultiPartitionKey({"fold": FOLDS[0].fold_id, "model": "nn"}),
+                                 instance=dg.DagsterInstance.ephemeral())
+    assert res.success and res.dagster_run.tags["alpha/stage"] == "training"
+    meta = res.asset_materializations_for_node("model_checkpoint")[0].metadata
+    assert meta["preset"].value == "quick" and meta["epochs"].value <= 12

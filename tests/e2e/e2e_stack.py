@@ -131,16 +131,20 @@ class DagsterStack:
     locations: tuple[CodeLocation, ...]
     env_overrides: Mapping[str, str] = field(default_factory=dict)
     instance_yaml: Path = REPO / "dagster.yaml"
+    # Where ALPHA_HOME and DAGSTER_HOME live under root (a project root's layout: ".alpha_home",
+    # ".alpha_home/dagster", as the Makefile's .env has them).
+    alpha_home_dir: str = "alpha_home"
+    dagster_home_dir: str = "dagster_home"
     processes: list[ManagedProcess] = field(default_factory=list)
     port: int = 0
 
     @property
     def dagster_home(self) -> Path:
-        return self.root / "dagster_home"
+        return self.root / self.dagster_home_dir
 
     @property
     def alpha_home(self) -> Path:
-        return self.root / "alpha_home"
+        return self.root / self.alpha_home_dir
 
     @property
     def url(self) -> str:

@@ -50,7 +50,7 @@ from alpha_core.training.inputs import (
     sampled_fold,
 )
 from alpha_core.training.signals import stitch_signals
-from alpha_core.training.presets import TrainingBudget, TrainingPreset, training_budget, with_overrides
+from alpha_core.training.presets import TrainingBudget, TrainingPreset, budget_spec, training_budget, with_overrides
 from alpha_core.training.trainer import Monitor
 from alpha_core.training.walkforward import save_fold, train_fold
 from alpha_dagster.defs.assets.data import versioned
@@ -155,6 +155,7 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         group_name=MODEL_GROUP,
         partitions_def=scheme.fold_model,
         kinds={"pytorch", "parquet"},
+        pool=TRAINING_POOL,  # at most dagster.yaml's pools.default_limit (2) folds train at once, in any runs
         ins={
             "factor_table": dg.AssetIn(partition_mapping=every),
             "labels": dg.AssetIn(partition_mapping=every),
@@ -165,7 +166,10 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
             "macro_series": dg.AssetIn(metadata={OPTIONAL_INPUT: True}),
         },
         description="One model trained on one walk-forward fold: checkpoint directory (state dict, config, "
-        "features, normaliser fitted on train, curve, validation metrics) + the fold's test-window scores.",
+        "features, normaliser fitted on train, curve, validation metrics) + the fold's test-window scores. "
+        "Materialize from this page trains with the TUNED preset (chosen on validation folds of the real data) "
+        "unless the launchpad's config names another; the jobs train_folds_tuned, train_folds_spec (the "
+        "reports' own budget) and train_folds_quick open the launchpad with that preset filled in.",
     )
     def model_checkpoint(
         context: dg.AssetExecutionContext,
@@ -183,7 +187,7 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         fold_key, model = keys["fold"], keys["model"]
         spec = get_spec(model)
         budget = config.budget(spec)
-        spec = dataclasses.replace(spec, loss=budget.train.loss)
+        spec = budget_spec(spec, budget)
         if config.feature_set is not None:
             if model_inputs(spec) is not None:
                 raise dg.Failure(description=f"{model} reads its own sequence inputs; feature_set applies to the "
@@ -317,3 +321,33 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         )
 
     return [model_checkpoint, signals, signal_evaluation]
+
+
+TRAINING_POOL = "training"
+TRAINING_JOB_PREFIX = "train_folds_"
+
+
+def build_training_jobs(scheme: PartitionScheme) -> list:
+    """One job per :class:`TrainingPreset` over ``model_checkpoint``: ``train_folds_tuned``,
+    ``train_folds_spec``, ``train_folds_quick``. Each job's config names its preset, so the
+    launchpad opens with it (any single setting can still be added there), and its runs carry
+    ``alpha/stage=training`` (dagster.yaml: at most 2 such runs at once) and ``alpha/preset``."""
+    return [
+        dg.define_asset_job(
+            f"{TRAINING_JOB_PREFIX}{preset.value}",
+            selection=dg.AssetSelection.assets("model_checkpoint"),
+            partitions_def=scheme.fold_model,
+            config={"ops": {"model_checkpoint": {"config": {"preset": preset.name}}}},
+            tags={"alpha/stage": "training", "alpha/preset": preset.value},
+            description=f"Train folds x models with the {preset.value.upper()} preset "
+            f"({PRESET_NOTES[preset]}); pick partitions in the launchpad or backfill from the job's Partitions tab.",
+        )
+        for preset in TrainingPreset
+    ]
+
+
+PRESET_NOTES = {
+    TrainingPreset.TUNED: "the default: lr 1e-3, mse, weight average, <= 20 epochs; chosen on validation folds",
+    TrainingPreset.SPEC: "the research reports' budget: lr 1e-4, up to 100 epochs, patience 20, the model's loss",
+    TrainingPreset.QUICK: "minutes: lr 1e-3, 12 epochs, patience 4, every 2nd day",
+}
