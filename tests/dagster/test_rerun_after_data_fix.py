@@ -11,6 +11,7 @@ from alpha_core.data.synthetic import SyntheticSource
 from alpha_core.settings import Settings
 from alpha_core.store.parquet import ParquetStore
 from alpha_dagster.definitions import build_definitions
+from alpha_dagster.defs.checks.unsynced import UNSYNCED_CHECK
 from alpha_dagster.lib.staleness import stale_partitions
 
 MONTHS = [f"2018-{m:02d}-01" for m in range(1, 13)]
@@ -29,6 +30,21 @@ def _run(defs, instance, selection, *, key=None, whole=False):
     result = dg.materialize(list(defs.assets), selection=selection, partition_key=key, tags=tags,
                             instance=instance, resources=defs.resources)
     assert result.success
+
+
+def _sensor_counts(defs, instance) -> dict[str, tuple[int, bool]]:
+    """Evaluate unsynced_partitions_sensor once; asset -> (unsynced count, passed) of its check."""
+    repo = defs.get_repository_def()
+    sensor = repo.get_sensor_def("unsynced_partitions_sensor")
+    ctx = dg.build_sensor_context(instance=instance, repository_def=repo)
+    sensor.evaluate_tick(ctx)
+    out = {}
+    for asset in ("raw_bars", "factor_table", "labels"):
+        record = instance.get_latest_asset_check_evaluation_record(
+            dg.AssetCheckKey(dg.AssetKey(asset), UNSYNCED_CHECK))
+        evaluation = record.event.dagster_event.event_specific_data
+        out[asset] = (evaluation.metadata["unsynced_partitions"].value, evaluation.passed)
+    return out
 
 
 def test_correcting_one_month_stales_exactly_its_readers(tmp_path):
@@ -61,12 +77,25 @@ def test_correcting_one_month_stales_exactly_its_readers(tmp_path):
     # factor_table month m reads raw_bars months m-24..m; labels month m reads m..m+2.
     assert stale_partitions(instance, defs, "factor_table") == MONTHS[5:]
     assert stale_partitions(instance, defs, "labels") == MONTHS[3:6]
+    # At a glance: the sensor reports the counts as the partitions_in_sync check of each asset.
+    counts = _sensor_counts(defs, instance)
+    assert counts["factor_table"] == (7, False) and counts["labels"] == (3, False)
+    assert counts["raw_bars"] == (0, True)
 
     for month in MONTHS:
         _run(defs, instance, ["factor_table", "labels"], key=month)
     assert stale_partitions(instance, defs, "factor_table") == []
+    assert _sensor_counts(defs, instance)["factor_table"] == (0, True)
     changed = {k for k in before if store.path(*k).read_bytes() != before[k]}
     # Only partitions that read June can change; the months before June's factors are identical.
     assert {("factor_table", m) for m in MONTHS[:5]}.isdisjoint(changed)
     assert {("labels", m) for m in MONTHS[:3] + MONTHS[6:]}.isdisjoint(changed)
     assert ("factor_table", FIXED) in changed
+
+
+def test_staleness_summary_lines_count_and_show_the_first_keys():
+    from alpha_dagster.lib.staleness import summary_lines
+
+    stale = {"factor_table": [f"2019-{m:02d}-01" for m in range(1, 8)], "raw_bars": []}
+    assert summary_lines(stale, show=2) == [
+        "factor_table: 7 unsynced (2019-01-01, 2019-02-01, ... +5)", "raw_bars: 0 unsynced"]
