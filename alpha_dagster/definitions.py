@@ -16,7 +16,7 @@ from alpha_dagster.defs.assets.models import build_model_assets, build_training_
 from alpha_dagster.defs.assets.portfolio import StrategySpec, build_portfolio_assets
 from alpha_dagster.defs.assets.rebalance import build_rebalance_assets, build_rebalance_job, build_rebalance_schedule
 from alpha_dagster.defs.checks.bars import build_bar_checks
-from alpha_dagster.defs.checks.unsynced import build_unsynced_checks, build_unsynced_sensor
+from alpha_dagster.defs.checks.unsynced import build_unsynced_checks, build_unsynced_sensor, partitioned_keys
 from alpha_dagster.defs.partitions import build_scheme
 from alpha_dagster.defs.resources import build_resources
 from alpha_dagster.lib.quiet import silence_known_warnings
@@ -69,13 +69,12 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         *build_rebalance_assets(scheme, bench),
     ]
     weekly = build_rebalance_job(scheme)
-    partitioned = [k.to_user_string() for a in assets if a.partitions_def is not None for k in a.keys]
     return dg.Definitions(
         assets=assets,
         jobs=[weekly, *build_training_jobs(scheme)],
         schedules=[build_rebalance_schedule(weekly, scheme)],
-        sensors=[build_unsynced_sensor(partitioned)],
-        asset_checks=[*build_bar_checks(raw_bars), build_unsynced_checks(partitioned)],
+        sensors=[build_unsynced_sensor(partitioned_keys(assets))],
+        asset_checks=[*build_bar_checks(raw_bars), build_unsynced_checks(assets)],
         resources=build_resources(settings),
     )
 

@@ -40,6 +40,7 @@ from alpha_core.factors import (
 )
 from alpha_core.factors.base import Factor
 from alpha_core.factors.inputs import FactorContext, FactorInputs
+from alpha_core.progress import ProgressLog
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,8 @@ def absent_factors(inputs: FactorInputs, names: Iterable[str]) -> dict[str, str]
 
 
 def compute_factors(inputs: FactorInputs, names: Iterable[str], start: pd.Timestamp | str | None = None,
-                    end: pd.Timestamp | str | None = None, *, context: FactorContext | None = None) -> pd.DataFrame:
+                    end: pd.Timestamp | str | None = None, *, context: FactorContext | None = None,
+                    progress_log: ProgressLog | None = None) -> pd.DataFrame:
     """Compute factors on the wide panel and return them long.
 
     Args:
@@ -130,6 +132,8 @@ def compute_factors(inputs: FactorInputs, names: Iterable[str], start: pd.Timest
         names: factor names (e.g. ``R1_FACTORS``); unknown names raise ``KeyError``.
         start, end: output only dates in [start, end] (inclusive; None = unbounded).
         context: reuse a built :class:`FactorContext` (shares cached arrays across calls).
+        progress_log: log ``factor i/N, elapsed, ETA`` over the computed factors, throttled
+            (:mod:`alpha_core.progress`).
 
     Returns:
         DataFrame[date, code, <factor columns float32>] sorted by (date, code), one row per
@@ -152,13 +156,13 @@ def compute_factors(inputs: FactorInputs, names: Iterable[str], start: pd.Timest
     ti, ni = np.nonzero(ctx.present[lo:hi])
     flat = (ti + lo) * ctx.shape[1] + ni
     empty: list[str] = []
+    todo = [n for n in names if n not in absent]
+    progress = progress_log.start("factor", len(todo)) if progress_log is not None else None
     out = {
         "date": ctx.dates.values[lo:hi][ti],
         "code": ctx.codes.array.take(ni),  # keeps the input's string dtype, no per-row conversion
     }
-    for name in names:
-        if name in absent:
-            continue
+    for name in todo:
         t0 = time.perf_counter()
         arr = FACTORS[name].fn(ctx)
         if arr.shape != ctx.shape:
@@ -172,6 +176,8 @@ def compute_factors(inputs: FactorInputs, names: Iterable[str], start: pd.Timest
                         ctx.dates[hi - 1].date())
         out[name] = col
         log.debug("factor %s: %.2fs", name, time.perf_counter() - t0)
+        if progress is not None:
+            progress.advance()
     df = pd.DataFrame(out, copy=False)  # no consolidation copy of the (large) float32 columns
     df.attrs["absent"] = absent
     df.attrs["empty"] = empty

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from alpha_core.progress import Progress, ProgressLog
 from alpha_core.training.batch import DayBatch
 
 
@@ -118,6 +119,29 @@ class DailyRankIC:
         return float(np.mean(cov[good] / np.sqrt(vp[good] * vy[good])))
 
 
+class RoundProgress(xgb.callback.TrainingCallback):
+    """Reports boosting rounds to a :class:`~alpha_core.progress.Progress` with the latest
+    validation metrics; it never stops the training nor touches the booster."""
+
+    def __init__(self, progress: Progress):
+        super().__init__()
+        self.progress = progress
+
+    @staticmethod
+    def _latest(evals_log: dict) -> str:
+        valid = evals_log.get("valid", {})
+        return "".join(f"; valid {name} {values[-1]:.5f}" for name, values in valid.items() if values)
+
+    def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: dict) -> bool:
+        self.progress.advance(detail=self._latest(evals_log))
+        return False
+
+    def after_training(self, model: xgb.Booster) -> xgb.Booster:
+        best = getattr(model, "best_iteration", None)
+        self.progress.finish(detail=f"; best round {best + 1}" if best is not None else "")
+        return model
+
+
 class XGBScorer:
     """Fit / predict / save / load around an ``xgboost.Booster``; fitted attributes end in ``_``."""
 
@@ -128,11 +152,13 @@ class XGBScorer:
         self.curve_: pd.DataFrame | None = None
 
     def fit(self, x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray,
-            valid_groups: np.ndarray | None = None) -> XGBScorer:
+            valid_groups: np.ndarray | None = None, progress_log: ProgressLog | None = None) -> XGBScorer:
         """Train on (R, F) / (R,) arrays with early stopping on the validation rows.
 
         ``valid_groups``: (R_valid,) day ids of the validation rows, required by
         ``XGBEarlyStop.RANK_IC``; the curve then has a ``valid_rank_ic`` column.
+        ``progress_log``: log ``boosting round i/num_rounds, elapsed, ETA`` (an upper bound:
+        early stopping) with the validation metrics, throttled (:mod:`alpha_core.progress`).
         """
         cfg = self.config
         dtrain = xgb.DMatrix(x_train, label=y_train, nthread=cfg.n_threads)
@@ -151,6 +177,10 @@ class XGBScorer:
 
             kwargs = {"custom_metric": rank_ic, "callbacks": [xgb.callback.EarlyStopping(
                 rounds=cfg.early_stopping, metric_name="rank_ic", data_name="valid", maximize=True)]}
+        if progress_log is not None:
+            rounds = progress_log.start("boosting round", cfg.num_rounds, bound=True)
+            # first: xgboost stops calling callbacks after the one that ends the training
+            kwargs["callbacks"] = [RoundProgress(rounds), *kwargs.get("callbacks", [])]
         self.booster_ = xgb.train(
             cfg.params(),
             dtrain,
@@ -171,9 +201,10 @@ class XGBScorer:
         self.curve_ = pd.DataFrame(curve)
         return self
 
-    def fit_batches(self, train: Sequence[DayBatch], valid: Sequence[DayBatch]) -> XGBScorer:
+    def fit_batches(self, train: Sequence[DayBatch], valid: Sequence[DayBatch],
+                    progress_log: ProgressLog | None = None) -> XGBScorer:
         groups = np.concatenate([np.full(b.n, k) for k, b in enumerate(valid)]) if valid else np.zeros(0, int)
-        return self.fit(*stack_batches(train), *stack_batches(valid), valid_groups=groups)
+        return self.fit(*stack_batches(train), *stack_batches(valid), valid_groups=groups, progress_log=progress_log)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """(R, F) -> (R,) float64 scores using the trees up to the best iteration."""

@@ -51,6 +51,27 @@ def plot_ic_series(ic: pd.Series, title: str = "IC", window: int = 20) -> Figure
     return fig
 
 
+def plot_cumulative_ic(ic: pd.Series, by_period: pd.Series | None = None, title: str = "RankIC") -> Figure:
+    """Top: cumulative sum of the per-date IC (NaN dates count 0); bottom, when ``by_period`` is
+    given: its mean IC per period (e.g. per year) as bars."""
+    fig, axes = _figure(2 if by_period is not None else 1)
+    ax = axes[0]
+    x = ic.to_numpy(float)
+    ax.plot(pd.DatetimeIndex(ic.index), np.cumsum(np.nan_to_num(x)), color="tab:blue", lw=1.5)
+    mean = np.nanmean(x) if np.isfinite(x).any() else float("nan")
+    ax.set_title(f"cumulative {title} (mean {mean:.3f}, {int(np.isfinite(x).sum())} dates)")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.grid(alpha=0.3)
+    if by_period is not None:
+        bar_ax = axes[1]
+        v = by_period.to_numpy(float)
+        bar_ax.bar([str(p) for p in by_period.index], np.nan_to_num(v),
+                   color=np.where(v >= 0, "tab:green", "tab:red"))
+        bar_ax.axhline(0, color="grey", lw=0.8)
+        bar_ax.set_title(f"mean {title} per period")
+    return fig
+
+
 def plot_decile_bars(decile_returns: pd.Series, title: str = "annualised return by score decile") -> Figure:
     """Bars of annualised return per score group (index 1 = lowest score)."""
     fig, (ax,) = _figure()

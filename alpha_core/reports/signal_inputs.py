@@ -41,3 +41,11 @@ def signal_diagnostics(signals: pd.DataFrame, panel: Panel, step: int = 5,
     dec = pd.Series([annualise(groups[:, k], 252 / step) for k in range(n_groups)], index=range(1, n_groups + 1),
                     name="annual_return")
     return ic, dec
+
+
+def rank_ic_by_date(frame: pd.DataFrame, label: str, *, step: int = 5, score: str = "score") -> pd.Series:
+    """RankIC of ``score`` against ``label`` on every ``step``-th date of a long (date, code) frame,
+    counted from its first date: the dates and values behind ``evaluate_signal``'s ``rank_ic``."""
+    panel = Panel.from_long(frame, [score, label])
+    keep = np.arange(0, len(panel.dates), step)
+    return pd.Series(daily_rank_ic(panel[score][keep], panel[label][keep]), index=panel.dates[keep], name="rank_ic")

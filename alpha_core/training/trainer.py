@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from alpha_core.models.losses import LossFn, LossKind, get_loss
+from alpha_core.progress import ProgressLog
 from alpha_core.training.batch import DayBatch
 
 log = logging.getLogger(__name__)
@@ -234,6 +235,7 @@ def train(
     init_state: Mapping[str, torch.Tensor] | None = None,
     callback: Callable[[EpochReport], None] | None = None,
     progress: bool | None = None,
+    progress_log: ProgressLog | None = None,
 ) -> TrainResult:
     """Fit ``model`` in place and return the best epoch (``model`` ends with its weights).
 
@@ -247,6 +249,8 @@ def train(
         callback: called after every epoch with an :class:`EpochReport`, while ``model`` holds
             the weights just validated (the averaged ones under ``weight_ema``).
         progress: tqdm bar; None = only when stderr is a terminal.
+        progress_log: log ``epoch i/max_epochs, elapsed, ETA`` (an upper bound when early stopping
+            may end sooner) with the epoch's losses and RankIC, throttled (:mod:`alpha_core.progress`).
     """
     if not train_batches:
         raise ValueError("no training batches")
@@ -271,6 +275,8 @@ def train(
     best_metric, best_epoch, stale = float("nan"), 0, 0
     rows = []
     t0 = time.perf_counter()
+    epoch_progress = (progress_log.start("epoch", config.max_epochs, bound=config.patience < config.max_epochs)
+                      if progress_log is not None else None)
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
     prev_threads = torch.get_num_threads()
@@ -307,6 +313,9 @@ def train(
             log.debug("epoch %d train %.5f valid %.5f rank_ic %.4f", epoch, train_loss, valid_loss, valid_ic)
             if callback is not None:
                 callback(report)
+            if epoch_progress is not None:
+                epoch_progress.advance(detail=f"; train {train_loss:.5f} valid {valid_loss:.5f} RankIC {valid_ic:.4f} "
+                                       f"(best epoch {best_epoch})")
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(valid_ic=f"{valid_ic:.4f}", best=best_epoch)
@@ -314,6 +323,8 @@ def train(
                 ema.swap()  # back to the live weights (the callback saw the validated ones)
             if stale >= config.patience:
                 break
+        if epoch_progress is not None:
+            epoch_progress.finish(detail=f"; best epoch {best_epoch}")  # no-op unless it stopped early
     finally:
         torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
         torch.set_num_threads(prev_threads)

@@ -34,6 +34,7 @@ from alpha_core.models.gat_residual import ResidualHeads
 from alpha_core.models.orthogonal import secondary_weighting_batches, secondary_weighting_columns
 from alpha_core.models.registry import ModelFamily, ModelOptions, ModelSpec
 from alpha_core.models.xgb import XGBConfig, XGBScorer
+from alpha_core.progress import ProgressLog
 from alpha_core.training.batch import DayBatch
 from alpha_core.training.checkpoint import save_checkpoint
 from alpha_core.training.dataset import DENSE_GRAPHS, build_day_batches, fit_normalizer
@@ -128,17 +129,20 @@ def _train_normalizer(inputs: FoldInputs, fold: Fold) -> FeatureNormalizer:
 
 def _fit_torch(spec: ModelSpec, options: ModelOptions, train_b: Sequence[DayBatch], valid_b: Sequence[DayBatch],
                cfg: TrainConfig, init_state: Mapping[str, torch.Tensor] | None,
-               callback: Callable[[EpochReport], None] | None) -> tuple[nn.Module, TrainResult]:
+               callback: Callable[[EpochReport], None] | None,
+               progress_log: ProgressLog | None = None) -> tuple[nn.Module, TrainResult]:
     """Build ``spec``'s torch model under ``cfg.seed`` and train it (it ends with the best epoch's weights)."""
     with seeded(cfg.seed):
         model = spec.build_model(options)
-        result = train(model, train_b, valid_b, cfg, init_state=init_state, callback=callback)
+        result = train(model, train_b, valid_b, cfg, init_state=init_state, callback=callback,
+                       progress_log=progress_log)
     return model, result
 
 
-def _fit_xgb(train_b: Sequence[DayBatch], valid_b: Sequence[DayBatch], cfg: XGBConfig) -> tuple[XGBScorer, dict[str, float]]:
+def _fit_xgb(train_b: Sequence[DayBatch], valid_b: Sequence[DayBatch], cfg: XGBConfig,
+             progress_log: ProgressLog | None = None) -> tuple[XGBScorer, dict[str, float]]:
     """XGBoost on the batches' ``x``, early-stopped on ``valid_b``; (scorer, validation metrics)."""
-    scorer = XGBScorer(cfg).fit_batches(train_b, valid_b)
+    scorer = XGBScorer(cfg).fit_batches(train_b, valid_b, progress_log=progress_log)
     best = scorer.curve_.iloc[scorer.best_iteration_]
     metrics = {"best_epoch": float(scorer.best_iteration_ + 1), "valid_loss": float(best["valid_loss"]),
                "epochs_run": float(len(scorer.curve_))}
@@ -170,6 +174,7 @@ def train_fold(
     seed: int = 0,
     init_state: Mapping[str, torch.Tensor] | None = None,
     callback: Callable[[EpochReport], None] | None = None,
+    progress_log: ProgressLog | None = None,
 ) -> FoldOutcome:
     """Train ``spec`` on ``fold`` and score its test window.
 
@@ -177,7 +182,9 @@ def train_fold(
     ``init_state`` warm-starts a torch model (e.g. the previous fold's state dict; stage 1 of a
     TWO_STAGE model); ``residual_heads`` is the R1 GATs' :class:`ResidualHeads` (ignored by the
     other models); ``train_config.loss`` is replaced by ``spec.loss``; ``xgb_config`` is the
-    XGBoost of the XGBOOST family and of stage 2 of a TWO_STAGE model.
+    XGBoost of the XGBOOST family and of stage 2 of a TWO_STAGE model. ``progress_log``: throttled
+    ``epoch`` / ``boosting round`` i/N lines with elapsed time and ETA, prefixed with the model,
+    fold and seed (:mod:`alpha_core.progress`); it changes nothing else.
     """
     t0 = time.perf_counter()
     normalizer = _train_normalizer(inputs, fold)
@@ -187,14 +194,15 @@ def train_fold(
     options = ModelOptions(n_features=len(inputs.feature_cols), hidden=hidden, graph=graph,
                            residual_heads=str(ResidualHeads(residual_heads)))
     log.info("fold %s %s: %d train / %d valid / %d test days", fold.fold_id, spec.key, len(train_b), len(valid_b), len(test_b))
+    plog = progress_log.with_prefix(f"{spec.key} {fold.fold_id} seed {seed}: ") if progress_log is not None else None
     stage2_features = None
     if spec.family is ModelFamily.XGBOOST:
         used_cfg = dataclasses.replace(xgb_config, seed=seed)
-        scorer, metrics = _fit_xgb(train_b, valid_b, used_cfg)
+        scorer, metrics = _fit_xgb(train_b, valid_b, used_cfg, plog)
         curve, scores, state = scorer.curve_, scorer.predict_batches(test_b), None
     else:
         used_cfg = dataclasses.replace(train_config, seed=seed, loss=spec.loss)
-        model, result = _fit_torch(spec, options, train_b, valid_b, used_cfg, init_state, callback)
+        model, result = _fit_torch(spec, options, train_b, valid_b, used_cfg, init_state, callback, plog)
         curve, metrics, state, scorer = result.curve, result.valid_metrics, result.best_state, None
         with torch_threads(used_cfg.num_threads):  # scoring under the training's thread budget too
             if spec.family is ModelFamily.TWO_STAGE:
@@ -204,7 +212,8 @@ def train_fold(
                 scores = predict(model, test_b)
         if spec.family is ModelFamily.TWO_STAGE:
             stage2_features = _stage2_columns(spec, inputs, int(train2[0].x.shape[1]))
-            scorer, xgb_metrics = _fit_xgb(train2, valid2, dataclasses.replace(xgb_config, seed=seed))
+            scorer, xgb_metrics = _fit_xgb(train2, valid2, dataclasses.replace(xgb_config, seed=seed),
+                                           plog.with_prefix("stage 2 ") if plog is not None else None)
             scores = scorer.predict_batches(test2)
             curve = pd.concat([curve.assign(stage=1), scorer.curve_.assign(stage=2)], ignore_index=True)
             metrics = {**metrics, **{f"stage2_{k}": v for k, v in xgb_metrics.items()}}

@@ -7,6 +7,8 @@
   the range is written (empty ones too, so reruns are idempotent).
 - Multi-partitioned asset -> ``<asset>/<dim>=<value>/<dim>=<value>.parquet``.
 - Static-partitioned asset -> ``<asset>/<key>.parquet``.
+A run writing several partitions logs ``<asset>: partition i/N, elapsed, ETA`` lines
+(throttled, :mod:`alpha_core.progress`): a whole-history range writes one file per month.
 Loading an input concatenates the upstream partitions the partition mapping selects
 (missing ones are skipped: lookbacks before the first partition are allowed).
 """
@@ -19,6 +21,7 @@ import dagster as dg
 import pandas as pd
 
 from alpha_core.errors import MissingInputError
+from alpha_core.progress import ProgressLog
 from alpha_core.store.catalog import Catalog
 from alpha_core.store.parquet import ParquetStore
 from alpha_dagster.lib.orphan_guard import guard_step_process
@@ -85,10 +88,12 @@ class ParquetIOManager(dg.ConfigurableIOManager):
                 raise TypeError(
                     f"{table}: a run over {len(keys)} partitions must return a mapping partition_key -> DataFrame"
                 )
-            results = [
-                self.store.write(table, frame, store_partition(_as_key(pdef, k)))
-                for k, frame in frames.items()
-            ]
+            progress = ProgressLog(context.log).start(f"{table}: partition", len(frames)) if len(frames) > 1 else None
+            results = []
+            for k, frame in frames.items():
+                results.append(self.store.write(table, frame, store_partition(_as_key(pdef, k))))
+                if progress is not None:
+                    progress.advance()
         else:
             if not isinstance(obj, pd.DataFrame):
                 raise TypeError(f"{table}: ParquetIOManager stores DataFrames, got {type(obj).__name__}")

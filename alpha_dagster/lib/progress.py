@@ -17,6 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from alpha_core.progress import clock_text
+
+__all__ = ["Stage", "StageProgress", "clock_text"]
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -28,12 +32,6 @@ class Stage:
     def __post_init__(self) -> None:
         if not self.weight > 0:
             raise ValueError(f"stage {self.name!r}: weight must be > 0, got {self.weight}")
-
-
-def clock_text(seconds: float) -> str:
-    """``m:ss`` of a non-negative number of seconds (rounded to the second)."""
-    s = int(round(max(seconds, 0.0)))
-    return f"{s // 60}:{s % 60:02d}"
 
 
 @dataclass

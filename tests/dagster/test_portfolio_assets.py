@@ -1,11 +1,19 @@
 """portfolio_weights -> backtest -> backtest_report (+ blend) materialised on a tiny market."""
 
 
+import base64
+import re
+import struct
+
 import dagster as dg
 import numpy as np
 import pandas as pd
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
+from alpha_core.metrics.performance import HEADLINE
 from alpha_core.store.parquet import ParquetStore
 from alpha_dagster.defs.assets.portfolio import StrategySpec, build_portfolio_assets
 from alpha_dagster.defs.partitions import build_scheme, window_bounds
@@ -85,6 +93,15 @@ def test_portfolio_assets_materialise(tmp_path):
     assert meta["portfolio_weights"]["preset"].value == "r3"
     assert "annual_excess_return" in meta["backtest_report"]["summary"].value
     store = ParquetStore(tmp_path)
+    # the UI metadata: the chart as an inline PNG, the headline figures as plottable floats
+    report_meta = meta["backtest_report"]
+    png = _png_of(report_meta["cumulative_excess_chart"].value)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (700, 400) and len(png) < 60_000
+    report = store.read("backtest_report", ["m1_r3"]).set_index("period")
+    floats = {k: v.value for k, v in report_meta.items() if isinstance(v, dg.FloatMetadataValue)}
+    assert {"annual_excess_return", "information_ratio", "tracking_error", "excess_max_drawdown",
+            "annual_turnover"} <= set(floats) and all(np.isfinite(v) for v in floats.values())
+    assert floats == {k: report.loc["all", k] for k in HEADLINE if np.isfinite(report.loc["all", k])}
     weights = store.read("portfolio_weights", ["m1_r1"])
     assert weights.groupby("date")["weight"].sum().sub(1).abs().max() < 1e-9
     daily = store.read("backtest", ["m1_r1"])
@@ -98,3 +115,10 @@ def test_portfolio_assets_materialise(tmp_path):
     assert len(blended) == len(r3) < len(daily) and (tmp_path / "strategy_blend" / "gat_xgb_blend" / "index.html").exists()
     mats = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
     assert -1 <= mats[0].metadata["excess_correlation"].value <= 1
+    assert _png_of(mats[0].metadata["cumulative_excess_chart"].value)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _png_of(md: str) -> bytes:
+    m = re.fullmatch(r"!\[[^\]]*\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", md)
+    assert m, md[:80]
+    return base64.b64decode(m.group(1), validate=True)

@@ -81,6 +81,12 @@ def test_correcting_one_month_stales_exactly_its_readers(tmp_path):
     counts = _sensor_counts(defs, instance)
     assert counts["factor_table"] == (7, False) and counts["labels"] == (3, False)
     assert counts["raw_bars"] == (0, True)
+    # Beside a materialisation (the check runs with its asset): the last count minus what the run rewrote.
+    res = dg.materialize([*defs.assets, *defs.asset_checks], selection=dg.AssetSelection.assets("factor_table"),
+                         partition_key=FIXED, instance=instance, resources=defs.resources)
+    in_run = [e for e in res.get_asset_check_evaluations() if e.check_name == UNSYNCED_CHECK]
+    assert len(in_run) == 1 and not in_run[0].passed
+    assert in_run[0].metadata["unsynced_keys"].value == MONTHS[6:]
 
     for month in MONTHS:
         _run(defs, instance, ["factor_table", "labels"], key=month)

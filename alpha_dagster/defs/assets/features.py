@@ -23,6 +23,7 @@ from alpha_core.factors.inputs import FactorContext
 from alpha_core.factors.pit import DEFAULT_MAX_AGE_DAYS, PitConfig
 from alpha_core.factors.staleness import ReportStaleness, report_staleness
 from alpha_core.labels import LABELS, compute_labels
+from alpha_core.progress import ProgressLog
 from alpha_core.universe import UNIVERSE_COLUMNS, UniverseConfig, build_universe
 from alpha_dagster.defs.assets.data import versioned
 from alpha_dagster.defs.checks.staleness import stale_reports_result, stale_reports_spec
@@ -118,7 +119,8 @@ def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
                               _optional(instruments))
         pit = PitConfig(fundamentals_max_age_days=config.fundamentals_max_age_days,
                         consensus_max_age_days=config.consensus_max_age_days)
-        df = compute_factors(inputs, names, start, end, context=FactorContext(inputs, pit))
+        progress = ProgressLog(context.log).with_prefix(f"factor_table {start.date()}..{end.date()}: ")
+        df = compute_factors(inputs, names, start, end, context=FactorContext(inputs, pit), progress_log=progress)
         absent = dict(df.attrs.get("absent", {}))
         empty = list(df.attrs.get("empty", []))
         coverage = factor_coverage(df)

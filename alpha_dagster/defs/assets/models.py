@@ -30,6 +30,8 @@ import dagster as dg
 import pandas as pd
 
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
+from alpha_core.progress import ProgressLog
+from alpha_core.reports import inline
 from alpha_core.reports.tears import markdown_table
 from alpha_core.models.losses import LossKind
 from alpha_core.models.registry import FeatureSet, ModelFamily, ModelSpec, get_spec
@@ -220,15 +222,11 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
                 context.log.info("warm start from %s", prev)
         train_cfg = budget.train
 
-        def progress(r) -> None:
-            context.log.info("%s %s epoch %d: train %.5f valid %.5f RankIC %.4f (best epoch %d)", model, fold_key,
-                             r.epoch, r.train_loss, r.valid_loss, r.valid_rank_ic, r.best_epoch)
-
         if config.seeds < 1:
             raise dg.Failure(description=f"seeds must be >= 1, got {config.seeds}")
         outs = [train_fold(spec, fold, inputs, hidden=config.hidden, graph=config.graph,
                            residual_heads=config.residual_heads, train_config=train_cfg, xgb_config=budget.xgb,
-                           seed=config.seed + i, init_state=init_state, callback=progress)
+                           seed=config.seed + i, init_state=init_state, progress_log=ProgressLog(context.log))
                 for i in range(config.seeds)]
         out = outs[0]
         path = save_fold(out, checkpoint_dir(alpha_store, model, fold_key), extra={"train_coverage": train_cov})
@@ -301,7 +299,8 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         kinds={"parquet"},
         ins={"labels": dg.AssetIn(partition_mapping=every)},
         description="Per-year evaluation of a model's signal: IC, RankIC, weighted IC / RankIC, ICIRs, decile "
-        "precision and annualised returns, long-short, factor autocorrelation, top-decile turnover.",
+        "precision and annualised returns, long-short, factor autocorrelation, top-decile turnover. Metadata: "
+        "the cumulative RankIC chart inline and the whole period's figures as plottable floats.",
     )
     def signal_evaluation(context: dg.AssetExecutionContext, config: SignalEvaluationConfig, signals: pd.DataFrame,
                           labels: pd.DataFrame) -> dg.Output[pd.DataFrame]:
@@ -311,13 +310,19 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         out = table.reset_index().assign(model=context.partition_key)
         shown = ["ic", "rank_ic", "weighted_ic", "weighted_rank_ic", "rank_ic_ir", "top_precision", "long_short_ann",
                  "top_turnover"]
-        allrow = table.loc["all"] if "all" in table.index else None
+        chart, daily_ic = inline.signal_evaluation_chart(frame, table, label=config.label, step=config.step,
+                                                         name=context.partition_key)
+        # finite whole-period figures only: each is one point per model in the Plots tab
+        numbers = inline.finite_floats(table.loc["all"], inline.SIGNAL_METRICS) if "all" in table.index else {}
         return versioned(
             out,
             table=dg.MetadataValue.md(markdown_table(table[shown], percent=set(), digits=4)),
-            rank_ic=dg.MetadataValue.float(float(allrow["rank_ic"]) if allrow is not None else float("nan")),
-            weighted_rank_ic=dg.MetadataValue.float(float(allrow["weighted_rank_ic"]) if allrow is not None else float("nan")),
-            rank_ic_ir=dg.MetadataValue.float(float(allrow["rank_ic_ir"]) if allrow is not None else float("nan")),
+            # drawn in the metadata table itself; the full chart behind "[Show Markdown]"
+            cumulative_rank_ic=dg.MetadataValue.md(inline.sparkline_markdown(
+                daily_ic.dropna().cumsum(), f"{context.partition_key} cumulative RankIC"))
+            if daily_ic.notna().any() else "no test day",
+            rank_ic_chart=dg.MetadataValue.md(chart),
+            **{k: dg.MetadataValue.float(v) for k, v in numbers.items()},
         )
 
     return [model_checkpoint, signals, signal_evaluation]

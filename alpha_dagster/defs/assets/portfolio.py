@@ -21,6 +21,7 @@ from alpha_core.metrics.performance import HEADLINE, performance_summary
 from alpha_core.portfolio.blend import blend_daily, excess_correlation
 from alpha_core.portfolio.enhance import optimize_portfolios, style_frame
 from alpha_core.portfolio.presets import BP, PRESETS
+from alpha_core.reports.inline import sparkline_markdown
 from alpha_core.reports.signal_inputs import signal_diagnostics
 from alpha_core.reports.tears import markdown_table, write_tear_sheet
 from alpha_dagster.defs.partitions import PartitionScheme
@@ -141,7 +142,8 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
         ins={"signals": dg.AssetIn(partition_mapping=dg.StaticPartitionMapping(by_model)),
              "raw_bars": dg.AssetIn(partition_mapping=all_months)},
         description="Tear sheet (cumulative excess + drawdown, RankIC, deciles, monthly heatmap, turnover) as "
-        "PNG/HTML under ALPHA_HOME/backtest_report/<strategy>/; the table is the per-year metrics.",
+        "PNG/HTML under ALPHA_HOME/backtest_report/<strategy>/; the table is the per-year metrics. Metadata: "
+        "the cumulative excess / drawdown chart inline and the headline metrics as plottable floats.",
     )
     def backtest_report(context: dg.AssetExecutionContext, alpha_store: AlphaStore, backtest: pd.DataFrame,
                         signals: pd.DataFrame, raw_bars: pd.DataFrame) -> dg.Output[pd.DataFrame]:
@@ -190,15 +192,25 @@ def _read_optional(alpha_store: AlphaStore, table: str, columns: list[str]) -> p
 
 def _report(alpha_store: AlphaStore, table: str, key: str, daily: pd.DataFrame,
             **charts) -> tuple[pd.DataFrame, dict[str, object]]:
-    """Write the tear sheet next to the table's Parquet files; (per-year table, UI metadata)."""
+    """Write the tear sheet next to the table's Parquet files; (per-year table, UI metadata).
+
+    Metadata: the summary / headline tables (Markdown), the HTML and PNG paths, the key charts as
+    inline Markdown images (``<chart>_chart``) and the whole period's :data:`HEADLINE` metrics as
+    floats (one point per partition in the asset's Plots tab)."""
     out_dir = alpha_store.store.artifact_dir(table, key)
     sheet = write_tear_sheet(out_dir, daily, name=key, **charts)
+    excess = np.cumprod(1.0 + daily["excess_ret"].to_numpy(float)) - 1.0
     summary = sheet.summary.reset_index()
     headline = sheet.summary.loc[["all"], HEADLINE]
     return summary.assign(strategy=key), {
+        # first, and drawn inside the metadata table (an SVG line under the UI's 1000-character inline limit)
+        "cumulative_excess": dg.MetadataValue.md(sparkline_markdown(excess, f"{key} cumulative excess return"))
+        if np.isfinite(excess).any() else "no backtest day",
         "summary": dg.MetadataValue.md(sheet.summary_md),
         "headline": dg.MetadataValue.md(markdown_table(headline)),
         "html": dg.MetadataValue.path(str(sheet.html)),
         "charts": dg.MetadataValue.json({k: str(p) for k, p in sheet.charts.items()}),
+        # inline base64 PNGs: the UI renders data: image sources (under "[Show Markdown]")
+        **{f"{k}_chart": dg.MetadataValue.md(md) for k, md in sheet.inline.items()},
         **_floats(sheet.summary.loc["all"]),
     }

@@ -6,13 +6,20 @@ first: a non-blocking WARN check ``partitions_in_sync`` on every partitioned ass
 Catalog's checks column and on the asset's page, with the count and the first stale keys in its
 metadata and the command that rematerialises exactly those.
 
-Two ways it is evaluated, one computation (:func:`alpha_dagster.lib.staleness.stale_by_asset`):
+One computation (:func:`alpha_dagster.lib.staleness.stale_by_asset`), three ways it runs:
 
 - the sensor ``unsynced_partitions_sensor`` (running by default, every 5 minutes): when any
-  tracked asset has a new materialisation since its last evaluation, it reports the check's
-  result for every tracked asset as a runless evaluation (no run in the history); otherwise it
-  skips at the cost of one query per asset;
-- on demand: the check is executable (asset page -> Checks -> Execute), as one multi-asset check.
+  tracked asset has a new materialisation since its last evaluation, it recounts and reports the
+  check's result for every tracked asset as a runless evaluation (no run in the history);
+  otherwise it skips at the cost of one query per asset;
+- inside a run that materialises an asset (Dagster runs an asset's checks with it: the UI's
+  Materialize, backfills, jobs), the check is cheap and exact for that asset: the previous
+  evaluation's unsynced keys minus the partitions this run rematerialised (rerunning an asset's
+  partitions cannot make its other partitions stale; downstream assets are recounted by the
+  sensor);
+- executed alone (asset page -> Checks -> Execute), it recounts from scratch.
+
+The metadata keeps every unsynced key (``unsynced_keys``) so the in-run update needs no recount.
 """
 
 
@@ -20,8 +27,9 @@ import json
 from collections.abc import Sequence
 
 import dagster as dg
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from alpha_dagster.lib.staleness import stale_by_asset
+from alpha_dagster.lib.staleness import asset_graph_of, stale_by_asset
 
 UNSYNCED_CHECK = "partitions_in_sync"
 SHOW_KEYS = 10
@@ -32,27 +40,63 @@ def _evaluation_metadata(asset: str, keys: list[str]) -> dict:
     return {
         "unsynced_partitions": len(keys),
         "first_unsynced": dg.MetadataValue.json(keys[:SHOW_KEYS]),
+        "unsynced_keys": dg.MetadataValue.json(keys),
         "rematerialise": dg.MetadataValue.md(f"`{FIX_COMMAND}` (all assets) or `{FIX_COMMAND.replace('--backfill', asset)} "
                                              "--backfill`, run from the project root with the UI up"),
     }
 
 
-def build_unsynced_checks(assets: Sequence[str]) -> dg.AssetChecksDefinition:
-    """One executable multi-asset check: ``partitions_in_sync`` on each of ``assets``."""
+def _previous_keys(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey) -> list[str]:
+    """The unsynced keys of the check's latest completed evaluation ([] when it has none; the
+    current run's own planned evaluation is skipped)."""
+    done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+    for record in instance.event_log_storage.get_asset_check_execution_history(check_key, limit=1, status=done):
+        evaluation = record.event.dagster_event.event_specific_data if record.event else None
+        entry = getattr(evaluation, "metadata", {}).get("unsynced_keys")
+        return list(entry.value) if entry is not None else []
+    return []
+
+
+def _materialised_in_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, set[str]]:
+    """Asset -> the partition keys (``"(unpartitioned)"`` for none) materialised by ``run_id`` so far."""
+    out: dict[str, set[str]] = {}
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+        event = entry.dagster_event
+        out.setdefault(event.asset_key.to_user_string(), set()).add(event.partition or "(unpartitioned)")
+    return out
+
+
+def build_unsynced_checks(assets: Sequence[dg.AssetsDefinition]) -> dg.AssetChecksDefinition:
+    """One multi-asset check: ``partitions_in_sync`` on each partitioned asset of ``assets``
+    (the project's whole asset list: the recount needs the full graph)."""
+    graph = asset_graph_of(dg.Definitions(assets=list(assets)))
+    tracked = partitioned_keys(assets)
     specs = [dg.AssetCheckSpec(UNSYNCED_CHECK, asset=a, blocking=False,
                                description="No partition is unsynced (an input it read has changed since); WARN only. "
-                               "Evaluated by unsynced_partitions_sensor after new materialisations.")
-             for a in assets]
+                               "Recounted by unsynced_partitions_sensor after new materialisations.")
+             for a in tracked]
 
     @dg.multi_asset_check(specs=specs, name="unsynced_partitions", can_subset=True)
     def unsynced_partitions(context: dg.AssetCheckExecutionContext):
-        wanted = [k.asset_key.to_user_string() for k in context.selected_asset_check_keys]
-        stale = stale_by_asset(context.instance, context.repository_def.asset_graph, wanted)
-        for asset, keys in stale.items():
-            yield dg.AssetCheckResult(asset_key=asset, check_name=UNSYNCED_CHECK, passed=not keys,
-                                      severity=dg.AssetCheckSeverity.WARN, metadata=_evaluation_metadata(asset, keys))
+        done = _materialised_in_run(context.instance, context.op_execution_context.run_id)
+        keys = list(context.selected_asset_check_keys)
+        if done:  # beside a materialisation: update the last count (module docstring)
+            stale = {k.asset_key.to_user_string(): [p for p in _previous_keys(context.instance, k)
+                                                   if p not in done.get(k.asset_key.to_user_string(), set())]
+                     for k in keys}
+        else:
+            stale = stale_by_asset(context.instance, graph, [k.asset_key for k in keys])
+        for asset, unsynced in stale.items():
+            yield dg.AssetCheckResult(asset_key=asset, check_name=UNSYNCED_CHECK, passed=not unsynced,
+                                      severity=dg.AssetCheckSeverity.WARN,
+                                      metadata=_evaluation_metadata(asset, unsynced))
 
     return unsynced_partitions
+
+
+def partitioned_keys(assets: Sequence[dg.AssetsDefinition]) -> list[str]:
+    """User strings of the partitioned assets' keys (the ones the check tracks)."""
+    return [k.to_user_string() for a in assets if a.partitions_def is not None for k in a.keys]
 
 
 def _latest_materialization_ids(instance: dg.DagsterInstance, assets: Sequence[str]) -> dict[str, int]:
