@@ -79,7 +79,10 @@ def _clean_shell(root: Path, argv: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=900)
 
 
-def test_readme_commands_from_a_clean_shell_land_in_the_project_instance(tmp_path: Path):
+def test_readme_commands_from_a_clean_shell_land_in_the_project_instance(tmp_path: Path, monkeypatch):
+    # a clean shell: `make test` itself exports ALPHA_HOME / DAGSTER_HOME, and .env defers to them
+    monkeypatch.delenv("ALPHA_HOME", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     root = tmp_path / "project"
     root.mkdir()
     alpha_home, dagster_home = _project_root(root)
