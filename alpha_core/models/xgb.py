@@ -38,6 +38,20 @@ class XGBEarlyStop(enum.StrEnum):
     RANK_IC = "rank_ic"  # mean daily Spearman RankIC of the validation days, maximised
 
 
+class XGBTrees(enum.StrEnum):
+    """Named tree settings (:data:`TREE_SETTINGS`): SPEC's shallow trees or Qlib's published ones."""
+
+    SPEC = "spec"  # depth 3, eta 0.05, row / column subsample 0.8 (SPEC section 2)
+    QLIB = "qlib"  # Qlib's Alpha158 XGBoost: depth 8, eta 0.0421, subsample 0.8789, colsample 0.8879
+
+
+TREE_SETTINGS: dict[XGBTrees, dict[str, float]] = {
+    XGBTrees.SPEC: {"max_depth": 3, "learning_rate": 0.05, "subsample": 0.8, "colsample": 0.8},
+    XGBTrees.QLIB: {"max_depth": 8, "learning_rate": 0.0421, "subsample": 0.8789, "colsample": 0.8879},
+}
+"""XGBConfig fields of each :class:`XGBTrees` member."""
+
+
 @dataclass(frozen=True)
 class XGBConfig:
     """Args: learning_rate 0.05; num_rounds 1000; early_stopping 20 (rounds without improvement);

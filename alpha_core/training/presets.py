@@ -11,7 +11,7 @@ Three presets (:class:`TrainingPreset`), each a function of the model's family:
   (nn, R1 factors, test RankIC vs the 10-day close label): wmse .041, mse .058, IC loss .054,
   mse + weight average .061. XGBoost: early stopping on the validation RankIC after 50
   rounds without improvement (the RMSE stops after a handful of rounds on real data), Qlib's
-  published tree settings (depth 8, eta 0.0421, row / column subsample 0.8789 / 0.8879) and the
+  published tree settings (``XGBTrees.QLIB``: depth 8, eta 0.0421, subsample 0.8789 / 0.8879) and the
   torch models' windows (train 252x6, valid 252x2 instead of SPEC's 252x5 / 252x1): on the two
   validation folds (Alpha158, test RankIC) .0663 as SPEC's windows and depth 3, .0745 with the
   longer windows, .0752 with the tree settings, .0765 with both; a one-year validation window
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from alpha_core.models.losses import LossKind
 from alpha_core.models.registry import ModelFamily, ModelSpec
-from alpha_core.models.xgb import XGBConfig, XGBEarlyStop
+from alpha_core.models.xgb import TREE_SETTINGS, XGBConfig, XGBEarlyStop, XGBTrees
 from alpha_core.training.folds import R1, FoldConfig
 from alpha_core.training.trainer import TrainConfig
 
@@ -61,9 +61,6 @@ class TrainingBudget:
     folds: FoldConfig | None = None
 
 
-QLIB_TREES = {"max_depth": 8, "learning_rate": 0.0421, "subsample": 0.8789, "colsample": 0.8879}
-"""Qlib's published XGBoost settings for Alpha158 (its benchmarks' workflow config)."""
-
 
 def training_budget(preset: TrainingPreset | str, spec: ModelSpec) -> TrainingBudget:
     """The budget of ``preset`` for ``spec`` (the model's family and own loss decide the details)."""
@@ -80,7 +77,7 @@ def training_budget(preset: TrainingPreset | str, spec: ModelSpec) -> TrainingBu
     xgb = XGBConfig(early_stop_metric=XGBEarlyStop.RANK_IC, early_stopping=50)
     if spec.family is ModelFamily.XGBOOST:  # chosen on the validation folds (module docstring)
         return TrainingBudget(TrainConfig(lr=1e-3, max_epochs=20, patience=5, loss=loss),
-                              dataclasses.replace(xgb, **QLIB_TREES), 2, folds=R1)
+                              dataclasses.replace(xgb, **TREE_SETTINGS[XGBTrees.QLIB]), 2, folds=R1)
     return TrainingBudget(TrainConfig(lr=1e-3, max_epochs=20, patience=5, loss=loss, weight_ema=ema), xgb, 2)
 
 
@@ -91,8 +88,12 @@ def budget_spec(spec: ModelSpec, budget: TrainingBudget) -> ModelSpec:
 
 
 def with_overrides(budget: TrainingBudget, **overrides) -> TrainingBudget:
-    """``budget`` with the given non-None TrainConfig / XGBConfig / train_day_step fields replaced."""
+    """``budget`` with the given non-None TrainConfig / XGBConfig / train_day_step fields replaced;
+    ``xgb_trees`` (an :class:`XGBTrees`) sets its tree settings (explicit tree fields still win)."""
     overrides = {k: v for k, v in overrides.items() if v is not None}
+    trees = overrides.pop("xgb_trees", None)
+    if trees is not None:
+        overrides = {**TREE_SETTINGS[XGBTrees(trees)], **overrides}
     step = overrides.pop("train_day_step", budget.train_day_step)
     train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
     xgb_fields = {f.name for f in dataclasses.fields(XGBConfig)}

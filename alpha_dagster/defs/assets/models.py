@@ -35,7 +35,7 @@ from alpha_core.reports import inline
 from alpha_core.reports.tears import markdown_table
 from alpha_core.models.losses import LossKind
 from alpha_core.models.registry import FeatureSet, ModelFamily, ModelSpec, get_spec
-from alpha_core.models.xgb import XGBEarlyStop
+from alpha_core.models.xgb import XGBEarlyStop, XGBTrees
 from alpha_core.training.checkpoint import load_checkpoint
 from alpha_core.errors import DataContractError
 from alpha_core.training.coverage import feature_coverage, require_features
@@ -72,7 +72,7 @@ class ModelCheckpointConfig(dg.Config):
     validation RankIC), ``spec`` (SPEC: lr 1e-4, up to 100 epochs, patience 20, the model's loss,
     every day) or ``quick`` (lr 1e-3, 12 epochs, patience 4). Any of ``lr``, ``max_epochs``,
     ``patience``, ``weight_decay``, ``weight_ema``, ``loss``, ``train_day_step``,
-    ``xgb_early_stop`` left unset takes the preset's value.
+    ``xgb_early_stop``, ``xgb_trees`` left unset takes the preset's value.
     ``feature_set`` (R1 keys: the GATs, nn, xgboost): train on another named feature set
     (``r1``, ``alpha158``, ``r1_alpha158``, ...); unset = the model's own. Recorded in the
     checkpoint. ``seeds`` > 1 trains a seed ensemble: members under ``<checkpoint>/members/seed=<s>/``,
@@ -99,6 +99,7 @@ class ModelCheckpointConfig(dg.Config):
     weight_ema: float | None = None  # validate / keep the moving average of the weights (e.g. 0.998); None = off
     loss: str | None = None  # wmse | mse | ic; None = the preset's (tuned: mse for R1 networks, R2 mse, R3 ic)
     xgb_early_stop: XGBEarlyStop | None = None  # rmse (SPEC) | rank_ic; None = the preset's
+    xgb_trees: XGBTrees | None = None  # spec (depth 3) | qlib (depth 8, Qlib's); None = the preset's (tuned: qlib)
     seed: int = 0
     seeds: int = 1  # > 1: a seed ensemble (seeds seed .. seed + seeds - 1), scores = mean of their daily ranks
     warm_start: bool = False
@@ -111,7 +112,8 @@ class ModelCheckpointConfig(dg.Config):
         return with_overrides(training_budget(self.preset, spec), lr=self.lr, max_epochs=self.max_epochs,
                               patience=self.patience, weight_decay=self.weight_decay, weight_ema=self.weight_ema,
                               loss=LossKind(self.loss) if self.loss is not None else None,
-                              early_stop_metric=self.xgb_early_stop, train_day_step=self.train_day_step,
+                              early_stop_metric=self.xgb_early_stop, xgb_trees=self.xgb_trees,
+                              train_day_step=self.train_day_step,
                               monitor=Monitor(self.monitor), num_threads=self.num_threads)
 
     def folds(self, calendar: pd.DatetimeIndex, plan: FoldConfig, model_folds: FoldConfig | None) -> list[Fold]:
