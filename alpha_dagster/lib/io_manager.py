@@ -36,9 +36,11 @@ def store_partition(key: str | dg.MultiPartitionKey | None) -> str | dict[str, s
     return str(key)
 
 
-def _split_by_window(
+def split_by_window(
     df: pd.DataFrame, keys: list[str], partitions_def: dg.TimeWindowPartitionsDefinition
 ) -> dict[str, pd.DataFrame]:
+    """Partition key -> the rows of ``df`` whose ``date`` lies in that key's time window (what a
+    range run writes to each partition's file)."""
     dates = pd.to_datetime(df["date"]) if len(df) else pd.Series([], dtype="datetime64[ns]")
     out = {}
     for key in keys:
@@ -83,7 +85,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             elif len(keys) == 1:
                 frames = {keys[0]: obj}
             elif isinstance(pdef, dg.TimeWindowPartitionsDefinition) and isinstance(obj, pd.DataFrame):
-                frames = _split_by_window(obj, keys, pdef)
+                frames = split_by_window(obj, keys, pdef)
             else:
                 raise TypeError(
                     f"{table}: a run over {len(keys)} partitions must return a mapping partition_key -> DataFrame"

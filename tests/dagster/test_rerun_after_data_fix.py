@@ -105,3 +105,31 @@ def test_staleness_summary_lines_count_and_show_the_first_keys():
     stale = {"factor_table": [f"2019-{m:02d}-01" for m in range(1, 8)], "raw_bars": []}
     assert summary_lines(stale, show=2) == [
         "factor_table: 7 unsynced (2019-01-01, 2019-02-01, ... +5)", "raw_bars: 0 unsynced"]
+
+
+def test_rerunning_an_unchanged_month_after_a_range_run_stales_nothing(tmp_path):
+    """A range run and a one-month run give a month the same data version (issue 17's no-op rerun)."""
+    market = SyntheticSource.from_profile("small")
+    bars = market.bars(pd.Timestamp("2018-01-01"), pd.Timestamp("2018-12-31"))
+    vendor = tmp_path / "vendor"
+    vendor.mkdir()
+    _vendor_dir(vendor, bars, market)
+    defs = build_definitions(Settings(data=str(vendor), home=tmp_path / "home"))
+    instance = dg.DagsterInstance.ephemeral()
+    _run(defs, instance, ["instruments", "industry_map", "fundamentals", "consensus", "index_weights", "raw_bars"],
+         whole=True)
+    _run(defs, instance, ["factor_table", "labels"], whole=True)
+    assert stale_partitions(instance, defs, "factor_table") == []
+
+    def version(month: str) -> str:
+        event = instance.get_latest_materialization_event(dg.AssetKey("raw_bars"))
+        records = instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey("raw_bars"), asset_partitions=[month]), limit=1).records
+        assert event is not None and records
+        return records[0].asset_materialization.tags["dagster/data_version"]
+
+    before = version(FIXED)  # the range run's one version, shared by all its months
+    _run(defs, instance, ["raw_bars"], key=FIXED)  # the vendor resends June unchanged
+    assert version(FIXED) == before
+    assert stale_partitions(instance, defs, "factor_table") == []
+    assert stale_partitions(instance, defs, "labels") == []

@@ -8,15 +8,55 @@ from alpha_core.data.quality import check_bars
 from alpha_core.data.repairs import RepairCounts, ReportsRepairs
 from alpha_core.store.parquet import frame_digest
 from alpha_dagster.defs.partitions import PartitionScheme, window_bounds
+from alpha_dagster.lib.io_manager import split_by_window
 from alpha_dagster.lib.resources import MarketData
 
 DATA_GROUP = "data"
 
 
-def versioned(df: pd.DataFrame, **metadata: object) -> dg.Output[pd.DataFrame]:
+DIGESTS = "partition_digests"  # metadata: partition key -> content digest of its rows
+DATA_VERSION_TAG = "dagster/data_version"
+
+
+def _digest(df: pd.DataFrame) -> str:
+    return frame_digest(df)[:16]
+
+
+def _unchanged_version(context: dg.AssetExecutionContext, key: str, digest: str) -> str | None:
+    """The data version of ``key``'s latest materialisation when its rows had this same digest."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=context.asset_key, asset_partitions=[key]), limit=1).records
+    if not records:
+        return None
+    event = records[0].asset_materialization
+    digests = event.metadata.get(DIGESTS)
+    if digests is None or dict(digests.value).get(key) != digest:
+        return None
+    return event.tags.get(DATA_VERSION_TAG)
+
+
+def versioned(df: pd.DataFrame, context: dg.AssetExecutionContext | None = None,
+              **metadata: object) -> dg.Output[pd.DataFrame]:
     """Wrap ``df`` with a content-hash data version: an unchanged rerun keeps downstream fresh,
-    a corrected partition marks exactly its readers stale."""
-    return dg.Output(df, data_version=dg.DataVersion(frame_digest(df)[:16]), metadata={"rows": len(df), **metadata})
+    a corrected partition marks exactly its readers stale.
+
+    Dagster gives every partition of a range run the run's one version (here the digest of the
+    whole range), so, with ``context`` of a time-window-partitioned asset, the metadata records
+    each partition's own content digest (:data:`DIGESTS`), and a one-partition run whose rows have
+    the digest recorded at the partition's latest materialisation keeps that materialisation's
+    version: rerunning an unchanged month after a whole-history run stales nothing, a changed
+    month gets a new version. (A range rerun over partitions last written by different runs gets
+    a new version even when nothing changed.)"""
+    version = _digest(df)
+    if context is not None and (context.has_partition_key or context.has_partition_key_range) and isinstance(
+            context.assets_def.partitions_def, dg.TimeWindowPartitionsDefinition):
+        keys = list(context.partition_keys)
+        parts = split_by_window(df, keys, context.assets_def.partitions_def) if len(keys) > 1 else {keys[0]: df}
+        digests = {k: _digest(part) for k, part in parts.items()}
+        metadata = {DIGESTS: dg.MetadataValue.json(digests), **metadata}
+        if len(keys) == 1:
+            version = _unchanged_version(context, keys[0], digests[keys[0]]) or version
+    return dg.Output(df, data_version=dg.DataVersion(version), metadata={"rows": len(df), **metadata})
 
 
 def _static_table(name: str, description: str, reader: str) -> dg.AssetsDefinition:
@@ -42,7 +82,7 @@ def _ranged_table(name: str, description: str, reader: str, scheme: PartitionSch
         source = market.open()
         start, end = window_bounds(context)
         df = getattr(source, reader)(start, end)
-        return versioned(df, source=source.name, start=str(start.date()), end=str(end.date()))
+        return versioned(df, context, source=source.name, start=str(start.date()), end=str(end.date()))
 
     return _asset
 
@@ -69,6 +109,7 @@ def build_data_assets(scheme: PartitionScheme, *, with_ground_truth: bool) -> li
             context.log.warning("raw_bars %s..%s: repaired rows: %s", start.date(), end.date(), repairs.summary())
         return versioned(
             bars,
+            context,
             source=source.name,
             instruments=int(bars["code"].nunique()),
             trading_days=int(bars["date"].nunique()),

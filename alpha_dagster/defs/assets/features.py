@@ -93,6 +93,7 @@ def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
         daily = df.groupby("date")[UNIVERSE_COLUMNS[2:]].sum()
         return versioned(
             df,
+            context,
             mean_daily_size=dg.MetadataValue.json({k: float(v) for k, v in daily.mean().items()}),
             r1_mean_size=dg.MetadataValue.float(float(daily["r1"].mean()) if len(daily) else 0.0),
         )
@@ -133,6 +134,7 @@ def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
                                 staleness.date.date(), staleness.n_stale, staleness.n_stocks, staleness.max_age_days)
         yield versioned(
             df,
+            context,
             n_factors=len(df.columns) - 2,
             factor_sets=dg.MetadataValue.json(list(config.factor_sets)),
             absent_factors=dg.MetadataValue.json(absent),
@@ -162,6 +164,6 @@ def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
         start, end = window_bounds(context)
         df = compute_labels(raw_bars, start, end)
         coverage = {name: float(df[name].notna().mean()) if len(df) else 0.0 for name in LABELS}
-        return versioned(df, coverage=dg.MetadataValue.json(coverage))
+        return versioned(df, context, coverage=dg.MetadataValue.json(coverage))
 
     return [universe, factor_table, labels]
