@@ -47,12 +47,18 @@ def _sensor_counts(defs, instance) -> dict[str, tuple[int, bool]]:
     return out
 
 
-def test_correcting_one_month_stales_exactly_its_readers(tmp_path):
+def _vendor_year(tmp_path):
+    """2018 of the small synthetic market as a vendor's file export: (market, bars, vendor dir)."""
     market = SyntheticSource.from_profile("small")
     bars = market.bars(pd.Timestamp("2018-01-01"), pd.Timestamp("2018-12-31"))
     vendor = tmp_path / "vendor"
     vendor.mkdir()
     _vendor_dir(vendor, bars, market)
+    return market, bars, vendor
+
+
+def test_correcting_one_month_stales_exactly_its_readers(tmp_path):
+    market, bars, vendor = _vendor_year(tmp_path)
     home = tmp_path / "home"
     defs = build_definitions(Settings(data=str(vendor), home=home))
     instance = dg.DagsterInstance.ephemeral()
@@ -109,11 +115,7 @@ def test_staleness_summary_lines_count_and_show_the_first_keys():
 
 def test_rerunning_an_unchanged_month_after_a_range_run_stales_nothing(tmp_path):
     """A range run and a one-month run give a month the same data version (issue 17's no-op rerun)."""
-    market = SyntheticSource.from_profile("small")
-    bars = market.bars(pd.Timestamp("2018-01-01"), pd.Timestamp("2018-12-31"))
-    vendor = tmp_path / "vendor"
-    vendor.mkdir()
-    _vendor_dir(vendor, bars, market)
+    _, _, vendor = _vendor_year(tmp_path)
     defs = build_definitions(Settings(data=str(vendor), home=tmp_path / "home"))
     instance = dg.DagsterInstance.ephemeral()
     _run(defs, instance, ["instruments", "industry_map", "fundamentals", "consensus", "index_weights", "raw_bars"],
