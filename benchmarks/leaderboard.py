@@ -309,6 +309,12 @@ class Backtests:
                 "ir": float(s["information_ratio"])}
 
     def enhancement(self, scores: pd.DataFrame) -> dict:
+        """The R1-preset enhancement; NaNs when the data has no industry map (``--price-volume-only``
+        drops cn_extra, which holds the industries R1's industry-deviation constraint needs)."""
+        industry = self.tables.get("industry_map")
+        if industry is None or not len(industry):
+            log.warning("no industry map: the R1 enhancement (industry constraints) is not run; TopK only")
+            return {"excess": float("nan"), "te": float("nan"), "ir": float("nan")}
         preset = PRESETS["r1"]
         res = optimize_portfolios(scores, self.tables["index_weights"], self.tables["industry_map"], preset,
                                   styles=self.styles, adj_close=self.adj_close, index_code=self.benchmark)
