@@ -209,13 +209,12 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
     spec = get_spec(model)
     settings = dict(settings or {})
     fold_over = {k: settings.pop(k) for k in FOLD_SETTINGS if k in settings}
-    if fold_over:
-        if model_inputs(spec) is not None:
-            raise SystemExit(f"{model} trains on its own yearly schedule; {sorted(fold_over)} apply to the R1 keys")
-        spec = dataclasses.replace(spec, folds=dataclasses.replace(spec.folds or FoldPlan.PAPER.config, **fold_over))
+    if fold_over and model_inputs(spec) is not None:
+        raise SystemExit(f"{model} trains on its own yearly schedule; {sorted(fold_over)} apply to the R1 keys")
     budget = with_overrides(training_budget(preset, spec), **settings)
-    if fold_over:  # the command line's lengths beat the preset's
-        budget = dataclasses.replace(budget, folds=spec.folds)
+    if fold_over:  # the command line's lengths over the windows the preset trains on
+        windows = budget_spec(spec, budget).folds or FoldPlan.PAPER.config
+        budget = dataclasses.replace(budget, folds=dataclasses.replace(windows, **fold_over))
     spec = dataclasses.replace(budget_spec(spec, budget), universe=universe_col)
     if feature_set is not None:
         if model_inputs(spec) is not None:
@@ -235,8 +234,7 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
             fold_s = sampled_fold(spec, fold, budget.train_day_step)
             key = _digest({"tag": run_tag, "model": model, "fs": str(spec.feature_set), "seed": seed, "fold": fold.fold_id,
                            "test": [str(fold.test[0]), str(fold.test[-1])], "budget": {k: v for k, v in dataclasses.asdict(budget).items() if k != "folds" or v is not None},
-                           "universe": universe_col, "label": spec.label,
-                           **({"folds": dataclasses.asdict(spec.folds)} if fold_over else {})})
+                           "universe": universe_col, "label": spec.label})
             path = cache / f"scores_{model}_{spec.feature_set}_{fold.fold_id}_s{seed}_{key}.parquet"
             meta = path.with_suffix(".json")
             with locked(path.with_suffix(".lock")):

@@ -33,7 +33,7 @@ from alpha_dagster.lib.staleness import asset_graph_of, stale_by_asset
 
 UNSYNCED_CHECK = "partitions_in_sync"
 SHOW_KEYS = 10
-FIX_COMMAND = "python -m alpha_dagster.lib.staleness --backfill"
+STALENESS_CLI = "python -m alpha_dagster.lib.staleness"
 
 
 def _evaluation_metadata(asset: str, keys: list[str]) -> dict:
@@ -41,8 +41,8 @@ def _evaluation_metadata(asset: str, keys: list[str]) -> dict:
         "unsynced_partitions": len(keys),
         "first_unsynced": dg.MetadataValue.json(keys[:SHOW_KEYS]),
         "unsynced_keys": dg.MetadataValue.json(keys),
-        "rematerialise": dg.MetadataValue.md(f"`{FIX_COMMAND}` (all assets) or `{FIX_COMMAND.replace('--backfill', asset)} "
-                                             "--backfill`, run from the project root with the UI up"),
+        "rematerialise": dg.MetadataValue.md(f"`{STALENESS_CLI} {asset} --backfill` (or without `{asset}`: all "
+                                             "assets), run from the project root with the UI up"),
     }
 
 
