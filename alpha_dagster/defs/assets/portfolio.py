@@ -21,7 +21,7 @@ from alpha_core.metrics.performance import HEADLINE, performance_summary
 from alpha_core.portfolio.blend import blend_daily, excess_correlation
 from alpha_core.portfolio.enhance import optimize_portfolios, style_frame
 from alpha_core.portfolio.presets import BP, PRESETS
-from alpha_core.reports.inline import sparkline_markdown
+from alpha_core.reports.inline import finite_floats, sparkline_markdown
 from alpha_core.reports.signal_inputs import signal_diagnostics
 from alpha_core.reports.tears import markdown_table, write_tear_sheet
 from alpha_dagster.defs.partitions import PartitionScheme
@@ -62,7 +62,7 @@ class BacktestRunConfig(dg.Config):
 
 
 def _floats(summary: Mapping[str, float]) -> dict[str, dg.MetadataValue]:
-    return {k: dg.MetadataValue.float(float(summary[k])) for k in HEADLINE if np.isfinite(summary[k])}
+    return {k: dg.MetadataValue.float(v) for k, v in finite_floats(summary, HEADLINE).items()}
 
 
 def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, StrategySpec],
