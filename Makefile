@@ -45,6 +45,8 @@ demo: install
 ui: install
 	$(BIN)/python -m alpha_dagster.lib.dev_server
 
+# Speed benchmarks only (each prints a ratio against a baseline measured in the same run); the research
+# scripts in experiments/ (training runs of minutes to hours) are started one by one.
 bench: install
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from alpha_core.training.folds import FoldPlan
+from alpha_core.folds import FoldPlan
 
 
 @dataclass(frozen=True)

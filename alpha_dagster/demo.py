@@ -20,17 +20,17 @@ from concurrent.futures import ProcessPoolExecutor
 
 import dagster as dg
 import pandas as pd
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from alpha_core.data.synthetic import SyntheticConfig, profile_config
 from alpha_core.factors.registry import FactorSet
 from alpha_core.metrics.performance import compare_strategies
-from alpha_core.models.registry import ModelFamily, get_spec
 from alpha_core.reports.tears import markdown_table
 from alpha_core.settings import Settings
 from alpha_core.store.catalog import Catalog
 from alpha_core.store.parquet import ParquetStore
+from alpha_core.training.specs import ModelFamily, get_spec
 from alpha_dagster.defs.assets.models import ModelCheckpointConfig
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 from alpha_dagster.definitions import BLEND, build_definitions, strategy_key
 from alpha_dagster.demo_control import control_rank_ics, signal_rank_ic
 from alpha_dagster.lib.progress import Stage, StageProgress
@@ -61,8 +61,8 @@ class Runner:
             partition_range: tuple[str, str] | None = None, ops: dict | None = None) -> None:
         tags = {}
         if partition_range is not None:
-            tags = {ASSET_PARTITION_RANGE_START_TAG: partition_range[0],
-                    ASSET_PARTITION_RANGE_END_TAG: partition_range[1]}
+            tags = {RANGE_START_TAG: partition_range[0],
+                    RANGE_END_TAG: partition_range[1]}
         t0 = time.perf_counter()
         result = dg.materialize(
             self.assets, selection=list(selection), partition_key=partition_key, tags=tags,

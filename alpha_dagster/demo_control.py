@@ -4,8 +4,8 @@
 that their gap comes from the planted graph part, this module trains the same models with the
 same options on the control market (same seed: every other planted part and every noise draw
 is unchanged) through the library path the ``model_checkpoint`` asset wraps
-(:func:`~alpha_core.training.inputs.prepare_fold_inputs` ->
-:func:`~alpha_core.training.walkforward.train_fold`), and evaluates the stitched test signal
+(:func:`~alpha_core.training.run.setup_fold` -> :func:`~alpha_core.training.run.train_setup`,
+what :func:`~alpha_core.training.run.run_fold` does without writing checkpoints), and evaluates the stitched test signal
 the way ``signal_evaluation`` does (RankIC vs ``y_vwap10`` on every ``step``-th test day).
 
 No Dagster run here (only the asset's config class, to read the options the same way): it runs
@@ -15,7 +15,6 @@ writes nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,12 +26,10 @@ from alpha_core.factors import FactorInputs, compute_factors
 from alpha_core.factors.registry import R1_FACTORS
 from alpha_core.labels import compute_labels
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
-from alpha_core.models.registry import FeatureSet, get_spec
-from alpha_core.training.folds import FoldConfig
-from alpha_core.training.inputs import ModelTables, model_fold_config, prepare_fold_inputs, sampled_fold
-from alpha_core.training.presets import budget_spec
+from alpha_core.folds import FoldConfig
+from alpha_core.training.inputs import ModelTables
+from alpha_core.training.run import setup_fold, train_setup
 from alpha_core.training.signals import stitch_signals
-from alpha_core.training.walkforward import train_fold
 from alpha_core.universe import build_universe
 from alpha_dagster.defs.assets.models import ModelCheckpointConfig
 
@@ -70,27 +67,15 @@ def train_walkforward(tables: ModelTables, model: str, options: Mapping[str, Any
     """Stitched test scores (date, code, score) of the torch model ``model`` over the folds
     ``fold_ids`` of ``plan``, trained with ``model_checkpoint``'s run-config ``options``: the
     asset's own config class resolves them (preset, overrides, feature set), so both paths train
-    the same way."""
-    config = ModelCheckpointConfig(**options)
+    the same way (the coverage check included)."""
+    config = ModelCheckpointConfig(**options).run_config()
     if config.seeds != 1:
         raise ValueError(f"control market: one seed per model (seeds={config.seeds} is not supported here)")
-    spec = get_spec(model)
-    budget = config.budget(spec)
-    spec = budget_spec(spec, budget)
-    if config.feature_set is not None:
-        spec = dataclasses.replace(spec, feature_set=FeatureSet(config.feature_set))
-    calendar = pd.DatetimeIndex(sorted(tables.factor_table["date"].unique()))
-    folds = [f for f in config.folds(calendar, plan, model_fold_config(spec, plan, per_model_lengths=per_model_lengths))
-             if f.fold_id in set(fold_ids)]
-    if len(folds) != len(fold_ids):
-        raise ValueError(f"control market: folds {sorted(fold_ids)} not all in the plan (found {[f.fold_id for f in folds]})")
-    preds = {}
-    for fold in folds:
-        sampled = sampled_fold(spec, fold, budget.train_day_step)
-        out = train_fold(spec, sampled, prepare_fold_inputs(spec, tables, sampled), hidden=config.hidden,
-                         graph=config.graph, residual_heads=config.residual_heads, train_config=budget.train,
-                         seed=config.seed)
-        preds[fold.fold_id] = out.test_scores
+    preds, folds = {}, []
+    for fold_id in fold_ids:  # FoldRunError when a fold is not in the plan
+        setup = setup_fold(model, fold_id, tables, config, plan=plan, per_model_lengths=per_model_lengths)
+        preds[fold_id] = train_setup(setup, config)[0].test_scores
+        folds.append(setup.folds[setup.index])
     return stitch_signals(preds, folds, model)
 
 

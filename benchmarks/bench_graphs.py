@@ -76,7 +76,7 @@ def main() -> None:
             log.info("  blockwise  F=%d %-15s: %7.2f s  peak %.3f GB  edges %d", n_feat, label, dt, peak, len(src))
         (s, _), dt_b, peak_b = _measure(lambda: _dense_baseline(wins, 0.5))
         (src, _, _), dt, peak = _measure(lambda: correlation_edges(wins, CorrelationGraphConfig(window=w, threshold=0.5)))
-        log.info("  dense np.corrcoef baseline F=%d: %7.2f s  peak %.3f GB  edges %d  (blockwise/dense: time %.2fx, "
+        log.info("  dense np.corrcoef baseline F=%d: %7.2f s  peak %.3f GB  edges %d  (ratio blockwise / dense: time %.2fx, "
                  "memory %.2fx)", n_feat, dt_b, peak_b, len(s), dt / dt_b, peak / peak_b)
     # sector graph (block-dense, ~N^2/5 directed edges)
     rng = np.random.default_rng(1)

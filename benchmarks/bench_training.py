@@ -28,7 +28,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from alpha_core.models.attention import NEGATIVE_SLOPE, GraphAttention, GroupLayout
+from alpha_core.batch import GroupLayout
+from alpha_core.models.attention import NEGATIVE_SLOPE, GraphAttention
 
 
 class Issue6Attention(GraphAttention):
@@ -74,7 +75,7 @@ def with_issue6_kernels(model):
 
 
 def make_batches(days: int, stocks: int, features: int = 42, seed: int = 0):
-    from alpha_core.training.batch import DayBatch
+    from alpha_core.batch import DayBatch
 
     g = torch.Generator().manual_seed(seed)
     sector = torch.randint(0, 5, (stocks,), generator=g)
@@ -88,7 +89,7 @@ def make_batches(days: int, stocks: int, features: int = 42, seed: int = 0):
 
 def epoch_seconds(model, batches) -> tuple[float, float]:
     """(wall, process CPU) seconds of one training epoch (Adam, wmse, one day per step)."""
-    from alpha_core.models.losses import wmse
+    from alpha_core.training.losses import wmse
 
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     model.train()
@@ -195,7 +196,7 @@ def main() -> None:
     print(f"GAT+residual epoch, {args.days} days x {args.stocks} stocks (x{scale:.2f} -> 1512 days), goal < 12 s:")
     for label, wall, cpu in (("issue-14 kernels", new_wall, new_cpu), ("issue-6 kernels", old_wall, old_cpu), ("nn", nn_wall, nn_cpu)):
         print(f"  {label:17s} wall {wall:6.1f} s, CPU {cpu:6.1f} s (1512 days: wall {wall * scale:6.1f} s, CPU {cpu * scale:6.1f} s)")
-    print(f"  speed-up issue-6 / issue-14: wall {old_wall / new_wall:.2f}x, CPU {old_cpu / new_cpu:.2f}x; "
+    print(f"  ratio issue-6 / issue-14 (speed-up): wall {old_wall / new_wall:.2f}x, CPU {old_cpu / new_cpu:.2f}x; "
           f"GAT/nn CPU {new_cpu / nn_cpu:.1f}x; max |score difference| {float(diff):.1e}")
     if args.skip_extras:
         return

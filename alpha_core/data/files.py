@@ -22,7 +22,7 @@ Columns (names and meaning exactly as :mod:`alpha_core.data.contract`; money in 
   adj_factor (1.0, i.e. the export is treated as unadjusted), turnover / float_mcap /
   total_mcap (NaN), tradable (volume > 0; a NaN close on a day with volume or marked tradable
   fails, or with ``RepairPolicy.REPAIR`` makes the row untradable), limit_up / limit_down (previous close of the stock x
-  (1 +/- board limit), rounded half-up to the cent, as in :func:`alpha_core.data.qlib.limit_prices`),
+  (1 +/- board limit), rounded half-up to the cent, as in :func:`alpha_core.data.limits.limit_prices`),
   is_st (False).
 * instruments: code, name, board, list_date, delist_date.
 * industry_map: code, start_date, end_date, industry, sector.
@@ -324,7 +324,7 @@ def _complete_bars(df: pd.DataFrame, file: Path, policy: RepairPolicy) -> tuple[
     if missing:
         raise DataContractError(f"bars: missing required column(s) {missing}",
                                 Location(file=str(file), column=missing[0]))
-    from alpha_core.data.qlib import limit_prices
+    from alpha_core.data.limits import limit_prices
 
     n = len(df)
     if "amount" not in df.columns:

@@ -50,7 +50,8 @@ Cleaning rules (each fixes a defect of real Qlib dumps):
   ex-rights reference price; the previous raw close when the factor FELL, which no corporate
   action does), rounded to the cent, x (1 +/- pct), rounded half-up to the cent. pct = 10% main board,
   ChiNext 10% before 2020-08-24 and 20% from it, STAR 20%, BSE 30%; 5% for ST stocks on a 10%
-  board. NaN on an instrument's first row (IPO-day rules are not modelled).
+  board (:mod:`alpha_core.data.limits`). NaN on an instrument's first row (IPO-day rules are not
+  modelled).
 * is_st: detail ``isST`` where present, else False.
 """
 
@@ -67,6 +68,7 @@ import pyarrow as pa
 
 from alpha_core.data import contract as C
 from alpha_core.data.codes import boards_of, normalize_codes
+from alpha_core.data.limits import limit_pct, limit_prices, round_cent
 from alpha_core.data.repairs import Repair, RepairConfig, RepairCounts, RepairPolicy
 from alpha_core.errors import DataContractError, Location
 
@@ -77,7 +79,6 @@ INDEX_CODES = frozenset({"SH000300", "SH000905", "SH000852", "SH000906", "SH0000
 ``index_levels``, not ``bars``."""
 
 CSI300 = "SH000300"
-CHINEXT_REFORM = pd.Timestamp("2020-08-24")
 _FIELDS = ("open", "high", "low", "close", "volume", "factor")
 _YI = 1e8  # 100M CNY (yi), the unit of the cn_extra money columns
 _TRILLION_BELOW = 5.0  # a market cap below 5 (x 100M CNY) in cn_extra is in trillions (see _shares_grid)
@@ -229,41 +230,10 @@ def _str_take(values: np.ndarray, idx: np.ndarray) -> pd.arrays.ArrowStringArray
     return pd.Series(arr, dtype=pd.StringDtype("pyarrow", na_value=np.nan)).array
 
 
-def _round_cent(x: np.ndarray) -> np.ndarray:
-    """Round half-up to 0.01 (exchange rule for limit prices); the 1e-7 absorbs float noise."""
-    return np.floor(x * 100.0 + 0.5 + 1e-7) / 100.0
-
-
 def _ffill_index(valid: np.ndarray) -> np.ndarray:
     """(T, N) row index of the last True at or before each row along axis 0; -1 when none."""
     t = np.arange(valid.shape[0])[:, None]
     return np.maximum.accumulate(np.where(valid, t, -1), axis=0)
-
-
-def limit_pct(boards: np.ndarray, dates: np.ndarray, is_st: np.ndarray) -> np.ndarray:
-    """Daily price-limit fraction; arguments broadcast against each other (e.g. (1, N), (T, 1), (T, N)).
-
-    10% main board; ChiNext 10% before 2020-08-24 and 20% from it; STAR 20%; BSE 30%;
-    an ST stock on a 10% board 5%. Indices get NaN.
-    """
-    boards = np.asarray(boards, dtype=object)
-    after = np.asarray(dates, dtype="datetime64[ns]") >= np.datetime64(CHINEXT_REFORM)
-    star, bse, chinext = boards == C.Board.STAR.value, boards == C.Board.BSE.value, boards == C.Board.CHINEXT.value
-    index = boards == C.Board.INDEX.value
-    base = np.where(star, 0.20, np.where(bse, 0.30, np.where(chinext & after, 0.20, 0.10)))
-    base = np.where(index, np.nan, base)
-    return np.where(np.asarray(is_st, dtype=bool) & (base == 0.10), 0.05, base)
-
-
-def limit_prices(ref: np.ndarray, boards: np.ndarray, dates: np.ndarray, is_st: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(limit_up, limit_down) = round_half_up(round(ref, 0.01) x (1 +/- :func:`limit_pct`), 0.01).
-
-    ``ref`` is the reference (previous, ex-rights) raw close; NaN ref gives NaN limits.
-    """
-    pct = limit_pct(boards, dates, is_st)
-    ref = _round_cent(np.asarray(ref, dtype=np.float64))
-    return _round_cent(ref * (1 + pct)), _round_cent(ref * (1 - pct))
 
 
 class QlibSource:
@@ -573,7 +543,7 @@ class QlibSource:
         nan_volume = present & valid & np.isnan(f["volume"])
         factor = f["factor"]
         with np.errstate(invalid="ignore", divide="ignore"):
-            raw = {k: _round_cent(f[k] / factor) for k in ("open", "high", "low", "close")}
+            raw = {k: round_cent(f[k] / factor) for k in ("open", "high", "low", "close")}
             volume = f["volume"] * factor if self.volume_is_adjusted else f["volume"].copy()
         no_vol = ~(volume > 0)
         # pre-listing back-fill: leading run (from the first row) of constant OHLC with no volume, only
@@ -824,5 +794,4 @@ def _empty(columns: list[str], schema) -> pd.DataFrame:
 
 __all__ = [
     "INDEX_CODES", "QlibSource", "REPORT_DEADLINES", "SW_L1", "announce_deadline", "clean_quarterly",
-    "limit_pct", "limit_prices",
 ]

@@ -109,6 +109,20 @@ FACTOR_SETS: dict[FactorSet, tuple[str, ...]] = {
 
 # the longest trading-day lookback any listed price/volume factor reads (bias_turn_1m: 504)
 MAX_LOOKBACK_DAYS = 504
+MIN_TRADING_DAYS_PER_YEAR = 237
+"""Fewest trading days in any 12 consecutive calendar months of the A-share calendar 2010-2022
+(about 242 on average; the Spring Festival and National Day weeks are closed)."""
+
+
+def months_covering(trading_days: int) -> int:
+    """Whole calendar months that hold at least ``trading_days`` trading days:
+    ``ceil(trading_days * 12 / MIN_TRADING_DAYS_PER_YEAR)`` (e.g. 504 -> 26, 252 -> 13)."""
+    return -(-int(trading_days) * 12 // MIN_TRADING_DAYS_PER_YEAR)
+
+
+MAX_LOOKBACK_MONTHS = months_covering(MAX_LOOKBACK_DAYS)
+"""Months of bars before a month that its factors need (26): :data:`MAX_LOOKBACK_DAYS` of history
+even on the month's first trading day."""
 
 
 def absent_factors(inputs: FactorInputs, names: Iterable[str]) -> dict[str, str]:

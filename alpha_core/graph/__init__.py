@@ -1,5 +1,7 @@
 """Stock graphs as edge lists (the ``adjacency`` table) and their per-day tensors.
 
+- :mod:`.build`: :func:`build_adjacency`, the one entry point; ``GRAPH_KINDS``, the read-only table
+  GraphKind -> builder + default rebuild frequency (a new kind = its builder plus one entry).
 - :mod:`.edges`: ``GraphKind``, ``EDGE_COLUMNS`` (date = rebuild date, effective from it), checks.
 - :mod:`.schedule`: rebuild dates (year end for R1; quarterly / monthly / weekly).
 - :mod:`.sector`: R1 sector and industry membership graphs from ``industry_map``.

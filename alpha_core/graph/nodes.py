@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from alpha_core.data.contract import Board
 from alpha_core.errors import DataContractError, Location
 
 Universe = pd.DataFrame | Sequence[str] | pd.Index | None
@@ -35,3 +36,13 @@ def universe_codes(universe: Universe, date: pd.Timestamp, *, member_column: str
             )
         return np.sort(rows["code"].astype(str).unique()).astype(object)
     return np.sort(np.unique(np.asarray(list(universe), dtype=object).astype(str))).astype(object)
+
+
+def listed_stocks(instruments: pd.DataFrame, day: pd.Timestamp) -> list[str]:
+    """Sorted codes of the stocks listed on ``day``: ``list_date <= day < delist_date`` (NaT: still
+    listed), board not :attr:`~alpha_core.data.contract.Board.INDEX`. The node set that exposes
+    isolated stocks in :func:`alpha_core.graph.stats.edge_list_stats`."""
+    day = pd.Timestamp(day)
+    live = ((instruments["list_date"] <= day) & (instruments["delist_date"].isna() | (instruments["delist_date"] > day))
+            & (instruments["board"] != Board.INDEX))
+    return sorted(instruments.loc[live, "code"].astype(str).unique())

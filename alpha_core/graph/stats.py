@@ -69,3 +69,18 @@ def edge_list_stats(edges: pd.DataFrame, nodes_by_date: dict[pd.Timestamp, Seque
         st.pop("isolated_codes")
         rows.append({"date": pd.Timestamp(date), "graph": graph, **st})
     return pd.DataFrame(rows)
+
+
+def latest_rebuilds(stats: pd.DataFrame) -> pd.DataFrame:
+    """Per graph of :func:`edge_list_stats`: the number of rebuilds and its latest rebuild's statistics.
+
+    Index ``graph``; columns rebuilds, last date (a ``datetime.date``), nodes, edges, density,
+    isolated, degree q50, degree max (the degree quantiles 0.5 and 1).
+    """
+    last = stats.sort_values("date").groupby("graph").tail(1).set_index("graph")
+    count = stats.groupby("graph").size()
+    return pd.DataFrame({
+        "rebuilds": count.reindex(last.index), "last date": last["date"].dt.date, "nodes": last["nodes"],
+        "edges": last["edges"], "density": last["density"], "isolated": last["isolated"],
+        "degree q50": last["degree_q50"], "degree max": last["degree_q100"],
+    }, index=last.index)

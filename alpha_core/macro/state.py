@@ -326,3 +326,16 @@ def m2_trend_for_plots(macro_raw: pd.DataFrame, config: MacroStateConfig = Macro
         "period": monthly["period"], "ln_m": monthly["ln_m"], "ln_m_star": monthly["ln_m_star"],
         "ln_m_star_two_sided_plots_only": two_sided_hp_trend_for_plots(monthly["ln_m"].to_numpy(), config.hp_lambda),
     })
+
+
+def gap_table(summary: dict) -> pd.DataFrame:
+    """The gaps of :func:`build_macro_state`'s ``summary``, one row per gap, indexed by series.
+
+    Columns: last obs before (the gap), first obs after, missing months
+    (``first..last`` missing month), n (whole months missing). No gap: one row
+    ``- | - | - | none | 0``. Cells are text except n.
+    """
+    rows = [(name, str(g["after"]), str(g["before"]), f"{g['first_missing_month']}..{g['last_missing_month']}",
+             g["months"]) for name, s in summary["series"].items() for g in s["gaps"]]
+    columns = ["series", "last obs before", "first obs after", "missing months", "n"]
+    return pd.DataFrame(rows or [("-", "-", "-", "none", 0)], columns=columns).set_index("series")

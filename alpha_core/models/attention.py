@@ -37,12 +37,12 @@ paths compute the same function (tested).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv
+
+from alpha_core.batch import GroupLayout
 
 NEGATIVE_SLOPE = 0.2
 
@@ -56,47 +56,6 @@ def mask_to_edge_index(mask: torch.Tensor) -> torch.Tensor:
 def group_mask(groups: torch.Tensor) -> torch.Tensor:
     """Group ids (N,) -> bool (N, N) mask of same-group pairs; a negative id has no neighbours."""
     return (groups[:, None] == groups[None, :]) & (groups[:, None] >= 0)
-
-
-@dataclass(frozen=True, eq=False)  # holds tensors: identity, not elementwise, equality
-class GroupLayout:
-    """The stocks of a block graph packed group by group into a padded (G, n_max) grid.
-
-    Depends on the group ids only, so it can be built once per day and reused every epoch
-    (:meth:`alpha_core.training.batch.DayBatch.group_layout`).
-
-    Attributes:
-        groups: (N,) int64, the group ids it packs.
-        slots: (G, n_max) int64, the stock (row of h) in each slot; padding slots hold N.
-        position: (N,) int64, each stock's flat slot ``g * n_max + r``; -1 for a negative id.
-        isolated: (N,) bool, stocks with a negative id (no neighbours), or None if none.
-    """
-
-    groups: torch.Tensor
-    slots: torch.Tensor
-    position: torch.Tensor
-    isolated: torch.Tensor | None
-
-    @classmethod
-    def from_groups(cls, groups: torch.Tensor) -> GroupLayout:
-        """Group ids (N,) -> layout; groups are ordered by id, stocks within a group by row."""
-        n = groups.shape[0]
-        valid = groups >= 0
-        members = torch.nonzero(valid).squeeze(1)
-        ids = groups[members]
-        order = torch.argsort(ids, stable=True)
-        members, ids = members[order], ids[order]
-        counts = torch.unique_consecutive(ids, return_counts=True)[1]
-        n_groups = counts.numel()
-        width = int(counts.max()) if n_groups else 0
-        group = torch.repeat_interleave(torch.arange(n_groups), counts)
-        rank = torch.arange(members.numel()) - (torch.cumsum(counts, 0) - counts)[group]
-        flat = group * width + rank
-        slots = torch.full((n_groups * width,), n, dtype=torch.long)
-        slots[flat] = members
-        position = torch.full((n,), -1, dtype=torch.long)
-        position[members] = flat
-        return cls(groups, slots.view(n_groups, width), position, None if bool(valid.all()) else ~valid)
 
 
 def rank1_attention(key: torch.Tensor, query: torch.Tensor, values: torch.Tensor,

@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch import nn
 
-from alpha_core.training.batch import DayBatch
+from alpha_core.batch import DayBatch
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ For one day's N stocks with sequences x (N, L, S) (the last ``window`` days up t
 Orthogonal variant (``orthogonal=True``): K = 32 factors f = W_f z (N, K) are orthogonalised
 across the cross-section (:mod:`alpha_core.models.orthogonal`, f^T f / N = I) and
 score = w . f_orth + b. ``factors(batch)`` returns f_orth, the input of the "secondary
-weighting" XGBoost (``biagru_xgb``, see :func:`alpha_core.models.orthogonal.secondary_weighting_data`).
+weighting" XGBoost (``biagru_xgb``, see :func:`alpha_core.training.secondary.secondary_weighting_data`).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ import pandas as pd
 import torch
 from torch import nn
 
+from alpha_core.batch import DayBatch
 from alpha_core.errors import DataContractError
 from alpha_core.models.indcap_gat import checked_tensor, day_location
 from alpha_core.models.orthogonal import OrthogonalLayer, OrthoMethod, factor_column_names
-from alpha_core.training.batch import DayBatch
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from alpha_core.batch import DayBatch
 from alpha_core.models.biagru import BiAGRUConfig, BiAGRUEncoder
 from alpha_core.models.indcap_gat import GATEncoder, checked_graph
-from alpha_core.training.batch import DayBatch
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from alpha_core.batch import DayBatch
 from alpha_core.models.attention import GraphAttention
-from alpha_core.training.batch import DayBatch
 
 
 class ResidualHeads(StrEnum):

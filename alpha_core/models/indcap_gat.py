@@ -29,10 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from alpha_core.batch import DayBatch
 from alpha_core.errors import DataContractError, Location
 from alpha_core.models.attention import GraphAttention
 from alpha_core.models.base import LinearHeadScorer
-from alpha_core.training.batch import DayBatch
 
 
 def day_location(batch: DayBatch, column: str, row: int | None = None) -> Location:

@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from alpha_core.batch import DayBatch
 from alpha_core.models.gat_residual import encoder
-from alpha_core.training.batch import DayBatch
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from alpha_core.batch import DayBatch
 from alpha_core.errors import DataContractError
 from alpha_core.models.indcap_gat import IndcapEncoder, IndcapGATConfig, day_location
 from alpha_core.models.multi_transformer import MultiScaleEncoder, MultiTransformerConfig
 from alpha_core.models.pinn import MacroStateConfig, MacroStateNet
-from alpha_core.training.batch import DayBatch
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from alpha_core.batch import DayBatch
 from alpha_core.errors import DataContractError
-from alpha_core.models.indcap_gat import checked_tensor, day_location
 from alpha_core.models.base import LinearHeadScorer
-from alpha_core.training.batch import DayBatch
+from alpha_core.models.indcap_gat import checked_tensor, day_location
 
 R3_SEQ_FEATURES = (
     "pvo", "sse", "liq", "skew", "gap", "vts", "vcll", "rvr", "csl", "rev", "vclb", "kurtosis",

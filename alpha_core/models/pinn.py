@@ -20,7 +20,8 @@ which makes u a function of calendar time that cannot extrapolate to the test ye
 drivers as input and a finite difference, u(t) depends only on data known at t (causal) and
 the residual is exact for any u that solves the discretised equation (tested). ``d ln M`` must
 be measured over the same step: the ``macro_series`` table gives dln_m = ln M2(m) - ln M2(m-1)
-per M2 month, so the macro step is one month (:func:`macro_window` uses 21 trading days).
+per M2 month, so the macro step is one month
+(:func:`alpha_core.training.recipes.macro_window` uses 21 trading days).
 
 Macro input layout of a day (``batch.macro``): rows newest first,
 ``(K + 1, 3)`` = [x(t), x(t - dt), ..., x(t - K dt)], or the same flattened to ``(3 (K + 1),)``;
@@ -38,8 +39,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
@@ -171,42 +170,3 @@ class MacroStateNet(nn.Module):
         c = self.config
         return (f"hidden={c.hidden}, layers={c.n_layers}, dt={c.dt:g}, "
                 f"coefficients={c.coefficient_norm.value}, lambda={c.physics_weight:g}")
-
-
-# --------------------------------------------------------------------------------------
-# Building the macro input of a day from a macro series table (causal as-of lookups).
-# --------------------------------------------------------------------------------------
-
-def macro_window(macro_series: pd.DataFrame, date: pd.Timestamp, step: int = 21,
-                 n_lags: int = 1) -> torch.Tensor:
-    """The day's macro input (n_lags + 1, 3) for ``batch.macro``: the ``MACRO_DRIVERS`` row of
-    ``date`` and of the rows ``step``, 2 ``step``, ... rows earlier (newest first).
-
-    ``macro_series`` has one row per trading day (a ``date`` column or a DatetimeIndex,
-    ascending) with the driver columns known at the close of that day; the row used for
-    ``date`` is the last one on or before it (as-of), so only past rows are read.
-
-    Raises DataContractError (naming the date / column) when the history is too short or a
-    driver is missing.
-    """
-    drivers = macro_series.set_index("date") if "date" in macro_series.columns else macro_series
-    missing = [c for c in MACRO_DRIVERS if c not in drivers.columns]
-    if missing:
-        raise DataContractError(f"macro series lacks driver columns {missing}",
-                                Location(file="macro_series", column=missing[0]))
-    idx = pd.DatetimeIndex(drivers.index)
-    if not idx.is_monotonic_increasing:
-        raise DataContractError("macro series dates must be ascending", Location(file="macro_series", column="date"))
-    pos = int(idx.searchsorted(pd.Timestamp(date), side="right")) - 1
-    rows = [pos - k * step for k in range(n_lags + 1)]
-    if rows[-1] < 0:
-        raise DataContractError(f"macro history too short for {n_lags} lags of {step} days",
-                                Location(file="macro_series", date=str(pd.Timestamp(date).date())))
-    values = drivers[list(MACRO_DRIVERS)].to_numpy(dtype=np.float64)[rows]
-    bad = ~np.isfinite(values)
-    if bad.any():
-        k, j = np.argwhere(bad)[0]
-        raise DataContractError(f"macro driver is missing at lag {k}",
-                                Location(file="macro_series", column=MACRO_DRIVERS[j],
-                                         date=str(idx[rows[k]].date())))
-    return torch.as_tensor(values, dtype=torch.float32)

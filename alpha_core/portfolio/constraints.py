@@ -2,7 +2,8 @@
 
 Every constraint is an object with
 
-* ``key``: the name the relaxation order refers to (:mod:`alpha_core.portfolio.relaxation`);
+* ``key``: its :class:`ConstraintKey`, the name the relaxation order refers to
+  (:mod:`alpha_core.portfolio.relaxation`);
 * ``build(ctx)``: its cvxpy inequalities, written only with ``cp.Parameter`` data so the
   problem is DPP (built once, re-solved with new parameter values);
 * ``bound(data, relax)``: the value of its bound parameter (the parameter named ``key``),
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 import cvxpy as cp
@@ -35,6 +37,19 @@ BIG = 1e3
 """A bound this large never binds (weights are in [0, 1]); used for removed constraints."""
 
 
+class ConstraintKey(StrEnum):
+    """The name of a constraint: what the relaxation order refers to and what its bound
+    parameter is called (:mod:`alpha_core.portfolio.relaxation`)."""
+
+    FULL_INVESTMENT = "full_investment"
+    LONG_ONLY = "long_only"
+    STOCK_DEVIATION = "stock_deviation"
+    INDUSTRY_DEVIATION = "industry_deviation"
+    STYLE_EXPOSURE = "style_exposure"
+    TURNOVER = "turnover"
+    CONSTITUENT_SHARE = "constituent_share"
+
+
 def _scaled(nominal: float | np.ndarray, relax: float) -> float | np.ndarray:
     """Nominal bound times the relaxation factor; ``inf`` -> :data:`BIG` (constraint removed)."""
     if math.isinf(relax):
@@ -43,7 +58,7 @@ def _scaled(nominal: float | np.ndarray, relax: float) -> float | np.ndarray:
 
 
 class Constraint(Protocol):
-    key: str
+    key: ConstraintKey
 
     def build(self, ctx: ProblemContext) -> list[cp.Constraint]: ...
 
@@ -61,7 +76,7 @@ class _Composable:
 class FullInvestment(_Composable):
     """sum_i w_i = 1 (fully invested, no cash). Never relaxed."""
 
-    key: str = "full_investment"
+    key: ConstraintKey = ConstraintKey.FULL_INVESTMENT
 
     def build(self, ctx: ProblemContext) -> list[cp.Constraint]:
         return [cp.sum(ctx.w) == 1]
@@ -77,7 +92,7 @@ class FullInvestment(_Composable):
 class LongOnly(_Composable):
     """0 <= w_i <= u_i, with u_i = 1 for real stocks and 0 for padding rows. Never relaxed."""
 
-    key: str = "long_only"
+    key: ConstraintKey = ConstraintKey.LONG_ONLY
 
     def build(self, ctx: ProblemContext) -> list[cp.Constraint]:
         return [ctx.w >= 0, ctx.w <= ctx.param("upper", (ctx.n,))]
@@ -94,10 +109,10 @@ class StockDeviation(_Composable):
     """|w_i - w_b,i| <= d for every stock i (d = 0.01 in R1, 0.005 in R2)."""
 
     max_dev: float
-    key: str = "stock_deviation"
+    key: ConstraintKey = ConstraintKey.STOCK_DEVIATION
 
     def build(self, ctx: ProblemContext) -> list[cp.Constraint]:
-        wb, d = ctx.param("w_bench", (ctx.n,)), ctx.param("stock_deviation", nonneg=True)
+        wb, d = ctx.param("w_bench", (ctx.n,)), ctx.param(ConstraintKey.STOCK_DEVIATION, nonneg=True)
         return [ctx.w - wb <= d, wb - ctx.w <= d]
 
     def bound(self, data: ProblemData, relax: float) -> float:
@@ -112,10 +127,10 @@ class IndustryDeviation(_Composable):
     """|H^T w - H^T w_b|_k <= d for every industry k (d = 0.01 in R1; d = 0 is industry neutral)."""
 
     max_dev: float
-    key: str = "industry_deviation"
+    key: ConstraintKey = ConstraintKey.INDUSTRY_DEVIATION
 
     def build(self, ctx: ProblemContext) -> list[cp.Constraint]:
-        hb, d = ctx.param("industry_bench", (ctx.k,)), ctx.param("industry_deviation", nonneg=True)
+        hb, d = ctx.param("industry_bench", (ctx.k,)), ctx.param(ConstraintKey.INDUSTRY_DEVIATION, nonneg=True)
         return [ctx.ht @ ctx.w - hb <= d, hb - ctx.ht @ ctx.w <= d]  # ht: constant sparse H^T
 
     def bound(self, data: ProblemData, relax: float) -> float:
@@ -133,11 +148,11 @@ class StyleExposure(_Composable):
     """
 
     bounds: tuple[float, ...]
-    key: str = "style_exposure"
+    key: ConstraintKey = ConstraintKey.STYLE_EXPOSURE
 
     def build(self, ctx: ProblemContext) -> list[cp.Constraint]:
         x, xb = ctx.param("style", (ctx.n, ctx.s)), ctx.param("style_bench", (ctx.s,))
-        b = ctx.param("style_exposure", (ctx.s,), nonneg=True)
+        b = ctx.param(ConstraintKey.STYLE_EXPOSURE, (ctx.s,), nonneg=True)
         return [x.T @ ctx.w - xb <= b, xb - x.T @ ctx.w <= b]
 
     def bound(self, data: ProblemData, relax: float) -> np.ndarray:
@@ -155,10 +170,10 @@ class TurnoverCap(_Composable):
     """
 
     max_one_way: float
-    key: str = "turnover"
+    key: ConstraintKey = ConstraintKey.TURNOVER
 
     def build(self, ctx: ProblemContext) -> list[cp.Constraint]:
-        w0, c = ctx.param("w_prev", (ctx.n,)), ctx.param("turnover", nonneg=True)
+        w0, c = ctx.param("w_prev", (ctx.n,)), ctx.param(ConstraintKey.TURNOVER, nonneg=True)
         return [cp.norm1(ctx.w - w0) <= 2 * c]
 
     def bound(self, data: ProblemData, relax: float) -> float:
@@ -176,10 +191,10 @@ class ConstituentShare(_Composable):
     """
 
     min_share: float
-    key: str = "constituent_share"
+    key: ConstraintKey = ConstraintKey.CONSTITUENT_SHARE
 
     def build(self, ctx: ProblemContext) -> list[cp.Constraint]:
-        m, s = ctx.param("member", (ctx.n,)), ctx.param("constituent_share", nonneg=True)
+        m, s = ctx.param("member", (ctx.n,)), ctx.param(ConstraintKey.CONSTITUENT_SHARE, nonneg=True)
         return [m @ ctx.w >= s]
 
     def bound(self, data: ProblemData, relax: float) -> float:
@@ -205,7 +220,7 @@ class ConstraintSet:
     def __iter__(self):
         return iter(self.items)
 
-    def keys(self) -> list[str]:
+    def keys(self) -> list[ConstraintKey]:
         return [c.key for c in self.items]
 
     def build(self, ctx: ProblemContext) -> list[cp.Constraint]:

@@ -46,6 +46,20 @@ def mad_zscore(x: np.ndarray, n_mad: float = 5.0) -> np.ndarray:
     return np.nan_to_num(z, nan=0.0)
 
 
+def expected_return_proxy(scores: pd.Series, codes: pd.Index) -> pd.Series:
+    """mu over ``codes``: the day's signal standardised, the optimiser's objective coefficients.
+
+        z_i = (s_i - mean(s)) / std(s)      (std ddof 0; a constant signal: std taken as 1)
+        mu_i = z_i, or min_j z_j for a code without a score (never preferred to a scored name)
+
+    Args:
+        scores: code -> score of one day (NaN scores are ignored by mean / std and get min z).
+        codes: the rows of the problem.
+    """
+    z = (scores - scores.mean()) / (scores.std(ddof=0) or 1.0)
+    return z.reindex(codes).fillna(z.min())
+
+
 def style_frame(bars: pd.DataFrame, factors: pd.DataFrame | None = None,
                 columns: tuple[str, ...] = ("bp_lf",)) -> pd.DataFrame:
     """Raw style values [date, code, log_float_mcap, *columns] from bars (+ a factor table).
@@ -149,8 +163,7 @@ def optimize_portfolios(
         held = prev[prev > 0].index if prev is not None else pd.Index([])
         codes = s.index.union(bench.index).union(held)
         n = len(codes)
-        z = (s - s.mean()) / (s.std(ddof=0) or 1.0)
-        mu = z.reindex(codes).fillna(z.min()).to_numpy()
+        mu = expected_return_proxy(s, codes).to_numpy()
         ind = _industry_at(industry_map, day).reindex(codes)
         onehot = (ind.to_numpy()[:, None] == np.asarray(industries, dtype=object)[None, :]).astype(float)
         if style_cols:

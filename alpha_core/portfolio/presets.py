@@ -13,10 +13,11 @@ Costs: R1 and R3 0.2% one-way; R2 0.3% two-way. Fills at the next day's vwap.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from types import MappingProxyType
 
-import numpy as np
 import pandas as pd
 
 from alpha_core.backtest.costs import CostModel, FillPrice
@@ -24,16 +25,18 @@ from alpha_core.portfolio.constraints import (
     ConstituentShare, ConstraintSet, FullInvestment, IndustryDeviation, LongOnly, StockDeviation, StyleExposure,
     TurnoverCap,
 )
+from alpha_core.portfolio.schedule import Rebalance, rebalance_days
 
 LOG_FLOAT_CAP = "log_float_mcap"
 BP = "bp_lf"
 
 
-class Frequency(StrEnum):
-    """How rebalance days are chosen: every ``every`` trading days, or the last trading day of a month."""
+class PresetName(StrEnum):
+    """The three reports' presets (keys of :data:`PRESETS`)."""
 
-    EVERY_N_DAYS = "every_n_days"
-    MONTHLY = "monthly"
+    R1 = "r1"
+    R2 = "r2"
+    R3 = "r3"
 
 
 @dataclass(frozen=True)
@@ -41,25 +44,25 @@ class PortfolioPreset:
     """Constraints, schedule and trading costs of one enhancement strategy.
 
     Attributes:
-        name: preset name (``r1``, ``r2``, ``r3``).
+        name: :class:`PresetName`.
         stock_dev: max |w_i - w_b,i|.
         industry_dev: max industry deviation (0 = neutral; None = unconstrained).
         style_bounds: style column -> max |exposure difference| (z-score units).
         other_style_bound: bound of any other style column supplied (None: other columns ignored).
         turnover: max one-way turnover per rebalance (None = unconstrained).
         min_constituent_share: floor on weight in benchmark constituents (None = none).
-        frequency, every: rebalance schedule.
+        frequency, every: rebalance schedule (:func:`~alpha_core.portfolio.schedule.rebalance_days`).
         costs: transaction cost model; fill: fill price on the day after the decision.
     """
 
-    name: str
+    name: PresetName
     stock_dev: float
     industry_dev: float | None
     style_bounds: dict[str, float] = field(default_factory=dict)
     other_style_bound: float | None = None
     turnover: float | None = None
     min_constituent_share: float | None = None
-    frequency: Frequency = Frequency.EVERY_N_DAYS
+    frequency: Rebalance = Rebalance.EVERY_N
     every: int = 5
     costs: CostModel = CostModel.one_way(0.002)
     fill: FillPrice = FillPrice.VWAP
@@ -93,27 +96,17 @@ class PortfolioPreset:
         return rebalance_days(dates, self.frequency, self.every)
 
 
-def rebalance_days(dates: pd.DatetimeIndex, frequency: Frequency, every: int = 5) -> pd.DatetimeIndex:
-    """Decision days: ``dates[::every]``, or the last trading day of each month (causal: a month's
-    last day is known to be last once the calendar is known, which a trading calendar is)."""
-    dates = pd.DatetimeIndex(dates).sort_values().unique()
-    if frequency == Frequency.MONTHLY:
-        period = dates.to_period("M")
-        last = np.r_[period[1:] != period[:-1], True]
-        return dates[last]
-    return dates[:: max(int(every), 1)]
-
-
 R1 = PortfolioPreset(
-    "r1", stock_dev=0.01, industry_dev=0.01, style_bounds={LOG_FLOAT_CAP: 0.01, BP: 0.01},
+    PresetName.R1, stock_dev=0.01, industry_dev=0.01, style_bounds={LOG_FLOAT_CAP: 0.01, BP: 0.01},
     turnover=0.15, every=5, costs=CostModel.one_way(0.002),
 )
 R2 = PortfolioPreset(
-    "r2", stock_dev=0.005, industry_dev=0.0, style_bounds={LOG_FLOAT_CAP: 0.0, BP: 0.0}, other_style_bound=0.5,
+    PresetName.R2, stock_dev=0.005, industry_dev=0.0, style_bounds={LOG_FLOAT_CAP: 0.0, BP: 0.0}, other_style_bound=0.5,
     turnover=0.30, every=5, costs=CostModel.two_way(0.003),
 )
 R3 = PortfolioPreset(
-    "r3", stock_dev=0.01, industry_dev=None, min_constituent_share=1.0, frequency=Frequency.MONTHLY,
+    PresetName.R3, stock_dev=0.01, industry_dev=None, min_constituent_share=1.0, frequency=Rebalance.MONTH_END,
     costs=CostModel.one_way(0.002),
 )
-PRESETS: dict[str, PortfolioPreset] = {p.name: p for p in (R1, R2, R3)}
+PRESETS: Mapping[PresetName, PortfolioPreset] = MappingProxyType({p.name: p for p in (R1, R2, R3)})
+"""The presets by name (read only; a :class:`PresetName` or its value looks one up)."""

@@ -26,12 +26,14 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass
+from enum import StrEnum
 
 import cvxpy as cp
+import cvxpy.settings as cvxpy_settings
 import numpy as np
 import scipy.sparse as sp
 
-from alpha_core.portfolio.constraints import ConstraintSet
+from alpha_core.portfolio.constraints import ConstraintKey, ConstraintSet
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +143,27 @@ class ProblemContext:
 
     def param(self, name: str, shape: tuple[int, ...] = (), **kwargs) -> cp.Parameter:
         if name not in self.params:
-            self.params[name] = cp.Parameter(shape, name=name, **kwargs)
+            self.params[name] = cp.Parameter(shape, name=str(name), **kwargs)
         return self.params[name]
+
+
+class SolveStatus(StrEnum):
+    """Status of one solve: cvxpy's problem statuses (``cvxpy.settings``), plus
+    ``solver_error`` when Clarabel raised. Weights exist for OPTIMAL and OPTIMAL_INACCURATE."""
+
+    OPTIMAL = cp.OPTIMAL
+    OPTIMAL_INACCURATE = cp.OPTIMAL_INACCURATE
+    USER_LIMIT = cp.USER_LIMIT
+    INFEASIBLE = cp.INFEASIBLE
+    INFEASIBLE_INACCURATE = cp.INFEASIBLE_INACCURATE
+    UNBOUNDED = cp.UNBOUNDED
+    UNBOUNDED_INACCURATE = cp.UNBOUNDED_INACCURATE
+    INFEASIBLE_OR_UNBOUNDED = cvxpy_settings.INFEASIBLE_OR_UNBOUNDED
+    SOLVER_ERROR = cp.SOLVER_ERROR
+
+
+SOLVED = frozenset({SolveStatus.OPTIMAL, SolveStatus.OPTIMAL_INACCURATE})
+"""The statuses whose solution is used."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +171,7 @@ class SolveOutcome:
     """Raw result of one solve: ``weights`` (N,) or None when the solver found no solution."""
 
     weights: np.ndarray | None
-    status: str
+    status: SolveStatus
     objective: float
     seconds: float
 
@@ -198,7 +219,7 @@ class PortfolioProblem:
             if name not in values:
                 raise KeyError(f"no value for parameter {name!r}")
             value = values[name]
-            if name == "style_exposure" and np.size(value) != s:
+            if name == ConstraintKey.STYLE_EXPOSURE and np.size(value) != s:
                 if data.style.shape[1]:
                     raise ValueError(f"{np.size(value)} style bounds for {data.style.shape[1]} style columns")
                 value = np.full(s, 1e3)  # no styles: the dummy zero column never binds
@@ -212,12 +233,12 @@ class PortfolioProblem:
             with warnings.catch_warnings():  # "may be inaccurate": kept in the status instead
                 warnings.simplefilter("ignore", UserWarning)
                 self.problem.solve(solver=cp.CLARABEL)
-            status = self.problem.status
+            status = SolveStatus(self.problem.status)
         except cp.error.SolverError as exc:  # numerical failure: reported, never raised
             log.warning("Clarabel failed: %s", exc)
-            status = "solver_error"
+            status = SolveStatus.SOLVER_ERROR
         seconds = time.perf_counter() - t0
-        ok = status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and self.ctx.w.value is not None
+        ok = status in SOLVED and self.ctx.w.value is not None
         if not ok:
             return SolveOutcome(None, status, float("nan"), seconds)
         w = np.clip(np.asarray(self.ctx.w.value, dtype=float), 0.0, None)

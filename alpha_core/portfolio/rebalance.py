@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from alpha_core.portfolio.enhance import optimize_portfolios, style_frame
+from alpha_core.portfolio.enhance import expected_return_proxy, optimize_portfolios, style_frame
 from alpha_core.portfolio.orders import order_summary, target_orders
 from alpha_core.portfolio.presets import PortfolioPreset
 
@@ -57,7 +57,6 @@ def rebalance(
                                  index_code=index_code, initial_weights=current)
     target = result.weights.set_index("code")["weight"]
     orders = target_orders(current, target, bars_day, day)
-    z = (scores.set_index("code")["score"] - scores["score"].mean()) / (scores["score"].std(ddof=0) or 1.0)
     bench = index_weights[(index_weights["index_code"] == index_code) & (index_weights["date"] <= day)]
     bench = bench[bench["date"] == bench["date"].max()].set_index("code")["weight"]
     active = target.sub(bench, fill_value=0.0)
@@ -65,7 +64,8 @@ def rebalance(
     summary = {
         **order_summary(orders),
         "date": str(pd.Timestamp(day).date()),
-        "expected_active_score": float((active * z.reindex(active.index).fillna(z.min())).sum()),
+        "expected_active_score": float((active * expected_return_proxy(scores.set_index("code")["score"],
+                                                                       active.index)).sum()),
         "max_stock_deviation": float(active.abs().max()) if len(active) else 0.0,
         "optimizer_status": str(status.get("status", "")),
         "relaxed": str(status.get("relaxed", "")),

@@ -11,8 +11,8 @@ a time, cumulatively, in :data:`DEFAULT_ORDER`:
 
 ``full_investment`` and ``long_only`` are never relaxed. Every relaxation is logged (WARNING)
 and listed in :attr:`OptimizeResult.relaxed`. If even the fully relaxed problem fails, the
-result holds the previous weights (else the benchmark) with ``status="fallback_previous"`` /
-``"fallback_benchmark"``, logged at ERROR: a recorded, never a silent, fallback.
+result holds the previous weights (else the benchmark) with status
+:attr:`OptimizeStatus.FALLBACK_PREVIOUS` / :attr:`~OptimizeStatus.FALLBACK_BENCHMARK`, logged at ERROR: a recorded, never a silent, fallback.
 """
 
 from __future__ import annotations
@@ -20,21 +20,35 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
+from alpha_core.portfolio.constraints import ConstraintKey
 from alpha_core.portfolio.problem import PortfolioProblem, ProblemData
 
 log = logging.getLogger(__name__)
 
 INF = math.inf
-DEFAULT_ORDER: tuple[tuple[str, float], ...] = (
-    ("turnover", 2.0), ("turnover", INF),
-    ("style_exposure", 2.0), ("style_exposure", 4.0), ("style_exposure", INF),
-    ("industry_deviation", 2.0), ("industry_deviation", 4.0), ("industry_deviation", INF),
-    ("constituent_share", 2.0), ("constituent_share", INF),
-    ("stock_deviation", 2.0), ("stock_deviation", 4.0), ("stock_deviation", INF),
+_T, _S, _I, _C, _D = (ConstraintKey.TURNOVER, ConstraintKey.STYLE_EXPOSURE, ConstraintKey.INDUSTRY_DEVIATION,
+                      ConstraintKey.CONSTITUENT_SHARE, ConstraintKey.STOCK_DEVIATION)
+DEFAULT_ORDER: tuple[tuple[ConstraintKey, float], ...] = (
+    (_T, 2.0), (_T, INF),
+    (_S, 2.0), (_S, 4.0), (_S, INF),
+    (_I, 2.0), (_I, 4.0), (_I, INF),
+    (_C, 2.0), (_C, INF),
+    (_D, 2.0), (_D, 4.0), (_D, INF),
 )
+"""The relaxation steps (constraint, cumulative factor on its nominal bound; ``inf`` = removed)."""
+
+
+class OptimizeStatus(StrEnum):
+    """How the weights of one rebalance were obtained."""
+
+    OPTIMAL = "optimal"  # the nominal problem solved
+    RELAXED = "relaxed"  # solved after relaxation steps
+    FALLBACK_PREVIOUS = "fallback_previous"  # every step failed: the previous weights kept
+    FALLBACK_BENCHMARK = "fallback_benchmark"  # every step failed, no previous weights: the benchmark
 
 
 @dataclass(frozen=True)
@@ -43,7 +57,7 @@ class OptimizeResult:
 
     Attributes:
         weights: (N,) weights of the real (unpadded) stocks, summing to 1.
-        status: ``optimal``, ``relaxed``, ``fallback_previous`` or ``fallback_benchmark``.
+        status: :class:`OptimizeStatus`.
         relaxed: the relaxation steps applied, e.g. ``("turnover x2", "turnover removed")``.
         factors: final relaxation factor per constraint key (absent = nominal).
         objective: mu^T w.
@@ -51,19 +65,19 @@ class OptimizeResult:
     """
 
     weights: np.ndarray
-    status: str
+    status: OptimizeStatus
     relaxed: tuple[str, ...] = ()
-    factors: dict[str, float] = field(default_factory=dict)
+    factors: dict[ConstraintKey, float] = field(default_factory=dict)
     objective: float = float("nan")
     seconds: float = 0.0
 
 
-def _label(key: str, factor: float) -> str:
+def _label(key: ConstraintKey, factor: float) -> str:
     return f"{key} removed" if math.isinf(factor) else f"{key} x{factor:g}"
 
 
 def solve_with_relaxation(problem: PortfolioProblem, data: ProblemData, *,
-                          order: tuple[tuple[str, float], ...] = DEFAULT_ORDER,
+                          order: tuple[tuple[ConstraintKey, float], ...] = DEFAULT_ORDER,
                           label: str = "") -> OptimizeResult:
     """Solve ``problem`` on ``data`` (already padded to the problem's N), relaxing per ``order``.
 
@@ -71,7 +85,7 @@ def solve_with_relaxation(problem: PortfolioProblem, data: ProblemData, *,
     does not have are skipped. Returns weights over all N rows (padding rows get 0).
     """
     present = set(problem.constraints.keys())
-    factors: dict[str, float] = {}
+    factors: dict[ConstraintKey, float] = {}
     relaxed: list[str] = []
     seconds = 0.0
     steps = [(None, 1.0)] + [s for s in order if s[0] in present]
@@ -85,12 +99,12 @@ def solve_with_relaxation(problem: PortfolioProblem, data: ProblemData, *,
             if relaxed:
                 log.warning("%s: optimiser relaxed %s (status %s)", label, ", ".join(relaxed), out.status)
             w = out.weights / out.weights.sum()
-            return OptimizeResult(w, "relaxed" if relaxed else "optimal", tuple(relaxed), dict(factors),
-                                  out.objective, seconds)
-        log.info("%s: solve %s with %s", label, out.status, factors or "nominal bounds")
+            status = OptimizeStatus.RELAXED if relaxed else OptimizeStatus.OPTIMAL
+            return OptimizeResult(w, status, tuple(relaxed), dict(factors), out.objective, seconds)
+        log.info("%s: solve %s with %s", label, out.status, {str(k): f for k, f in factors.items()} or "nominal bounds")
     if data.has_prev and data.w_prev.sum() > 0:
-        w, status = data.w_prev / data.w_prev.sum(), "fallback_previous"
+        w, status = data.w_prev / data.w_prev.sum(), OptimizeStatus.FALLBACK_PREVIOUS
     else:
-        w, status = data.w_bench / data.w_bench.sum(), "fallback_benchmark"
+        w, status = data.w_bench / data.w_bench.sum(), OptimizeStatus.FALLBACK_BENCHMARK
     log.error("%s: every relaxation failed; keeping %s weights", label, status.removeprefix("fallback_"))
     return OptimizeResult(w, status, tuple(relaxed), dict(factors), float(data.mu @ w), seconds)

@@ -4,7 +4,7 @@ Input ``signals`` [date, code, score] (score at T uses data up to T); every func
 [date, code, weight] with equal weights per date (``decile_portfolios`` adds ``group``), the
 decision dated T like the signal (the backtest trades it on T+1). Rows with a NaN score are
 ignored. Ties are broken by code so results are deterministic. Filter ``signals`` to the
-rebalance days first (:func:`alpha_core.portfolio.presets.rebalance_days`).
+rebalance days first (:func:`alpha_core.portfolio.schedule.rebalance_days`).
 """
 
 from __future__ import annotations

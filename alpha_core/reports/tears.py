@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,14 +58,20 @@ class TearSheet:
     inline: dict[str, str] = field(default_factory=dict)  # chart name -> Markdown image (base64 PNG)
 
 
-def markdown_table(table: pd.DataFrame, percent: set[str] = PERCENT, digits: int = 2) -> str:
+def markdown_table(table: pd.DataFrame, percent: set[str] = PERCENT, digits: int = 2,
+                   column_digits: Mapping[str, int] | None = None) -> str:
     """A GitHub markdown table (the index is the first column); numbers in ``percent`` columns
-    shown as %, other numbers with ``digits`` decimals, anything else as text."""
+    shown as %, other numbers with ``digits`` decimals (``column_digits``: per column), missing
+    numbers blank, anything else as text (``str``: pre-formatted cells pass through).
+
+    The one markdown-table writer of the project (asset metadata, tear sheets, the demo)."""
+    per_column = dict(column_digits or {})
     head = [table.index.name or ""] + [str(c) for c in table.columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for idx, row in table.iterrows():
-        lines.append("| " + " | ".join([str(idx)] + [format_value(row[c], str(c) in percent, digits, na="")
-                                                     for c in table.columns]) + " |")
+        lines.append("| " + " | ".join([str(idx)] + [
+            format_value(row[c], str(c) in percent, per_column.get(str(c), digits), na="")
+            for c in table.columns]) + " |")
     return "\n".join(lines)
 
 

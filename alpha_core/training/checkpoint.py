@@ -12,11 +12,12 @@ Layout::
     curve.csv        training curve (epoch, train_loss, valid_loss[, valid_rank_ic]); TWO_STAGE
                      stacks both stages with a ``stage`` column (1 = epochs, 2 = boosting rounds)
 
-Which model files a directory holds follows the key's
-:class:`~alpha_core.models.registry.ModelFamily` (checked on save). The directory is written
+Which model files a directory holds follows the spec's
+:class:`~alpha_core.training.specs.ModelFamily` (checked on save). The directory is written
 to a temporary sibling and renamed, so a reader never sees half a checkpoint. Reloading
-rebuilds the model through the registry and reproduces its predictions exactly (tested),
-torch scoring running under the training's thread budget (``train_config.num_threads``).
+rebuilds the model through the spec table (:data:`~alpha_core.training.specs.MODEL_SPECS`
+unless another is given) and reproduces its predictions exactly (tested), torch scoring
+running under the training's thread budget (``train_config.num_threads``).
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ import pandas as pd
 import torch
 from torch import nn
 
+from alpha_core.batch import DayBatch
 from alpha_core.errors import CorruptFileError
-from alpha_core.models.orthogonal import secondary_weighting_batches
-from alpha_core.models.registry import ModelFamily, ModelKey, ModelOptions, get_spec
-from alpha_core.models.xgb import XGBConfig, XGBScorer
-from alpha_core.training.batch import DayBatch
+from alpha_core.training.boosting import XGBConfig, XGBScorer
 from alpha_core.training.normalizer import FeatureNormalizer
+from alpha_core.training.secondary import secondary_weighting_batches
+from alpha_core.training.specs import MODEL_SPECS, ModelFamily, ModelOptions, ModelSpec, get_spec
 from alpha_core.training.trainer import predict, torch_threads
 
 META, STATE, XGB_MODEL, NORMALIZER, CURVE = "meta.json", "state.pt", "model.xgb.json", "normalizer.json", "curve.csv"
@@ -60,10 +61,12 @@ def _jsonable(obj: object) -> object:
 @dataclass
 class Checkpoint:
     """A loaded checkpoint. ``model()`` rebuilds the torch model (eval mode, weights loaded;
-    the stage-1 model of a two-stage key); ``xgb`` is the booster (xgboost, two-stage stage 2)."""
+    the stage-1 model of a two-stage key); ``xgb`` is the booster (xgboost, two-stage stage 2);
+    ``spec``: the spec of ``model_key`` in the table it was loaded with."""
 
     path: Path
-    model_key: ModelKey
+    model_key: str
+    spec: ModelSpec = field(repr=False)
     options: ModelOptions
     features: list[str]
     normalizer: FeatureNormalizer
@@ -75,10 +78,10 @@ class Checkpoint:
 
     @property
     def family(self) -> ModelFamily:
-        return get_spec(self.model_key).family
+        return self.spec.family
 
     def model(self) -> nn.Module:
-        net = get_spec(self.model_key).build_model(self.options)
+        net = self.spec.build_model(self.options)
         net.load_state_dict(self.state_dict)
         return net.eval()
 
@@ -91,7 +94,7 @@ class Checkpoint:
         """(date, code, score) for batches built with this checkpoint's features/normaliser.
 
         TORCH: the model's scores; XGBOOST: the booster on ``x``; TWO_STAGE: the booster on
-        :func:`~alpha_core.models.orthogonal.secondary_weighting_batches` of the stage-1 model.
+        :func:`~alpha_core.training.secondary.secondary_weighting_batches` of the stage-1 model.
         """
         family = self.family
         if family is ModelFamily.XGBOOST:
@@ -100,14 +103,14 @@ class Checkpoint:
         with torch_threads(threads):
             if family is ModelFamily.TORCH:
                 return predict(self.model(), batches)
-            stage2 = secondary_weighting_batches(self.model(), batches, get_spec(self.model_key).stage2_extras)
+            stage2 = secondary_weighting_batches(self.model(), batches, self.spec.stage2_extras)
         return self.xgb.predict_batches(stage2)
 
 
 def save_checkpoint(
     path: Path | str,
     *,
-    model_key: ModelKey | str,
+    spec: ModelSpec,
     options: ModelOptions,
     features: Sequence[str],
     normalizer: FeatureNormalizer,
@@ -120,13 +123,14 @@ def save_checkpoint(
     stage2_features: Sequence[str] | None = None,
     extra: Mapping[str, object] | None = None,
 ) -> Path:
-    """Write a checkpoint directory at ``path`` (replaced if present) and return it.
+    """Write the checkpoint of a model of ``spec`` at ``path`` (replaced if present) and return it.
 
-    ``state_dict`` is required for TORCH and TWO_STAGE keys, ``xgb`` for XGBOOST and TWO_STAGE,
+    ``state_dict`` is required for TORCH and TWO_STAGE specs, ``xgb`` for XGBOOST and TWO_STAGE,
     ``stage2_features`` for TWO_STAGE; anything else raises ValueError.
     """
     path = Path(path)
-    family = get_spec(model_key).family
+    model_key = str(spec.key)
+    family = spec.family
     want_state = family in (ModelFamily.TORCH, ModelFamily.TWO_STAGE)
     want_xgb = family in (ModelFamily.XGBOOST, ModelFamily.TWO_STAGE)
     want_stage2 = family is ModelFamily.TWO_STAGE
@@ -139,7 +143,7 @@ def save_checkpoint(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     meta = {
-        "model_key": str(ModelKey(model_key)),
+        "model_key": model_key,
         "options": _jsonable(options),
         "features": list(features),
         "fold_id": fold_id,
@@ -173,16 +177,19 @@ def _read_part(file: Path, reader: Callable[[Path], T]) -> T:
                                str(file)) from exc
 
 
-def load_checkpoint(path: Path | str) -> Checkpoint:
-    """Read a directory written by :func:`save_checkpoint`.
+def load_checkpoint(path: Path | str, specs: Mapping[str, ModelSpec] = MODEL_SPECS) -> Checkpoint:
+    """Read a directory written by :func:`save_checkpoint`; its model key is looked up in ``specs``.
 
     Raises:
+        KeyError: the checkpoint's model key is not in ``specs``.
         CorruptFileError: a part (meta.json, state.pt, model.xgb.json, normalizer.json, curve.csv) is
             missing, truncated or unreadable; the message names the file.
     """
     path = Path(path)
     meta = _read_part(path / META, lambda f: json.loads(f.read_text()))
-    options = ModelOptions(**meta["options"])
+    options = ModelOptions(**meta["options"])  # enum fields from their stored values
+    model_key = str(meta["model_key"])
+    spec = get_spec(model_key, specs)
     state, scorer = None, None
     if (path / XGB_MODEL).exists():
         scorer = _read_part(path / XGB_MODEL, lambda f: XGBScorer.load(f, XGBConfig(**meta["xgb_config"]),
@@ -191,7 +198,8 @@ def load_checkpoint(path: Path | str) -> Checkpoint:
         state = _read_part(path / STATE, lambda f: torch.load(f, weights_only=True))
     return Checkpoint(
         path=path,
-        model_key=ModelKey(meta["model_key"]),
+        model_key=model_key,
+        spec=spec,
         options=options,
         features=list(meta["features"]),
         normalizer=FeatureNormalizer.from_dict(_read_part(path / NORMALIZER, lambda f: json.loads(f.read_text()))),

@@ -3,7 +3,8 @@
 Inputs (all long tables sorted or not, ``date`` datetime64, ``code`` canonical):
 - features: date, code, one column per feature.
 - labels (optional): date, code, ``label_col``. Training days drop stocks with a missing
-  label (SPEC: "drop missing"); scoring batches keep every stock and carry ``y`` with NaN.
+  label (SPEC: "drop missing"). Scoring batches are built without a labels table: they keep
+  every stock and carry ``y = None`` (:func:`alpha_core.training.walkforward.fold_batches`).
 - universe (optional): date, code, bool ``universe_col``; only True rows enter a batch.
 - adjacency (optional): the ``adjacency`` asset, columns date (effective from), graph, src,
   dst, weight. For day T each graph uses its latest version dated <= T (as of, causal).
@@ -27,8 +28,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from alpha_core.batch import DayBatch
 from alpha_core.errors import DataContractError, Location
-from alpha_core.training.batch import DayBatch
 from alpha_core.training.normalizer import FeatureNormalizer
 
 log = logging.getLogger(__name__)

@@ -69,7 +69,7 @@ def train_fold_ensemble(spec, fold, inputs, seeds: Sequence[int], **kwargs):
     (date, code, score, seed_std) of the test window, and :func:`seed_spread` of the seeds'
     validation metrics.
     """
-    from alpha_core.training.walkforward import train_fold  # late: walkforward imports the models
+    from alpha_core.training.walkforward import train_fold  # late: keeps this module free of torch
 
     outcomes = [train_fold(spec, fold, inputs, seed=s, **kwargs) for s in seeds]
     scores = ensemble_scores([o.test_scores for o in outcomes])

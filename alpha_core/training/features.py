@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from alpha_core.errors import DataContractError, Location
 from alpha_core.factors.preprocess import Neutralize, PreprocessConfig, neutralize, preprocess, zscore
 from alpha_core.factors.registry import FACTOR_SETS, R1_FACTORS, XGB_FACTORS, FactorSet
-from alpha_core.models.registry import FeatureSet
+from alpha_core.training.specs import FeatureSet
 
 log = logging.getLogger(__name__)
 

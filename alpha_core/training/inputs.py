@@ -1,31 +1,33 @@
 """Per-model input preparation: the long tables of the pipeline -> the :class:`FoldInputs` of a model.
 
-One entry point, :func:`prepare_fold_inputs`, feeds every registered model key:
+One entry point, :func:`prepare_fold_inputs`, feeds every key of a spec table
+(:data:`alpha_core.training.specs.MODEL_SPECS`), by the spec's
+:class:`~alpha_core.training.specs.InputRecipe`:
 
-- R1 keys (``FeatureSet.R1*``): the preprocessed factor columns of
+- ``R1_FACTORS``: the preprocessed factor columns of
   :func:`alpha_core.training.features.model_features` (industry-neutralised for nn_neutral /
   xgboost) and the sector / industry block graphs as group labels (as of each date).
-- R2 / R3 keys (:data:`alpha_core.models.r2r3_specs.MODEL_INPUTS`): what each model reads
-  besides ``x``, attached to the day batches by ``FoldInputs.batch_hook`` (train, valid and
-  test batches alike):
+- the R2 / R3 recipes: what each model reads besides ``x`` (``ModelSpec.inputs``), attached to
+  the day batches by ``FoldInputs.batch_hook`` (train, valid and test batches alike) with the
+  helpers of :mod:`alpha_core.training.recipes`:
 
-  * R2 ``seq`` (N, 40, 7): :class:`~alpha_core.factors.sequences.SequenceBuilder` over the raw
+  * ``R2_SEQUENCES`` ``seq`` (N, 40, 7): :class:`~alpha_core.factors.sequences.SequenceBuilder` over the raw
     bars (prices / last close, volume / window mean volume, turnover), days T-39 .. T.
     ``x`` (the F = 7 columns ``seq_<field>``) is the sequence's last step (day T); days with
     fewer than 40 trading days of bars are left out.
-  * R3 ``seq`` (N, 80, 14): the 14 :data:`~alpha_core.models.multi_transformer.R3_SEQ_FEATURES`
+  * ``R3_SEQUENCES`` ``seq`` (N, 80, 14): the 14 :data:`~alpha_core.models.multi_transformer.R3_SEQ_FEATURES`
     of ``factor_table`` on days T-79 .. T, each cross-sectionally preprocessed per date
     (5 MAD winsorisation, z-score, missing -> 0); ``breadth`` is market-wide (one value per
     day) so it is kept raw (a per-date z-score would zero it). Zero padded before the table
-    starts. ``x`` = the same 14 values on day T.
+    starts. ``x`` = the same 14 values on day T (``R3_NODES``: this ``x`` and no ``seq``).
   * R3 ``extras`` ``r3_node_industry`` (N, 19) / ``r3_node_flow`` (N, 19): table-5 node
     features on day T, preprocessed per date like the R1 factors.
   * R2 ``extras`` ``r2_fundamental`` (N, 13) (``biagru_xgb`` only, read by its XGBoost stage):
-    :data:`~alpha_core.models.r2r3_specs.R2_FUNDAMENTAL_FACTORS` of ``factor_table`` on day T,
+    :data:`~alpha_core.training.specs.R2_FUNDAMENTAL_FACTORS` of ``factor_table`` on day T,
     preprocessed per date the same way.
   * ``graphs``: the spec's sparse graphs of the ``adjacency`` asset as ``edge_index`` (2, E) +
     ``<name>_weight`` (E,), each the latest version dated <= T (as of).
-  * ``macro`` (K + 1, 3): :func:`alpha_core.models.pinn.macro_window` on ``macro_series``
+  * ``macro`` (K + 1, 3): :func:`alpha_core.training.recipes.macro_window` on ``macro_series``
     (as of T, K lags of 21 trading days); days whose window is incomplete (HP trend not yet
     defined, gaps) are left out.
 
@@ -47,19 +49,19 @@ import numpy as np
 import pandas as pd
 import torch
 
+from alpha_core.batch import DayBatch
 from alpha_core.data.panel import Panel
 from alpha_core.errors import DataContractError, Location
 from alpha_core.factors.inputs import FactorInputs
 from alpha_core.factors.preprocess import exposures_from, preprocess
 from alpha_core.factors.sequences import SEQUENCE_FIELDS, SequenceBuilder
+from alpha_core.folds import Fold, FoldConfig
 from alpha_core.models.multi_transformer import R3_SEQ_FEATURES
 from alpha_core.models.pinn import MACRO_DRIVERS
-from alpha_core.models.r2r3_specs import MODEL_INPUTS, ModelInputs, attach_macro, attach_node_features, attach_sequences
-from alpha_core.models.registry import FeatureSet, ModelFamily, ModelSpec
-from alpha_core.training.batch import DayBatch
 from alpha_core.training.features import model_features, needs_exposures
-from alpha_core.training.folds import Fold, FoldConfig
+from alpha_core.training.recipes import attach_macro, attach_node_features, attach_sequences
 from alpha_core.training.schedules import sample_days
+from alpha_core.training.specs import InputRecipe, ModelFamily, ModelInputs, ModelSpec
 from alpha_core.training.walkforward import FoldInputs
 
 log = logging.getLogger(__name__)
@@ -76,12 +78,14 @@ MACRO_STEP = 21
 class ModelTables:
     """The long tables of the pipeline a model may read (the Dagster assets of the same names).
 
-    ``adjacency`` (date, graph, src, dst, weight) and ``macro_series`` (date, dln_m, ln_m_gap,
-    r_gap, ...) are only read by models whose :data:`MODEL_INPUTS` name graphs / macro lags.
+    ``labels`` are read for the train and valid days only (None: a scoring-only caller, e.g.
+    the weekly rebalance). ``adjacency`` (date, graph, src, dst, weight) and ``macro_series``
+    (date, dln_m, ln_m_gap, r_gap, ...) are only read by models whose ``ModelSpec.inputs`` name
+    graphs / macro lags.
     """
 
     factor_table: pd.DataFrame
-    labels: pd.DataFrame
+    labels: pd.DataFrame | None
     universe: pd.DataFrame
     raw_bars: pd.DataFrame
     industry_map: pd.DataFrame
@@ -89,23 +93,8 @@ class ModelTables:
     macro_series: pd.DataFrame | None = None
 
 
-def model_inputs(spec: ModelSpec) -> ModelInputs | None:
-    """The R2 / R3 input description of ``spec`` (None for the R1 keys)."""
-    return MODEL_INPUTS.get(spec.key)
-
-
-def needs_adjacency(spec: ModelSpec) -> bool:
-    m = model_inputs(spec)
-    return m is not None and bool(m.graphs)
-
-
-def needs_macro(spec: ModelSpec) -> bool:
-    m = model_inputs(spec)
-    return m is not None and m.macro_lags > 0
-
-
 def model_fold_config(spec: ModelSpec, plan: FoldConfig, *, per_model_lengths: bool) -> FoldConfig | None:
-    """The ``model_folds`` argument of :func:`~alpha_core.training.folds.plan_folds` for ``spec``.
+    """The ``model_folds`` argument of :func:`~alpha_core.folds.plan_folds` for ``spec``.
 
     ``per_model_lengths``: the spec's own lengths (its schedule's for R2 / R3). Otherwise the
     plan's lengths, except that an R2 / R3 model's purge is raised to its label horizon (R3's
@@ -114,7 +103,7 @@ def model_fold_config(spec: ModelSpec, plan: FoldConfig, *, per_model_lengths: b
     """
     if per_model_lengths:
         return spec.folds
-    if model_inputs(spec) is None or plan.purge_days >= spec.folds.label_horizon:
+    if spec.inputs.recipe is InputRecipe.R1_FACTORS or plan.purge_days >= spec.folds.label_horizon:
         return None
     horizon = max(plan.label_horizon, spec.folds.label_horizon)
     return dataclasses.replace(plan, purge_days=max(plan.purge_days, spec.folds.purge_days, horizon),
@@ -130,11 +119,11 @@ def sampled_fold(spec: ModelSpec, fold: Fold, train_day_step: int = 1) -> Fold:
     (:func:`~alpha_core.training.schedules.sample_days`); a larger ``train_day_step`` thins
     the train days further (step = max of the two). Test days are never thinned.
     """
-    m = model_inputs(spec)
-    if m is None:
+    schedule = spec.inputs.schedule
+    if schedule is None:
         step = 1 if spec.family is ModelFamily.XGBOOST else train_day_step
         return dataclasses.replace(fold, train=fold.train[::step]) if step > 1 else fold
-    every = m.schedule.sample_every
+    every = schedule.sample_every
     return dataclasses.replace(fold, train=sample_days(fold.train, max(every, train_day_step)),
                                valid=sample_days(fold.valid, every))
 
@@ -168,19 +157,19 @@ def prepare_fold_inputs(spec: ModelSpec, tables: ModelTables, fold: Fold | None 
 
     Raises DataContractError when a needed table, column or graph is absent.
     """
-    m = model_inputs(spec)
-    if m is None:
+    m = spec.inputs
+    if m.recipe is InputRecipe.R1_FACTORS:
         return _r1_inputs(spec, tables)
     days = _needed_days(tables.factor_table, fold)
     adjacency = _graphs(spec, m, tables.adjacency)
-    if needs_macro(spec):
+    if m.needs_macro:
         days = days[_macro_available(_require(tables.macro_series, "macro_series"), days, m.macro_lags)]
-    if spec.feature_set is FeatureSet.R2:
+    if m.recipe is InputRecipe.R2_SEQUENCES:
         features, cols, attach_seq = _r2_sequences(tables.raw_bars, days, m.seq_length)
-    else:
+    else:  # R3_SEQUENCES, R3_NODES (seq_length 0: x only)
         features, cols, attach_seq = _r3_sequences(tables.factor_table, days, m.seq_length)
     node_tables = {key: _node_table(tables.factor_table, columns, days) for key, columns in m.extras.items()}
-    macro = tables.macro_series if needs_macro(spec) else None
+    macro = tables.macro_series if m.needs_macro else None
     hook = _make_hook(m, node_tables, macro, attach_seq)
     return FoldInputs(features, tables.labels, cols, spec.label, universe=tables.universe,
                       universe_col=spec.universe, adjacency=adjacency, dense_graphs=(), batch_hook=hook,
@@ -231,15 +220,16 @@ def _graphs(spec: ModelSpec, m: ModelInputs, adjacency: pd.DataFrame | None) -> 
         if col not in adj.columns:
             raise DataContractError("adjacency table lacks a column", Location(file="adjacency", column=col))
     have = set(adj["graph"].astype(str).unique())
-    for g in m.graphs:
+    names = [str(g) for g in m.graphs]
+    for g in names:
         if g not in have:
             raise DataContractError(f"{spec.key} needs graph {g!r}, absent from adjacency (graphs: {sorted(have)})",
                                     Location(file="adjacency", column="graph"))
-    return adj[adj["graph"].astype(str).isin(m.graphs)]
+    return adj[adj["graph"].astype(str).isin(names)]
 
 
 def _macro_available(macro_series: pd.DataFrame, days: pd.DatetimeIndex, n_lags: int) -> np.ndarray:
-    """(len(days),) bool: :func:`macro_window` has all rows and finite drivers for the day.
+    """(len(days),) bool: :func:`~alpha_core.training.recipes.macro_window` has all rows and finite drivers for the day.
 
     Mirrors its as-of rule: row of day T = last row dated <= T, lags ``MACRO_STEP`` rows apart.
     """
@@ -369,7 +359,7 @@ def _empty_graph(batches: Sequence[DayBatch], graphs: Sequence[str]) -> list[Day
 def _make_hook(m: ModelInputs, node_tables: dict[str, pd.DataFrame], macro: pd.DataFrame | None,
                attach_seq: Callable[[DayBatch], DayBatch] | None):
     def hook(batches: list[DayBatch]) -> Sequence[DayBatch]:
-        out = _empty_graph(batches, m.graphs) if m.graphs else list(batches)
+        out = _empty_graph(batches, [str(g) for g in m.graphs]) if m.graphs else list(batches)
         for key, table in node_tables.items():
             out = attach_node_features(out, table, m.extras[key], key)
         if macro is not None:

@@ -6,7 +6,7 @@ Three presets (:class:`TrainingPreset`), each a function of the model's family:
   (walk-forward folds whose tests end before 2019, the leaderboard's test span starting in
   2019; benchmarks/RESULTS.md "Training defaults (issue 14)" has the runs). Torch R1 models:
   Adam lr 1e-3, mse on the rank label (wmse's label-dependent weights tilt the score towards
-  volatility, alpha_core.models.losses), the weight average 0.99 (~100 steps), up to 20 epochs
+  volatility, alpha_core.training.losses), the weight average 0.99 (~100 steps), up to 20 epochs
   with patience 5 on the validation RankIC, every 2nd training day. On the two validation folds
   (nn, R1 factors, test RankIC vs the 10-day close label): wmse .041, mse .058, IC loss .054,
   mse + weight average .061. XGBoost: early stopping on the validation RankIC after 50
@@ -30,10 +30,10 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
-from alpha_core.models.losses import LossKind
-from alpha_core.models.registry import ModelFamily, ModelSpec
-from alpha_core.models.xgb import TREE_SETTINGS, XGBConfig, XGBEarlyStop, XGBTrees
-from alpha_core.training.folds import R1, FoldConfig
+from alpha_core.folds import R1, FoldConfig
+from alpha_core.training.boosting import TREE_SETTINGS, XGBConfig, XGBEarlyStop, XGBTrees
+from alpha_core.training.losses import LossKind
+from alpha_core.training.specs import ModelFamily, ModelSpec
 from alpha_core.training.trainer import TrainConfig
 
 

@@ -1,7 +1,7 @@
 """R2 and R3 training / rebalancing schedules as configurations of the one fold machinery
-(:mod:`alpha_core.training.folds`).
+(:mod:`alpha_core.folds`).
 
-A :class:`Schedule` is a :class:`~alpha_core.training.folds.FoldConfig` (window lengths,
+A :class:`Schedule` is a :class:`~alpha_core.folds.FoldConfig` (window lengths,
 purge, label horizon) plus how often the model is retrained, how densely training days are
 sampled and how often the portfolio is rebalanced:
 
@@ -17,7 +17,7 @@ sampled and how often the portfolio is rebalanced:
 
 With ``Retrain.YEARLY`` each fold's test window is exactly one calendar year (first to last
 trading day of the year), so fold ids are the first trading day of each year; the train and
-valid windows are the ones :func:`~alpha_core.training.folds.make_folds` gives for that test
+valid windows are the ones :func:`~alpha_core.folds.make_folds` gives for that test
 start (same purge rule, same look-ahead guarantees).
 """
 
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from alpha_core.errors import DataContractError, Location
-from alpha_core.training.folds import Fold, FoldConfig, make_folds
+from alpha_core.folds import Fold, FoldConfig, make_folds
 
 
 class Retrain(StrEnum):

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from alpha_core.training.folds import Fold
+from alpha_core.folds import Fold
 
 SIGNAL_COLUMNS = ["date", "code", "model", "fold", "score"]
 

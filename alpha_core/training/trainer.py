@@ -38,9 +38,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from alpha_core.models.losses import LossFn, LossKind, get_loss
+from alpha_core.batch import DayBatch
 from alpha_core.progress import ProgressLog
-from alpha_core.training.batch import DayBatch
+from alpha_core.training.losses import LossFn, LossKind, get_loss
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ def train(
             may end sooner) with the epoch's losses and RankIC, throttled (:mod:`alpha_core.progress`).
     """
     if not train_batches:
-        raise ValueError("no training batches")
+        raise ValueError("no train batches: the train window has no labelled day")
     loss_fn = loss_fn or get_loss(config.loss)
     monitor = Monitor(config.monitor)
     if not valid_batches:

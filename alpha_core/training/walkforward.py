@@ -2,18 +2,23 @@
 
 For fold k: fit the feature normaliser on the train window (universe rows only), build day
 batches for train / valid (labelled stocks only) and test (every universe stock), train, and
-score the test window. By :class:`~alpha_core.models.registry.ModelFamily`:
+score the test window. By :class:`~alpha_core.training.specs.ModelFamily`:
 
 - ``TORCH``: :func:`~alpha_core.training.trainer.train` (best validation epoch kept).
 - ``XGBOOST``: :class:`XGBScorer` on the batches' ``x``, early-stopped on the valid days.
 - ``TWO_STAGE``: stage 1 exactly as ``TORCH``; then the best epoch's model turns every train /
   valid / test batch into stage-2 features ``[model.factors(b) || b.extras[k] ...]``
-  (:func:`~alpha_core.models.orthogonal.secondary_weighting_batches`, eval mode, no grad) and
+  (:func:`~alpha_core.training.secondary.secondary_weighting_batches`, eval mode, no grad) and
   an :class:`XGBScorer` is fitted on the train days, early-stopped on the valid days; the test
   scores are its predictions.
 
 Nothing from valid or test is seen before the model is fixed, except the validation set
-driving early stopping (and choosing the best epoch); test batches are only scored.
+driving early stopping (and choosing the best epoch); test batches are only scored and are
+built without labels (``DayBatch.y`` is None): the test window's labels cannot reach the
+model, the booster or the scores (tested by training twice, once with garbage test labels).
+
+:func:`alpha_core.training.run.run_fold` wraps this for one (fold, model) partition: fold
+lookup, spec overrides, coverage check, warm start, seed ensemble and the checkpoint directory.
 """
 
 from __future__ import annotations
@@ -29,17 +34,18 @@ import pandas as pd
 import torch
 from torch import nn
 
+from alpha_core.batch import DayBatch
 from alpha_core.errors import DataContractError, Location
+from alpha_core.folds import Fold
+from alpha_core.graph.edges import GraphKind
 from alpha_core.models.gat_residual import ResidualHeads
-from alpha_core.models.orthogonal import secondary_weighting_batches, secondary_weighting_columns
-from alpha_core.models.registry import ModelFamily, ModelOptions, ModelSpec
-from alpha_core.models.xgb import XGBConfig, XGBScorer
 from alpha_core.progress import ProgressLog
-from alpha_core.training.batch import DayBatch
+from alpha_core.training.boosting import XGBConfig, XGBScorer
 from alpha_core.training.checkpoint import save_checkpoint
 from alpha_core.training.dataset import DENSE_GRAPHS, build_day_batches, fit_normalizer
-from alpha_core.training.folds import Fold
 from alpha_core.training.normalizer import FeatureNormalizer
+from alpha_core.training.secondary import secondary_weighting_batches, secondary_weighting_columns
+from alpha_core.training.specs import ModelFamily, ModelOptions, ModelSpec
 from alpha_core.training.trainer import EpochReport, TrainConfig, TrainResult, predict, seeded, torch_threads, train
 
 log = logging.getLogger(__name__)
@@ -58,10 +64,11 @@ class FoldInputs:
     (e.g. one that attaches sequences lazily on access) and must be causal per day.
     ``extras_columns``: the column names of each ``batch.extras`` block the hook attaches (key ->
     names, in order); a ``TWO_STAGE`` model names its stage-2 features with them.
+    ``labels`` (None: scoring only) are read by the labelled (train / valid) batches only.
     """
 
     features: pd.DataFrame
-    labels: pd.DataFrame
+    labels: pd.DataFrame | None
     feature_cols: tuple[str, ...]
     label_col: str
     universe: pd.DataFrame | None = None
@@ -101,12 +108,19 @@ class FoldOutcome:
 def fold_batches(
     inputs: FoldInputs, dates: Sequence[pd.Timestamp], normalizer: FeatureNormalizer, *, labelled: bool
 ) -> Sequence[DayBatch]:
-    """Day batches of ``dates`` (labelled stocks only when ``labelled``), through ``inputs.batch_hook``."""
+    """Day batches of ``dates`` through ``inputs.batch_hook``.
+
+    ``labelled`` (train / valid): stocks with a finite label only, ``y`` (N,) set. Otherwise
+    (scoring: the test window, a live day) every universe stock, and the labels table is not
+    read at all: ``y`` is None.
+    """
+    if labelled and inputs.labels is None:
+        raise ValueError("labelled batches need FoldInputs.labels")
     batches = build_day_batches(
         inputs.features,
         inputs.feature_cols,
-        labels=inputs.labels,
-        label_col=inputs.label_col,
+        labels=inputs.labels if labelled else None,
+        label_col=inputs.label_col if labelled else None,
         universe=inputs.universe,
         universe_col=inputs.universe_col,
         adjacency=inputs.adjacency,
@@ -167,8 +181,8 @@ def train_fold(
     inputs: FoldInputs,
     *,
     hidden: int = 64,
-    graph: str = "sector",
-    residual_heads: str = "shared",
+    graph: GraphKind = GraphKind.SECTOR,
+    residual_heads: ResidualHeads = ResidualHeads.SHARED,
     train_config: TrainConfig = TrainConfig(),
     xgb_config: XGBConfig = XGBConfig(),
     seed: int = 0,
@@ -180,8 +194,8 @@ def train_fold(
 
     ``seed`` seeds parameter init and day shuffling (torch) and the tree sampling (xgboost);
     ``init_state`` warm-starts a torch model (e.g. the previous fold's state dict; stage 1 of a
-    TWO_STAGE model); ``residual_heads`` is the R1 GATs' :class:`ResidualHeads` (ignored by the
-    other models); ``train_config.loss`` is replaced by ``spec.loss``; ``xgb_config`` is the
+    TWO_STAGE model); ``graph`` (the block graph, SECTOR or INDUSTRY) and ``residual_heads``
+    (:class:`ResidualHeads`) are the R1 GATs' (ignored by the other models); ``train_config.loss`` is replaced by ``spec.loss``; ``xgb_config`` is the
     XGBoost of the XGBOOST family and of stage 2 of a TWO_STAGE model. ``progress_log``: throttled
     ``epoch`` / ``boosting round`` i/N lines with elapsed time and ETA, prefixed with the model,
     fold and seed (:mod:`alpha_core.progress`); it changes nothing else.
@@ -191,8 +205,8 @@ def train_fold(
     train_b = fold_batches(inputs, fold.train, normalizer, labelled=True)
     valid_b = fold_batches(inputs, fold.valid, normalizer, labelled=True)
     test_b = fold_batches(inputs, fold.test, normalizer, labelled=False)
-    options = ModelOptions(n_features=len(inputs.feature_cols), hidden=hidden, graph=graph,
-                           residual_heads=str(ResidualHeads(residual_heads)))
+    options = ModelOptions(n_features=len(inputs.feature_cols), hidden=hidden, graph=GraphKind(graph),
+                           residual_heads=ResidualHeads(residual_heads))
     log.info("fold %s %s: %d train / %d valid / %d test days", fold.fold_id, spec.key, len(train_b), len(valid_b), len(test_b))
     plog = progress_log.with_prefix(f"{spec.key} {fold.fold_id} seed {seed}: ") if progress_log is not None else None
     stage2_features = None
@@ -244,7 +258,7 @@ def save_fold(outcome: FoldOutcome, path: Path | str, extra: Mapping[str, object
     adds entries to its metadata's ``extra`` (e.g. the features' train coverage)."""
     return save_checkpoint(
         path,
-        model_key=outcome.spec.key,
+        spec=outcome.spec,
         options=outcome.options,
         features=outcome.features,
         normalizer=outcome.normalizer,

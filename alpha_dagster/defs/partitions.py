@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
-LOOKBACK_MONTHS = 24  # longest factor lookback is 504 trading days (bias_turn_1m), ~24 months
+from alpha_core.factors.registry import MAX_LOOKBACK_MONTHS
+
+LOOKBACK_MONTHS = MAX_LOOKBACK_MONTHS  # months holding the longest factor lookback (504 trading days): 26
 LABEL_LEAD_MONTHS = 2  # the longest label (next month, T+22) can reach two months ahead
 
 
@@ -75,3 +77,13 @@ def window_bounds(context: dg.AssetExecutionContext) -> tuple[pd.Timestamp, pd.T
     start = pd.Timestamp(window.start).tz_localize(None)
     end = pd.Timestamp(window.end).tz_localize(None) - pd.Timedelta(days=1)
     return start, end
+
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+"""Run tags of a range run (Dagster's documented tag names): first and last partition key."""
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Tags that make one run materialise the partitions ``first`` .. ``last`` (single-run backfill)."""
+    return {RANGE_START_TAG: first, RANGE_END_TAG: last}

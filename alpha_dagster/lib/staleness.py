@@ -1,10 +1,11 @@
-"""Which partitions are stale after an upstream correction (what the UI shows as "Unsynced").
+"""Which partitions are stale after an upstream correction or a code change.
 
-Data versions: every table asset returns a content-hash data version (see
-``alpha_dagster.defs.assets.data.versioned``), and Dagster records the data versions of the
-inputs each materialisation read. A partition is stale when an input it read now has a
-different data version, i.e. exactly the partitions whose partition mappings reach a
-corrected partition.
+The rules are :mod:`alpha_dagster.lib.lineage`'s: a materialised partition is stale when its
+asset's code version changed, when a partition it read (recorded at materialisation) now has
+other content, or when a partition it read is itself stale. For month -> month dependencies
+this is what the UI's "Unsynced" shows; for ``model_checkpoint`` it is exact where the UI cannot
+be (a fold reads the months of its windows, which no built-in partition mapping expresses), and
+the ``partitions_in_sync`` check carries it to the UI.
 
 Command line (from the project root; ``.env`` gives the instance)::
 
@@ -20,49 +21,34 @@ import argparse
 import logging
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import dagster as dg
-from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
-from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
-from dagster._core.loader import LoadingContextForTest
+
+from alpha_dagster.lib.lineage import UNPARTITIONED, LineageResolver, assets_of
 
 log = logging.getLogger(__name__)
 
 
-def asset_graph_of(defs: dg.Definitions) -> AssetGraph:
-    return AssetGraph.from_assets(list(defs.assets or []))
-
-
-def _partition_keys(graph: AssetGraph, key: dg.AssetKey) -> list[str | None]:
-    pdef = graph.get(key).partitions_def
-    return list(pdef.get_partition_keys()) if pdef is not None else [None]
-
-
-def stale_by_asset(instance: dg.DagsterInstance, graph: AssetGraph,
-                   assets: Sequence[str | dg.AssetKey]) -> dict[str, list[str]]:
+def stale_by_asset(instance: dg.DagsterInstance, assets: Sequence[dg.AssetsDefinition],
+                   names: Sequence[str | dg.AssetKey]) -> dict[str, list[str]]:
     """Asset (user string) -> its STALE partition keys (``[]`` for none; an unpartitioned asset
-    lists ``"(unpartitioned)"`` when stale). One resolver for all: shared upstream lookups are cached."""
-    resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
+    lists ``"(unpartitioned)"`` when stale). ``assets``: the project's assets. One resolver for
+    all: shared upstream lookups are read once (:class:`~alpha_dagster.lib.lineage.LineageResolver`)."""
+    resolver = LineageResolver(instance, assets)
     out: dict[str, list[str]] = {}
-    for asset in assets:
-        key = dg.AssetKey.from_coercible(asset)
-        out[key.to_user_string()] = [
-            str(pk) if pk is not None else "(unpartitioned)"
-            for pk in _partition_keys(graph, key) if resolver.get_status(key, pk) == StaleStatus.STALE
-        ]
+    for name in names:
+        key = dg.AssetKey.from_coercible(name) if not isinstance(name, str) else dg.AssetKey.from_user_string(name)
+        out[key.to_user_string()] = resolver.stale(key)
     return out
 
 
-def stale_partitions(
-    instance: dg.DagsterInstance, defs: dg.Definitions, asset: str, partition_keys: Sequence[str] | None = None
-) -> list[str]:
-    """Partition keys of ``asset`` whose status is STALE (all its partitions when none are given)."""
-    graph = asset_graph_of(defs)
-    if partition_keys is None:
-        return stale_by_asset(instance, graph, [asset])[dg.AssetKey(asset).to_user_string()]
-    resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
-    key = dg.AssetKey(asset)
-    return [pk for pk in partition_keys if resolver.get_status(key, pk) == StaleStatus.STALE]
+def stale_partitions(instance: dg.DagsterInstance, defs: dg.Definitions | Any, asset: str,
+                     partition_keys: Sequence[str] | None = None) -> list[str]:
+    """Partition keys of ``asset`` that are stale (all its partitions when none are given).
+    ``defs``: a Definitions, or ``alpha_dagster.definitions.defs`` itself."""
+    resolver = LineageResolver(instance, assets_of(defs))
+    return resolver.stale(dg.AssetKey.from_user_string(asset), partition_keys)
 
 
 def summary_lines(stale: Mapping[str, list[str]], show: int = 5) -> list[str]:
@@ -87,16 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")  # not the storage layer's INFO chatter
     load_project_env()
-    defs = build_definitions(Settings.from_env())
-    graph = asset_graph_of(defs)
-    assets = args.assets or [k.to_user_string() for k in sorted(graph.materializable_asset_keys)]
+    project = assets_of(build_definitions(Settings.from_env()))
+    assets = args.assets or sorted(k.to_user_string() for a in project for k in a.keys)
     with dg.DagsterInstance.get() as instance:
-        stale = stale_by_asset(instance, graph, assets)
+        stale = stale_by_asset(instance, project, assets)
     sys.stdout.write("\n".join(summary_lines(stale)) + "\n")
     if args.backfill:
         client = DagsterGraphQLClient(args.url)
         for asset, keys in stale.items():
-            if keys and keys != ["(unpartitioned)"]:
+            if keys and keys != [UNPARTITIONED]:
                 backfill = client.launch_partition_backfill([asset], keys)
                 sys.stdout.write(f"{asset}: backfill {backfill} of {len(keys)} partitions: {args.url}/runs/b/{backfill}\n")
     return 0

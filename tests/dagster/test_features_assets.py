@@ -3,7 +3,6 @@
 import dagster as dg
 import numpy as np
 import pandas as pd
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from alpha_core.data.contract import BARS_COLUMNS, CONSENSUS_COLUMNS, FUNDAMENTAL_COLUMNS
 from alpha_core.factors import R1_FACTORS, R3_TS_FEATURES, XGB_FACTORS, FactorInputs, compute_factors
@@ -11,7 +10,7 @@ from alpha_core.labels import compute_labels
 from alpha_core.store.catalog import Catalog
 from alpha_core.store.parquet import ParquetStore
 from alpha_dagster.defs.assets.features import build_feature_assets
-from alpha_dagster.defs.partitions import build_scheme, window_bounds
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG, build_scheme, window_bounds
 from alpha_dagster.lib.io_manager import ParquetIOManager
 
 N = 24
@@ -84,7 +83,7 @@ def instruments() -> pd.DataFrame:
 def test_feature_assets_materialise(tmp_path):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path))}
     assert dg.materialize([raw_bars, index_weights, consensus], resources=resources, tags={
-        ASSET_PARTITION_RANGE_START_TAG: "2019-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-04-01"}).success
+        RANGE_START_TAG: "2019-01-01", RANGE_END_TAG: "2020-04-01"}).success
     assert dg.materialize([fundamentals, industry_map, instruments], resources=resources).success
     universe, factor_table, labels = build_feature_assets(SCHEME)
     everything = [raw_bars, index_weights, consensus, fundamentals, industry_map, instruments,

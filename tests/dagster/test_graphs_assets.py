@@ -86,7 +86,9 @@ def test_adjacency_without_r3_input_skips_r3_graphs_and_says_so(tmp_path) -> Non
     result = dg.materialize(
         [data["industry_map"], data["fundamentals"], adjacency],
         resources={"io_manager": ParquetIOManager(home=str(tmp_path)), "market": MarketData(spec="synthetic")},
-        run_config={"ops": {"adjacency": {"config": {"graphs": ["industry", "r3_flow"], "r1_frequency": "quarterly"}}}},
+        # enum fields by member name; frequencies by graph kind (value) -> RebuildFrequency name
+        run_config={"ops": {"adjacency": {"config": {"graphs": ["INDUSTRY", "R3_FLOW"],
+                                                     "frequencies": {"industry": "QUARTERLY"}}}}},
     )
     assert result.success
     meta = result.asset_materializations_for_node("adjacency")[0].metadata

@@ -3,11 +3,10 @@
 
 import dagster as dg
 import pandas as pd
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from alpha_core.store.catalog import Catalog
 from alpha_core.store.parquet import ParquetStore
-from alpha_dagster.defs.partitions import lookback, window_bounds
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG, lookback, window_bounds
 from alpha_dagster.lib.io_manager import ParquetIOManager
 
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2020-01-01", end_date="2020-05-01")
@@ -32,7 +31,7 @@ def test_range_run_writes_one_file_per_month_and_lookback_reads_previous(tmp_pat
     result = dg.materialize(
         [bars],
         resources={"io_manager": io},
-        tags={ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-04-01"},
+        tags={RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-04-01"},
     )
     assert result.success
     store = ParquetStore(tmp_path)

@@ -8,18 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from alpha_core.models.registry import get_spec
+from alpha_core.training.specs import get_spec
 from alpha_core.store.parquet import ParquetStore
 from alpha_core.training.checkpoint import load_checkpoint
 from alpha_core.training.ensemble import EnsembleMethod, ensemble_scores
 from alpha_core.training.scoring import member_dirs
-from alpha_core.training.folds import FoldConfig, make_folds
+from alpha_core.folds import FoldConfig, make_folds
 from alpha_core.training.inputs import ModelTables, model_fold_config, prepare_fold_inputs, sampled_fold
 from alpha_core.training.walkforward import fold_batches
 from alpha_dagster.defs.assets.models import build_model_assets
-from alpha_dagster.defs.partitions import build_scheme, window_bounds
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG, build_scheme, window_bounds
 from alpha_dagster.lib.io_manager import ParquetIOManager
 from alpha_dagster.lib.resources import AlphaStore
 
@@ -91,7 +90,7 @@ def test_model_assets_materialise(tmp_path):
     ckpt, signals, evaluation = build_model_assets(SCHEME, PLAN, per_model_lengths=False)
     everything = [*upstream, ckpt, signals, evaluation]
     assert dg.materialize(monthly, resources=resources, tags={
-        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
+        RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-08-01"}).success
     assert dg.materialize([industry_map, adjacency, macro_series], resources=resources).success
     for model in ("nn", "xgboost"):
         for k, fold in enumerate(FOLDS):
@@ -148,7 +147,7 @@ def test_model_assets_materialise(tmp_path):
                           run_config={"ops": {"model_checkpoint": {"config": FOLD_RUN}}}).success
     assert member_dirs(path) == []
     # research options reach the checkpoint: HIST's separate residual heads and the weight average
-    run = {**FOLD_RUN, "residual_heads": "separate", "weight_ema": 0.9}
+    run = {**FOLD_RUN, "residual_heads": "SEPARATE", "weight_ema": 0.9}  # enum options by member name
     key = dg.MultiPartitionKey({"fold": FOLDS[0].fold_id, "model": "gat_residual"})
     assert dg.materialize(everything, selection=[ckpt], resources=resources, partition_key=key,
                           run_config={"ops": {"model_checkpoint": {"config": run}}}).success
@@ -181,7 +180,7 @@ def test_r2_r3_models_materialise_and_reload(tmp_path, one_torch_thread):
     ckpt, signals, _ = build_model_assets(R2R3_SCHEME, PLAN, per_model_lengths=False)
     everything = [*monthly, *static, ckpt, signals]
     assert dg.materialize(monthly, resources=resources, tags={
-        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
+        RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-08-01"}).success
     assert dg.materialize(static, resources=resources).success
     fold = FOLDS[1]
     tables = ModelTables(*(market[n] for n in ("factor_table", "labels", "universe", "raw_bars", "industry_map")),
@@ -216,7 +215,7 @@ def test_biagru_xgb_trains_through_model_checkpoint(tmp_path, one_torch_thread):
     """R2 secondary weighting as a model partition: the two-stage checkpoint (BiAGRU state dict
     + XGBoost booster) and its stage-2 metadata; 40 stocks (the 32 orthogonal factors need more
     stocks than factors) and R2's fundamental factors in factor_table."""
-    from alpha_core.models.r2r3_specs import R2_FUNDAMENTAL_FACTORS
+    from alpha_core.training.specs import R2_FUNDAMENTAL_FACTORS
 
     n = 40
     market = tiny_market(n, str(CAL[0].date()), str(CAL[-1].date()))
@@ -230,7 +229,7 @@ def test_biagru_xgb_trains_through_model_checkpoint(tmp_path, one_torch_thread):
     static = [_static(m, market[m]) for m in ("industry_map", "adjacency", "macro_series")]
     ckpt, _, _ = build_model_assets(scheme, PLAN, per_model_lengths=False)
     assert dg.materialize(monthly, resources=resources, tags={
-        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
+        RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-08-01"}).success
     assert dg.materialize(static, resources=resources).success
     fold = FOLDS[1]
     res = dg.materialize([*monthly, *static, ckpt], selection=[ckpt], resources=resources,
@@ -256,7 +255,7 @@ def test_scores_are_not_published_when_a_trained_feature_vanished_on_the_test_da
     ckpt, _, _ = build_model_assets(SCHEME, PLAN, per_model_lengths=False)
     everything = [*monthly, industry_map, adjacency, macro_series, ckpt]
     assert dg.materialize(monthly, resources=resources, tags={
-        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
+        RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-08-01"}).success
     assert dg.materialize([industry_map, adjacency, macro_series], resources=resources).success
     key = dg.MultiPartitionKey({"fold": FOLDS[0].fold_id, "model": "nn"})
     res = dg.materialize(everything, selection=[ckpt], resources=resources, partition_key=key, raise_on_error=False,
@@ -278,7 +277,7 @@ def test_training_jobs_open_with_their_preset_and_carry_the_training_tag(tmp_pat
     defs = dg.Definitions(assets=[*monthly, industry_map, adjacency, macro_series, ckpt, signals, evaluation],
                           jobs=build_training_jobs(SCHEME), resources=resources)
     assert dg.materialize(monthly, resources=resources, tags={
-        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-08-01"}).success
+        RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-08-01"}).success
     assert dg.materialize([industry_map, adjacency, macro_series], resources=resources).success
     names = {j.name for j in defs.jobs}
     assert names == {"train_folds_tuned", "train_folds_spec", "train_folds_quick"}

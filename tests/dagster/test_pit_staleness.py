@@ -4,13 +4,12 @@ non-blocking ``fundamentals_fresh`` check when reports are stale; the run still 
 import dagster as dg
 import numpy as np
 import pandas as pd
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from alpha_core.data.contract import BARS_COLUMNS, CONSENSUS_COLUMNS, FUNDAMENTAL_COLUMNS
 from alpha_core.store.parquet import ParquetStore
 from alpha_dagster.defs.assets.features import build_feature_assets
 from alpha_dagster.defs.checks.staleness import STALE_REPORTS_CHECK
-from alpha_dagster.defs.partitions import build_scheme, window_bounds
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG, build_scheme, window_bounds
 from alpha_dagster.lib.io_manager import ParquetIOManager
 
 N = 6
@@ -84,7 +83,7 @@ def instruments() -> pd.DataFrame:
 def _run(tmp_path, max_age: int):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path))}
     assert dg.materialize([raw_bars, consensus], resources=resources, tags={
-        ASSET_PARTITION_RANGE_START_TAG: "2019-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-12-01"}).success
+        RANGE_START_TAG: "2019-01-01", RANGE_END_TAG: "2020-12-01"}).success
     assert dg.materialize([fundamentals, industry_map, instruments], resources=resources).success
     factor_table = build_feature_assets(SCHEME)[1]
     result = dg.materialize(

@@ -8,15 +8,12 @@ import struct
 import dagster as dg
 import numpy as np
 import pandas as pd
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from alpha_core.metrics.performance import HEADLINE
+from alpha_core.portfolio.presets import PresetName
 from alpha_core.store.parquet import ParquetStore
 from alpha_dagster.defs.assets.portfolio import StrategySpec, build_portfolio_assets
-from alpha_dagster.defs.partitions import build_scheme, window_bounds
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG, build_scheme, window_bounds
 from alpha_dagster.lib.io_manager import ParquetIOManager
 from alpha_dagster.lib.resources import AlphaStore
 
@@ -77,16 +74,18 @@ def signals() -> pd.DataFrame:
 
 def test_portfolio_assets_materialise(tmp_path):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
-    strategies = {"m1_r1": StrategySpec("m1", "r1", "SH000905"), "m1_r3": StrategySpec("m1", "r3", "SH000905")}
+    strategies = {"m1_r1": StrategySpec("m1", PresetName.R1, "SH000905"), "m1_r3": StrategySpec("m1", "r3", "SH000905")}
+    assert strategies["m1_r3"].preset is PresetName.R3  # a value is taken as the enum
     pw, bt, rep, blend = build_portfolio_assets(SCHEME, strategies, blends={"gat_xgb_blend": ("m1_r1", "m1_r3")})
     upstream = [raw_bars, index_weights, index_levels, industry_map, signals]
     assert dg.materialize(upstream[:3], resources=resources, tags={
-        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-03-01"}).success
+        RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-03-01"}).success
     assert dg.materialize([industry_map], resources=resources).success
     assert dg.materialize([signals], resources=resources, partition_key="m1").success
     everything = [*upstream, pw, bt, rep, blend]
     for key in strategies:
-        result = dg.materialize(everything, resources=resources, partition_key=key, selection=[pw, bt, rep])
+        result = dg.materialize(everything, resources=resources, partition_key=key, selection=[pw, bt, rep],
+                                run_config={"ops": {"backtest": {"config": {"fill": "VWAP"}}}})  # enum by name
         assert result.success
     mats = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
     meta = {m.asset_key.path[-1]: m.metadata for m in mats}

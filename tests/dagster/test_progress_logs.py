@@ -4,7 +4,7 @@ written) and a factor_table run (the factors computed), on the small synthetic m
 import re
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 from alpha_core.settings import Settings
 from alpha_dagster.definitions import build_definitions
@@ -19,7 +19,7 @@ def test_range_write_and_factor_table_log_progress(tmp_path):
     defs = build_definitions(Settings(data="synthetic:small", home=tmp_path))
     assets = list(defs.assets)
     instance = dg.DagsterInstance.ephemeral()
-    months = {ASSET_PARTITION_RANGE_START_TAG: "2018-01-01", ASSET_PARTITION_RANGE_END_TAG: "2018-06-01"}
+    months = {RANGE_START_TAG: "2018-01-01", RANGE_END_TAG: "2018-06-01"}
     upstream = dg.materialize(assets, selection=["raw_bars", "consensus", "fundamentals", "industry_map",
                                                  "instruments"], tags=months, instance=instance,
                               resources=defs.resources)

@@ -5,7 +5,7 @@ that did not read the corrected month are byte-identical."""
 
 import dagster as dg
 import pandas as pd
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 from alpha_core.data.synthetic import SyntheticSource
 from alpha_core.settings import Settings
@@ -26,7 +26,7 @@ def _vendor_dir(path, bars: pd.DataFrame, market: SyntheticSource) -> None:
 
 
 def _run(defs, instance, selection, *, key=None, whole=False):
-    tags = {ASSET_PARTITION_RANGE_START_TAG: MONTHS[0], ASSET_PARTITION_RANGE_END_TAG: MONTHS[-1]} if whole else {}
+    tags = {RANGE_START_TAG: MONTHS[0], RANGE_END_TAG: MONTHS[-1]} if whole else {}
     result = dg.materialize(list(defs.assets), selection=selection, partition_key=key, tags=tags,
                             instance=instance, resources=defs.resources)
     assert result.success
@@ -80,7 +80,7 @@ def test_correcting_one_month_stales_exactly_its_readers(tmp_path):
     defs = build_definitions(Settings(data=str(vendor), home=home))
     _run(defs, instance, ["raw_bars"], key=FIXED)
 
-    # factor_table month m reads raw_bars months m-24..m; labels month m reads m..m+2.
+    # factor_table month m reads raw_bars months m-26..m; labels month m reads m..m+2.
     assert stale_partitions(instance, defs, "factor_table") == MONTHS[5:]
     assert stale_partitions(instance, defs, "labels") == MONTHS[3:6]
     # At a glance: the sensor reports the counts as the partitions_in_sync check of each asset.

@@ -7,15 +7,11 @@ import struct
 import dagster as dg
 import numpy as np
 import pandas as pd
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from alpha_core.store.parquet import ParquetStore
-from alpha_core.training.folds import FoldConfig, make_folds
+from alpha_core.folds import FoldConfig, make_folds
 from alpha_dagster.defs.assets.models import build_model_assets
-from alpha_dagster.defs.partitions import build_scheme, window_bounds
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG, build_scheme, window_bounds
 from alpha_dagster.lib.io_manager import ParquetIOManager
 from alpha_dagster.lib.resources import AlphaStore
 
@@ -55,7 +51,7 @@ def test_signal_evaluation_metadata_has_chart_and_floats(tmp_path):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
     *_, evaluation = build_model_assets(SCHEME, PLAN, per_model_lengths=False)
     assert dg.materialize([labels], resources=resources, tags={
-        ASSET_PARTITION_RANGE_START_TAG: "2020-01-01", ASSET_PARTITION_RANGE_END_TAG: "2020-06-01"}).success
+        RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-06-01"}).success
     assert dg.materialize([signals], resources=resources, partition_key="m1").success
     metas = []
     for _ in range(2):

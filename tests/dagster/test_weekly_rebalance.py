@@ -8,7 +8,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 from alpha_core.portfolio.presets import R1
 from alpha_core.settings import Settings
@@ -25,7 +25,7 @@ def live(tmp_path_factory):
     instance = dg.DagsterInstance.ephemeral()
     assets = list(defs.assets)
     months = defs.resolve_assets_def("raw_bars").partitions_def.get_partition_keys()
-    whole = {ASSET_PARTITION_RANGE_START_TAG: months[0], ASSET_PARTITION_RANGE_END_TAG: months[-1]}
+    whole = {RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]}
     for selection, tags in (
         (["raw_bars", "index_weights", "consensus", "instruments", "industry_map", "fundamentals"], whole),
         (["universe", "factor_table", "labels"], whole),

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from alpha_core.data.contract import BARS_COLUMNS, INDEX_WEIGHT_COLUMNS
-from alpha_core.data.qlib import QlibSource, limit_pct, limit_prices
+from alpha_core.data.limits import limit_pct, limit_prices
+from alpha_core.data.qlib import QlibSource
 from _qlib_tiny import TINY_DAYS, tiny_market, write_qlib
 
 ALL = (pd.Timestamp("2000-01-01"), pd.Timestamp("2030-01-01"))

@@ -25,7 +25,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dotenv import dotenv_values
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 from e2e_stack import BIN, REPO, CodeLocation, DagsterStack, executable
 
 from alpha_core.settings import Settings
@@ -56,7 +56,7 @@ def _upstream(alpha_home: Path, dagster_home: Path) -> None:
     defs = build_definitions(Settings(data=DATA, home=alpha_home))
     assets = list(defs.assets)
     months = defs.resolve_assets_def("raw_bars").partitions_def.get_partition_keys()
-    whole = {ASSET_PARTITION_RANGE_START_TAG: months[0], ASSET_PARTITION_RANGE_END_TAG: months[-1]}
+    whole = {RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]}
     fold = defs.resolve_assets_def("model_checkpoint").partitions_def.get_partitions_def_for_dimension(
         "fold").get_partition_keys()[-1]
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:

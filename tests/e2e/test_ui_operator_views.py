@@ -26,7 +26,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 from e2e_stack import CodeLocation, DagsterStack
 from test_ui_screenshot import png_size, run_chromium
 
@@ -74,7 +74,7 @@ def build_operator_state(root: Path) -> tuple[Path, Path, int]:
     settings = Settings(data=str(vendor), home=home, folds="quick")
     defs = build_definitions(settings)
     months = defs.resolve_assets_def("raw_bars").partitions_def.get_partition_keys()
-    whole = {ASSET_PARTITION_RANGE_START_TAG: months[0], ASSET_PARTITION_RANGE_END_TAG: months[-1]}
+    whole = {RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]}
     folds = defs.resolve_assets_def("model_checkpoint").partitions_def.get_partitions_def_for_dimension(
         "fold").get_partition_keys()
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from alpha_core.factors.preprocess import MissingPolicy, PreprocessConfig, daily_coverage, preprocess
-from alpha_core.models.xgb import XGBConfig, XGBScorer
+from alpha_core.training.boosting import XGBConfig, XGBScorer
 
 
 def _two_days() -> pd.DataFrame:

@@ -1,4 +1,7 @@
-"""Factor names match the SPEC lists exactly; coverage; sequences."""
+"""Factor names match the SPEC lists exactly; coverage; sequences; the lookback in months."""
+
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -99,3 +102,26 @@ def test_compute_factor_sets_shares_one_context():
     assert list(out[FactorSet.R3_FLOW].columns) == ["date", "code", *R3_FLOW_FEATURES]
     single = compute_factors(FactorInputs(bars), R3_TS_FEATURES, start=bars["date"].iloc[-1])
     pd.testing.assert_frame_equal(out[FactorSet.R3_TS], single)
+
+
+def _fewest_days_before_a_month(calendar: pd.DatetimeIndex, months: int) -> int:
+    """Min over months m of the trading days in the ``months`` whole months before m, plus m's first day."""
+    per_month = pd.Series(1, index=calendar.to_period("M")).groupby(level=0).sum().iloc[1:-1]  # whole months
+    return int(per_month.rolling(months).sum().min()) + 1
+
+
+def test_lookback_months_cover_the_lookback_days(request):
+    from alpha_core.data.synthetic.calendar import trading_calendar
+    from alpha_core.factors.registry import MAX_LOOKBACK_DAYS, MAX_LOOKBACK_MONTHS, months_covering
+
+    assert (months_covering(504), months_covering(252), months_covering(237), months_covering(238)) == (26, 13, 12, 13)
+    assert MAX_LOOKBACK_MONTHS == months_covering(MAX_LOOKBACK_DAYS) == 26
+    calendars = [trading_calendar("2008-01-01", "2024-12-31")]
+    shared = Path(os.environ.get("ALPHA_SHARED_DATA", Path(request.config.rootpath).parent / "shared" / "data"))
+    real = shared / "cn_qlib" / "calendars" / "day.txt"
+    if real.exists():
+        calendars.append(pd.DatetimeIndex(pd.to_datetime(real.read_text().split())))
+    for cal in calendars:
+        assert _fewest_days_before_a_month(cal, MAX_LOOKBACK_MONTHS) >= MAX_LOOKBACK_DAYS
+        assert _fewest_days_before_a_month(cal, MAX_LOOKBACK_MONTHS - 2) < MAX_LOOKBACK_DAYS  # 24 did not
+

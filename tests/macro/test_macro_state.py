@@ -172,3 +172,15 @@ def test_series_ending_before_the_calendar_is_a_trailing_gap() -> None:
 def test_unknown_gap_policy_is_refused() -> None:
     with pytest.raises(ValueError):
         MacroStateConfig(gap_policy="guess")
+
+
+def test_gap_table_rows_and_the_no_gap_row() -> None:
+    from alpha_core.macro.state import gap_table
+
+    summary = {"series": {"m2": {"gaps": []}, "cgb10y": {"gaps": [
+        {"after": "2016-12-30", "before": "2019-06-03", "first_missing_month": "2017-01",
+         "last_missing_month": "2019-05", "months": 29}]}}}
+    t = gap_table(summary)
+    assert t.index.name == "series" and list(t.columns) == ["last obs before", "first obs after", "missing months", "n"]
+    assert t.loc["cgb10y"].tolist() == ["2016-12-30", "2019-06-03", "2017-01..2019-05", 29]
+    assert gap_table({"series": {"m2": {"gaps": []}}}).reset_index().values.tolist() == [["-", "-", "-", "none", 0]]

@@ -102,7 +102,8 @@ def test_group_blocks_equal_pyg_and_grad():
 
 import copy  # noqa: E402
 
-from alpha_core.models.attention import GroupLayout, rank1_attention  # noqa: E402
+from alpha_core.batch import GroupLayout  # noqa: E402
+from alpha_core.models.attention import rank1_attention  # noqa: E402
 
 
 def _assert_grads_close(got, ref, tol):

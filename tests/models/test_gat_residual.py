@@ -7,7 +7,7 @@ import torch
 from alpha_core.models.attention import mask_to_edge_index
 from alpha_core.models.gat_residual import GATResidual, GATResidualConfig, ResidualHeads
 from alpha_core.models.mlp import MLP, MLPConfig
-from alpha_core.training.batch import DayBatch
+from alpha_core.batch import DayBatch
 
 
 def _batch(n=50, f=6, seed=0, graph="sector"):

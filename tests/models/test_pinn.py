@@ -1,9 +1,8 @@
-"""The PINN macro state: state-equation residual, physics loss and the causal macro input."""
+"""The PINN macro state: state-equation residual and physics loss (its causal input: tests/training/test_recipes.py)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
@@ -13,7 +12,6 @@ from alpha_core.models.pinn import (
     CoefficientNorm,
     MacroStateConfig,
     MacroStateNet,
-    macro_window,
     state_equation_residual,
 )
 from alpha_core.training.trainer import seeded
@@ -109,44 +107,3 @@ def test_free_coefficients_and_flat_macro_input():
         net.physics_loss(torch.zeros(1, 3))
     with pytest.raises(DataContractError, match="r_gap"):
         net(torch.tensor([[0.0, 0.0, float("nan")], [0.0, 0.0, 0.0]]))
-
-
-def macro_table(n=100, seed=0):
-    rng = np.random.default_rng(seed)
-    dates = pd.bdate_range("2019-01-01", periods=n)
-    return pd.DataFrame({"date": dates, **{c: rng.standard_normal(n) for c in MACRO_DRIVERS}})
-
-
-def test_macro_window_reads_rows_as_of_date_and_step_back():
-    table = macro_table()
-    date = table["date"].iloc[60]
-    win = macro_window(table, date, step=21, n_lags=2)
-    expected = table.loc[[60, 39, 18], list(MACRO_DRIVERS)].to_numpy(np.float32)
-    np.testing.assert_array_equal(win.numpy(), expected)
-    # a weekend date uses the last row before it (as of)
-    sat = pd.Timestamp(date) + pd.Timedelta(days=(5 - date.weekday()) % 7)
-    np.testing.assert_array_equal(macro_window(table, sat, step=21).numpy(),
-                                  table.loc[[table["date"].searchsorted(sat, side="right") - 1,
-                                             table["date"].searchsorted(sat, side="right") - 22],
-                                            list(MACRO_DRIVERS)].to_numpy(np.float32))
-
-
-def test_macro_window_ignores_the_future():
-    table = macro_table()
-    date = table["date"].iloc[50]
-    base = macro_window(table, date, step=10)
-    future = table.copy()
-    future.loc[51:, list(MACRO_DRIVERS)] = 1e6
-    assert torch.equal(macro_window(future, date, step=10), base)
-
-
-def test_macro_window_errors_name_the_problem():
-    table = macro_table()
-    with pytest.raises(DataContractError, match="too short"):
-        macro_window(table, table["date"].iloc[5], step=21)
-    table.loc[30, "ln_m_gap"] = np.nan
-    with pytest.raises(DataContractError, match="ln_m_gap") as err:
-        macro_window(table, table["date"].iloc[51], step=21)
-    assert str(table["date"].iloc[30].date()) in str(err.value)
-    with pytest.raises(DataContractError, match="dln_m"):
-        macro_window(table.drop(columns="dln_m"), table["date"].iloc[51])

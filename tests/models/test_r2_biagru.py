@@ -13,7 +13,7 @@ import torch
 from alpha_core.errors import DataContractError
 from alpha_core.models.biagru import AttentionPool, BiAGRU, BiAGRUConfig
 from alpha_core.models.biagru_gat import BiAGRUGAT, BiAGRUGATConfig
-from alpha_core.models.losses import LossKind
+from alpha_core.training.losses import LossKind
 from alpha_core.models.attention import mask_to_edge_index
 from alpha_core.training.trainer import seeded
 

@@ -13,7 +13,7 @@ import torch
 from alpha_core.errors import DataContractError
 from alpha_core.models.attention import mask_to_edge_index
 from alpha_core.models.indcap_gat import IndcapGAT, IndcapGATConfig
-from alpha_core.models.losses import LossKind, ic_loss
+from alpha_core.training.losses import LossKind, ic_loss
 from alpha_core.models.mticg import MTICG, MTICGConfig
 from alpha_core.models.multi_transformer import MultiTransformer, MultiTransformerConfig
 from alpha_core.models.pinn import MacroStateConfig

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 import torch
 
-from alpha_core.training.batch import DayBatch
+from alpha_core.batch import DayBatch
 from alpha_core.training.trainer import TrainConfig, Monitor, evaluate, seeded, train
-from alpha_core.models.losses import get_loss, LossKind
+from alpha_core.training.losses import get_loss, LossKind
 
 N_GROUPS = 8
 

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alpha_core.portfolio.enhance import mad_zscore, optimize_portfolios, style_frame
-from alpha_core.portfolio.presets import BP, LOG_FLOAT_CAP, R1, R3, Frequency, rebalance_days
+from alpha_core.portfolio.enhance import expected_return_proxy, mad_zscore, optimize_portfolios, style_frame
+from alpha_core.portfolio.presets import BP, LOG_FLOAT_CAP, PRESETS, R1, R2, R3, PresetName
+from alpha_core.portfolio.relaxation import OptimizeStatus
+from alpha_core.portfolio.schedule import Rebalance, rebalance_days
 from alpha_core.portfolio.simple import decile_portfolios, top_fraction, top_n, topk_dropout
 
 N, T = 40, 30
@@ -36,7 +38,7 @@ def test_enhanced_weights_respect_r1_every_rebalance():
     sig, iw, ind, styles, prices = market()
     res = run(sig, iw, ind, styles, prices)
     assert list(res.weights["date"].unique()) == list(DAYS[::5])
-    assert (res.log["status"] == "optimal").all()
+    assert (res.log["status"] == OptimizeStatus.OPTIMAL).all()
     wb = iw.set_index("code")["weight"].reindex(CODES).fillna(0)
     for day, g in res.weights.groupby("date"):
         w = g.set_index("code")["weight"].reindex(CODES).fillna(0)
@@ -76,9 +78,30 @@ def test_r3_monthly_and_all_in_constituents():
 
 def test_rebalance_days():
     days = pd.bdate_range("2022-01-03", "2022-03-04")
-    assert list(rebalance_days(days, Frequency.EVERY_N_DAYS, 5)) == list(days[::5])
-    monthly = rebalance_days(days, Frequency.MONTHLY)
+    assert list(rebalance_days(days, Rebalance.EVERY_N, 5)) == list(days[::5])
+    monthly = rebalance_days(days, Rebalance.MONTH_END)
     assert list(monthly) == [pd.Timestamp("2022-01-31"), pd.Timestamp("2022-02-28"), pd.Timestamp("2022-03-04")]
+    # unsorted, duplicated input: sorted first; an empty calendar has no decision day
+    assert list(rebalance_days(days[::-1].append(days[:3]), Rebalance.EVERY_N, 5)) == list(days[::5])
+    assert len(rebalance_days(days[:0], Rebalance.MONTH_END)) == 0
+    assert list(R3.rebalance_days(days)) == list(monthly) and list(R1.rebalance_days(days)) == list(days[::5])
+
+
+def test_presets_by_enum_read_only():
+    assert [PRESETS[n].name for n in PresetName] == [PresetName.R1, PresetName.R2, PresetName.R3]
+    assert PRESETS["r2"] is R2  # a value looks one up too
+    with pytest.raises(TypeError):
+        PRESETS[PresetName.R1] = R3  # type: ignore[index]
+
+
+def test_expected_return_proxy_by_hand():
+    s = pd.Series([1.0, 2.0, 3.0, np.nan], index=["a", "b", "c", "d"])
+    # mean 2, std (ddof 0) sqrt(2/3): z = -1.2247, 0, 1.2247; d (NaN) and e (absent) get the min
+    z = np.sqrt(1.5)
+    mu = expected_return_proxy(s, pd.Index(["c", "a", "d", "e"]))
+    np.testing.assert_allclose(mu.to_numpy(), [z, -z, -z, -z])
+    flat = expected_return_proxy(pd.Series([5.0, 5.0], index=["a", "b"]), pd.Index(["a", "b"]))
+    np.testing.assert_allclose(flat.to_numpy(), [0.0, 0.0])  # constant signal: std taken as 1
 
 
 def test_mad_zscore_by_hand():

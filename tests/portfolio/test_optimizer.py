@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from alpha_core.portfolio.constraints import (
-    ConstituentShare, FullInvestment, IndustryDeviation, LongOnly, StockDeviation, StyleExposure, TurnoverCap,
+    ConstituentShare, ConstraintKey, FullInvestment, IndustryDeviation, LongOnly, StockDeviation, StyleExposure,
+    TurnoverCap,
 )
 from alpha_core.portfolio.presets import BP, LOG_FLOAT_CAP, R1, R2, R3
-from alpha_core.portfolio.problem import Layout, PortfolioProblem, ProblemData
-from alpha_core.portfolio.relaxation import solve_with_relaxation
+from alpha_core.portfolio.problem import Layout, PortfolioProblem, ProblemData, SolveStatus
+from alpha_core.portfolio.relaxation import OptimizeStatus, solve_with_relaxation
 
 TOL = 1e-6
 
@@ -49,7 +50,7 @@ def test_r1_solution_satisfies_every_constraint_by_hand():
     data = make_data()
     prob, res, w = solve(R1.constraints([LOG_FLOAT_CAP, BP]), data)
     assert prob.problem.is_dpp()
-    assert res.status == "optimal" and res.relaxed == ()
+    assert res.status is OptimizeStatus.OPTIMAL and res.relaxed == ()
     wb, h, x = data.w_bench, data.industry, data.style
     assert abs(w.sum() - 1) < TOL and w.min() > -TOL
     assert np.abs(w - wb).max() <= 0.01 + TOL
@@ -89,7 +90,7 @@ def test_first_rebalance_has_no_turnover_cap():
     d = make_data(seed=4)
     d = ProblemData(**{**d.__dict__, "w_prev": np.zeros(60), "has_prev": False})
     _, res, w = solve(R1.constraints([LOG_FLOAT_CAP, BP]), d)
-    assert res.status == "optimal"
+    assert res.status is OptimizeStatus.OPTIMAL
 
 
 def test_relaxation_path_on_infeasible_problem(caplog):
@@ -101,8 +102,9 @@ def test_relaxation_path_on_infeasible_problem(caplog):
     cs = FullInvestment() + LongOnly() + StockDeviation(0.01) + TurnoverCap(0.01) + ConstituentShare(1.0)
     with caplog.at_level(logging.WARNING):
         prob, res, w = solve(cs, data)
-    assert res.status == "relaxed"
+    assert res.status is OptimizeStatus.RELAXED
     assert res.relaxed == ("turnover x2", "turnover removed")
+    assert res.factors == {ConstraintKey.TURNOVER: float("inf")}
     assert "turnover removed" in caplog.text
     arranged = data.arranged(prob.layout)
     for c in prob.constraints:
@@ -115,7 +117,10 @@ def test_hopeless_problem_falls_back_visibly(caplog):
     data = ProblemData(**{**data.__dict__, "upper": np.zeros(60)})  # nothing may be held
     with caplog.at_level(logging.ERROR):
         _, res, w = solve(R1.constraints([LOG_FLOAT_CAP, BP]), data)
-    assert res.status == "fallback_previous"
+    assert res.status is OptimizeStatus.FALLBACK_PREVIOUS
+    prob = PortfolioProblem(R1.constraints([LOG_FLOAT_CAP, BP]), Layout.from_onehot(data.industry, 4), 2)
+    out = prob.solve(data.arranged(prob.layout))
+    assert out.weights is None and out.status is SolveStatus.INFEASIBLE  # cvxpy's status, as the enum
     assert res.relaxed[-1] == "stock_deviation removed"
     assert "every relaxation failed" in caplog.text
     np.testing.assert_allclose(w, data.w_prev)
@@ -123,6 +128,8 @@ def test_hopeless_problem_falls_back_visibly(caplog):
 
 def test_constraints_compose_and_reject_duplicates():
     cs = FullInvestment() + LongOnly() + IndustryDeviation(0.01) + StyleExposure((0.1,))
-    assert cs.keys() == ["full_investment", "long_only", "industry_deviation", "style_exposure"]
+    assert cs.keys() == [ConstraintKey.FULL_INVESTMENT, ConstraintKey.LONG_ONLY, ConstraintKey.INDUSTRY_DEVIATION,
+                         ConstraintKey.STYLE_EXPOSURE]
+    assert [str(k) for k in cs.keys()] == ["full_investment", "long_only", "industry_deviation", "style_exposure"]
     with pytest.raises(ValueError, match="duplicate"):
         _ = cs + LongOnly()

@@ -121,3 +121,9 @@ def test_tear_sheet_inline_chart_is_a_deterministic_png(tmp_path):
     assert png_size(png) == (700, 400) and len(png) < 60_000
     for name in a.charts:
         assert (tmp_path / "a" / f"{name}.png").read_bytes() == (tmp_path / "b" / f"{name}.png").read_bytes()
+
+
+def test_markdown_table_digits_per_column_and_text_cells():
+    t = pd.DataFrame({"n": [12, 3], "density": [0.04219, 0.5], "note": ["", "x"]}, index=pd.Index(["a", "b"], name="g"))
+    assert markdown_table(t, percent=set(), digits=0, column_digits={"density": 4}).splitlines() == [
+        "| g | n | density | note |", "|---|---|---|---|", "| a | 12 | 0.0422 |  |", "| b | 3 | 0.5000 | x |"]

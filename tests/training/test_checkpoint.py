@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from alpha_core.errors import CorruptFileError
-from alpha_core.models.registry import get_spec
+from alpha_core.training.specs import get_spec
 from alpha_core.training.checkpoint import STATE, XGB_MODEL, load_checkpoint
-from alpha_core.training.folds import FoldConfig, make_folds
+from alpha_core.folds import FoldConfig, make_folds
 from alpha_core.training.trainer import TrainConfig
 from alpha_core.training.walkforward import FoldInputs, fold_batches, save_fold, train_fold
 

@@ -20,10 +20,10 @@ from alpha_core.factors.registry import R3_NODE_FEATURES
 from alpha_core.factors.sequences import daily_sequences
 from alpha_core.factors.inputs import FactorInputs
 from alpha_core.models.multi_transformer import R3_SEQ_FEATURES
-from alpha_core.models.pinn import macro_window
-from alpha_core.models.r2r3_specs import R3_FLOW_NODE, R3_INDUSTRY_NODE
-from alpha_core.models.registry import get_spec
-from alpha_core.training.folds import Fold, FoldConfig
+from alpha_core.training.recipes import macro_window
+from alpha_core.training.specs import R3_FLOW_NODE, R3_INDUSTRY_NODE
+from alpha_core.training.specs import get_spec
+from alpha_core.folds import Fold, FoldConfig
 from alpha_core.training.inputs import (
     R2_X_COLUMNS,
     LazyBatches,

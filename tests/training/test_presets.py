@@ -4,10 +4,10 @@ import dataclasses
 
 import pytest
 
-from alpha_core.models.losses import LossKind
-from alpha_core.models.registry import get_spec
-from alpha_core.models.xgb import TREE_SETTINGS, XGBEarlyStop, XGBTrees
-from alpha_core.training.folds import R1, R1_XGB
+from alpha_core.training.losses import LossKind
+from alpha_core.training.specs import get_spec
+from alpha_core.training.boosting import TREE_SETTINGS, XGBEarlyStop, XGBTrees
+from alpha_core.folds import R1, R1_XGB
 from alpha_core.training.presets import TrainingPreset, budget_spec, training_budget, with_overrides
 
 

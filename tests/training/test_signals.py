@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from alpha_core.training.ensemble import ensemble_scores, seed_spread
-from alpha_core.training.folds import FoldConfig, make_folds
+from alpha_core.folds import FoldConfig, make_folds
 from alpha_core.training.signals import stitch_signals
 
 CAL = pd.bdate_range("2020-01-01", periods=60)
@@ -41,7 +41,7 @@ def test_ensemble_and_spread():
 
 
 def test_train_fold_ensemble(market):
-    from alpha_core.models.registry import get_spec
+    from alpha_core.training.specs import get_spec
     from alpha_core.training.ensemble import train_fold_ensemble
     from alpha_core.training.trainer import TrainConfig
     from alpha_core.training.walkforward import FoldInputs

@@ -7,7 +7,7 @@ from alpha_core.models.gat_residual import GATResidual, GATResidualConfig
 from alpha_core.models.mlp import MLP, MLPConfig
 from alpha_core.training.dataset import build_day_batches
 from alpha_core.training.trainer import Monitor, TrainConfig, WeightAverage, evaluate, predict, rank_ic_torch, seeded, train
-from alpha_core.models.losses import mse
+from alpha_core.training.losses import mse
 
 
 def _batches(market, lo, hi, groups=True):

@@ -7,11 +7,11 @@ import pandas as pd
 import torch
 
 from alpha_core.models.mlp import MLP, MLPConfig
-from alpha_core.models.registry import get_spec
-from alpha_core.models.xgb import XGBConfig, XGBEarlyStop
+from alpha_core.training.specs import get_spec
+from alpha_core.training.boosting import XGBConfig, XGBEarlyStop
 from alpha_core.progress import ProgressLog
 from alpha_core.training.dataset import build_day_batches
-from alpha_core.training.folds import FoldConfig, make_folds
+from alpha_core.folds import FoldConfig, make_folds
 from alpha_core.training.trainer import Monitor, TrainConfig, seeded, train
 from alpha_core.training.walkforward import FoldInputs, train_fold
 

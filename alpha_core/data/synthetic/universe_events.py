@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from alpha_core.data.contract import Board
+from alpha_core.data.limits import limit_pct as board_limit_pct
 from alpha_core.data.synthetic.config import SyntheticConfig
 from alpha_core.data.synthetic.industries import INDUSTRY_SECTOR, INDUSTRY_WEIGHT
 
 CHINEXT_OPEN = pd.Timestamp("2009-10-30")
-CHINEXT_REFORM = pd.Timestamp("2020-08-24")  # ChiNext limit 10% -> 20%
 STAR_OPEN = pd.Timestamp("2019-07-22")
 MIN_LIST_DATE = pd.Timestamp("1991-01-02")
 _BOARDS = np.array([Board.MAIN.value, Board.CHINEXT.value, Board.STAR.value], dtype=object)
@@ -149,10 +149,7 @@ def make_universe(cfg: SyntheticConfig, cal: pd.DatetimeIndex, rng: np.random.Ge
 
     dates = cal.values[:, None]
     board = _BOARDS[board_i]
-    limit_pct = np.full((t_len, n), 0.10)
-    wide = (board_i == 2)[None, :] | ((board_i == 1)[None, :] & (dates >= np.datetime64(CHINEXT_REFORM)))
-    limit_pct[wide] = 0.20
-    limit_pct[st & ~wide] = 0.05  # ST 5% on the main board (and ChiNext before the reform)
+    limit_pct = board_limit_pct(board[None, :], dates, st)  # ST 5% on the main board (and ChiNext before the reform)
 
     # Ex-right days: once a year in June/July for ~70% of stocks listed over a year, never suspended.
     ex_day = np.zeros((t_len, n), dtype=bool)

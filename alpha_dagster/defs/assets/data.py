@@ -3,6 +3,7 @@
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 
 import dagster as dg
 import pandas as pd
@@ -12,55 +13,60 @@ from alpha_core.data.repairs import RepairCounts, ReportsRepairs
 from alpha_core.store.parquet import frame_digest
 from alpha_dagster.defs.partitions import PartitionScheme, window_bounds
 from alpha_dagster.lib.io_manager import split_by_window
+from alpha_dagster.lib.lineage import DIGESTS, LatestMaterialisations, record_reads
 from alpha_dagster.lib.resources import MarketData
 
 DATA_GROUP = "data"
-
-
-DIGESTS = "partition_digests"  # metadata: partition key -> content digest of its rows
-DATA_VERSION_TAG = "dagster/data_version"
 
 
 def _digest(df: pd.DataFrame) -> str:
     return frame_digest(df)[:16]
 
 
-def _unchanged_version(context: dg.AssetExecutionContext, key: str, digest: str) -> str | None:
-    """The data version of ``key``'s latest materialisation when its rows had this same digest."""
-    records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=context.asset_key, asset_partitions=[key]), limit=1).records
-    if not records:
-        return None
-    event = records[0].asset_materialization
-    digests = event.metadata.get(DIGESTS)
-    if digests is None or dict(digests.value).get(key) != digest:
-        return None
-    return event.tags.get(DATA_VERSION_TAG)
+def _unchanged_version(context: dg.AssetExecutionContext, digests: dict[str, str]) -> str | None:
+    """The Dagster data version the partitions already carry when every one of them has the same
+    rows as at its latest materialisation and those materialisations share one version (a no-op
+    rerun, of one month or of a range written by one earlier run); None otherwise."""
+    latest = LatestMaterialisations(context.instance).of(context.asset_key)
+    versions = set()
+    for key, digest in digests.items():
+        m = latest.get(key)
+        if m is None or m.version != digest:
+            return None
+        versions.add(m.dagster_version)
+    return versions.pop() if len(versions) == 1 else None
 
 
-def versioned(df: pd.DataFrame, context: dg.AssetExecutionContext | None = None,
-              **metadata: object) -> dg.Output[pd.DataFrame]:
-    """Wrap ``df`` with a content-hash data version: an unchanged rerun keeps downstream fresh,
-    a corrected partition marks exactly its readers stale.
+def versioned(df: pd.DataFrame, context: dg.AssetExecutionContext | None = None, *,
+              reads: Mapping[str, Iterable[str]] | None = None, **metadata: object) -> dg.Output[pd.DataFrame]:
+    """Wrap ``df`` with a content-hash data version and record what the run read.
 
-    Dagster gives every partition of a range run the run's one version (here the digest of the
-    whole range), so, with ``context`` of a time-window-partitioned asset, the metadata records
-    each partition's own content digest (:data:`DIGESTS`), and a one-partition run whose rows have
-    the digest recorded at the partition's latest materialisation keeps that materialisation's
-    version: rerunning an unchanged month after a whole-history run stales nothing, a changed
-    month gets a new version. (A range rerun over partitions last written by different runs gets
-    a new version even when nothing changed.)"""
+    Each partition's version (what downstream partitions compare, :mod:`alpha_dagster.lib.lineage`)
+    is the digest of its own rows, recorded in :data:`DIGESTS` for time-partitioned assets; the
+    version of any other asset is the digest of its table. Dagster gives every partition of a
+    range run the run's one data version: here the digest of the partitions' digests, unless the
+    rows are unchanged (then the version they already carry), so an identical rerun stales nothing
+    in the UI either. ``reads``: upstream asset -> the partitions actually read, for assets that
+    read a precise subset (``model_checkpoint``); other inputs are recorded from their declared
+    partition mappings (:func:`alpha_dagster.lib.lineage.record_reads`). ``context`` defaults to
+    the asset being executed; outside an execution (a plain function call) nothing is recorded."""
+    if context is None:
+        try:
+            context = dg.AssetExecutionContext.get()
+        except dg.DagsterInvariantViolationError:  # not inside an asset execution
+            context = None
+    if context is not None:
+        record_reads(context, reads)
     if context is None or not (context.has_partition_key or context.has_partition_key_range) or not isinstance(
             context.assets_def.partitions_def, dg.TimeWindowPartitionsDefinition):
         return dg.Output(df, data_version=dg.DataVersion(_digest(df)), metadata={"rows": len(df), **metadata})
     keys = list(context.partition_keys)
     if len(keys) == 1:
-        digest = _digest(df)
-        digests = {keys[0]: digest}
-        version = _unchanged_version(context, keys[0], digest) or digest
-    else:  # the run's one version from its partitions' digests: the frame is hashed once
+        digests = {keys[0]: _digest(df)}
+    else:  # the frame is hashed once, partition by partition
         digests = {k: _digest(part) for k, part in split_by_window(df, keys, context.assets_def.partitions_def).items()}
-        version = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16]
+    version = _unchanged_version(context, digests) or (
+        digests[keys[0]] if len(keys) == 1 else hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16])
     return dg.Output(df, data_version=dg.DataVersion(version),
                      metadata={"rows": len(df), DIGESTS: dg.MetadataValue.json(digests), **metadata})
 

@@ -24,6 +24,7 @@ from alpha_core.factors.pit import DEFAULT_MAX_AGE_DAYS, PitConfig
 from alpha_core.factors.staleness import ReportStaleness, report_staleness
 from alpha_core.labels import LABELS, compute_labels
 from alpha_core.progress import ProgressLog
+from alpha_core.reports.tears import markdown_table
 from alpha_core.universe import UNIVERSE_COLUMNS, UniverseConfig, build_universe
 from alpha_dagster.defs.assets.data import versioned
 from alpha_dagster.defs.checks.staleness import stale_reports_result, stale_reports_spec
@@ -54,10 +55,11 @@ class UniverseAssetConfig(dg.Config):
 
 
 def _coverage_markdown(coverage: dict[str, float], absent: dict[str, str]) -> str:
-    lines = ["| factor | coverage | note |", "|---|---|---|"]
-    for name, share in coverage.items():
-        lines.append(f"| {name} | {share:.3f} | {absent.get(name, '')} |")
-    return "\n".join(lines)
+    """Per factor: its coverage (3 decimals) and why it is absent (blank when computed)."""
+    table = pd.DataFrame({"coverage": list(coverage.values()),
+                          "note": [str(absent.get(name, "")) for name in coverage]},
+                         index=pd.Index(list(coverage), name="factor"))
+    return markdown_table(table, percent=set(), digits=3)
 
 
 def _optional(df: pd.DataFrame | None) -> pd.DataFrame | None:

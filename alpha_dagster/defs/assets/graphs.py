@@ -7,64 +7,67 @@ causality rules live there.
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 
 from alpha_core.graph.build import AdjacencyBuildConfig, build_adjacency
 from alpha_core.graph.edges import GraphKind
-from alpha_core.graph.r3_graphs import R3_EDGE_FEATURES, R3_FLOW_FEATURES
-from alpha_core.graph.stats import edge_list_stats
-from alpha_core.macro.state import GapPolicy, MacroStateConfig, build_macro_state
+from alpha_core.graph.nodes import listed_stocks
+from alpha_core.graph.schedule import RebuildFrequency
+from alpha_core.graph.stats import edge_list_stats, latest_rebuilds
+from alpha_core.macro.state import GapPolicy, MacroStateConfig, build_macro_state, gap_table
+from alpha_core.reports.tears import markdown_table
 from alpha_dagster.defs.assets.data import versioned
 from alpha_dagster.lib.resources import MarketData
 
 GRAPH_GROUP = "graphs"
+_ADJ = AdjacencyBuildConfig()  # the library's defaults, shown as the run config's
+_MACRO = MacroStateConfig()
 
 
 class AdjacencyConfig(dg.Config):
-    """Run config of ``adjacency`` (frequencies: yearly / quarterly / monthly / weekly)."""
+    """Run config of ``adjacency`` (:class:`~alpha_core.graph.build.AdjacencyBuildConfig`).
 
-    graphs: list[str] = [str(g) for g in GraphKind]
-    r1_frequency: str = "yearly"  # R1: year end
-    r2_frequency: str = "quarterly"  # fundamentals change quarterly
-    r3_frequency: str = "monthly"  # R3 rebalances monthly
-    r3_window: int = 80
-    r3_industry_threshold: float = 0.5
-    r3_flow_threshold: float = 0.5
-    r3_min_features: int | None = None  # None: all features valid; m: mean over >= m valid features
-    r3_edge_fields: list[str] = list(R3_EDGE_FEATURES)
-    r3_flow_fields: list[str] = list(R3_FLOW_FEATURES)
-    r2_k: int = 10
+    Enum fields by member name, e.g. ``graphs: [INDUSTRY, R3_FLOW]``; ``frequencies`` maps a
+    graph kind (value, e.g. ``industry``) to a :class:`RebuildFrequency` name (``QUARTERLY``)
+    overriding the kind's default (sector / industry yearly, r2_similarity quarterly, r3 monthly).
+    """
+
+    graphs: list[GraphKind] = Field(default_factory=lambda: list(_ADJ.graphs))
+    frequencies: dict[str, RebuildFrequency] = {}
+    r3_window: int = _ADJ.r3_window
+    r3_industry_threshold: float = _ADJ.r3_industry_threshold
+    r3_flow_threshold: float = _ADJ.r3_flow_threshold
+    r3_min_features: int | None = _ADJ.r3_min_features  # None: all features valid; m: mean over >= m valid
+    r3_edge_fields: list[str] = list(_ADJ.r3_edge_fields)
+    r3_flow_fields: list[str] = list(_ADJ.r3_flow_fields)
+    r2_k: int = _ADJ.r2_k
+
+    def build_config(self) -> AdjacencyBuildConfig:
+        """The library config (graph-kind keys of ``frequencies`` checked against :class:`GraphKind`)."""
+        return AdjacencyBuildConfig(
+            graphs=tuple(self.graphs), frequencies={GraphKind(k): v for k, v in self.frequencies.items()},
+            r2_k=self.r2_k, r3_window=self.r3_window, r3_industry_threshold=self.r3_industry_threshold,
+            r3_flow_threshold=self.r3_flow_threshold, r3_min_features=self.r3_min_features,
+            r3_edge_fields=tuple(self.r3_edge_fields), r3_flow_fields=tuple(self.r3_flow_fields))
 
 
 class MacroSeriesConfig(dg.Config):
-    """Run config of ``macro_series``; ``gap_policy`` is a :class:`GapPolicy` value."""
+    """Run config of ``macro_series`` (:class:`~alpha_core.macro.state.MacroStateConfig`);
+    ``gap_policy`` a :class:`GapPolicy` name, e.g. ``RAISE``."""
 
-    gap_policy: str = str(GapPolicy.FORWARD_FILL_WITH_FLAG)
-    hp_lambda: float = 14400.0
-    hp_min_periods: int = 24
-    r_star_window: int = 252
-    r_star_min_periods: int = 60
-    max_gap_days: int = 45
+    gap_policy: GapPolicy = _MACRO.gap_policy
+    hp_lambda: float = _MACRO.hp_lambda
+    hp_min_periods: int = _MACRO.hp_min_periods
+    r_star_window: int = _MACRO.r_star_window
+    r_star_min_periods: int = _MACRO.r_star_min_periods
+    max_gap_days: int = _MACRO.max_gap_days
 
 
 def _stats_markdown(stats: pd.DataFrame) -> str:
     """Per graph: rebuilds and the latest rebuild's statistics, as a markdown table."""
     if stats.empty:
         return "no edges"
-    last = stats.sort_values("date").groupby("graph").tail(1).set_index("graph")
-    count = stats.groupby("graph").size()
-    lines = ["| graph | rebuilds | last date | nodes | edges | density | isolated | degree q50 | degree max |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for g, row in last.iterrows():
-        lines.append(f"| {g} | {count[g]} | {row['date'].date()} | {row['nodes']} | {row['edges']} | "
-                     f"{row['density']:.4f} | {row['isolated']} | {row['degree_q50']:.0f} | {row['degree_q100']:.0f} |")
-    return "\n".join(lines)
-
-
-def _listed_codes(instruments: pd.DataFrame, day: pd.Timestamp) -> list[str]:
-    """Stocks listed on ``day`` (indices excluded): the node set that exposes isolated stocks."""
-    live = ((instruments["list_date"] <= day) & (instruments["delist_date"].isna() | (instruments["delist_date"] > day))
-            & (instruments["board"] != "index"))
-    return sorted(instruments.loc[live, "code"].astype(str).unique())
+    return markdown_table(latest_rebuilds(stats), percent=set(), digits=0, column_digits={"density": 4})
 
 
 def _adjacency(context: dg.AssetExecutionContext, config: AdjacencyConfig, market: MarketData,
@@ -72,19 +75,14 @@ def _adjacency(context: dg.AssetExecutionContext, config: AdjacencyConfig, marke
                r3_features: pd.DataFrame | None) -> dg.Output[pd.DataFrame]:
     """Body of the ``adjacency`` asset (``r3_features`` None: no R3 input wired)."""
     source = market.open()
-    cfg = AdjacencyBuildConfig(
-        graphs=tuple(GraphKind(g) for g in config.graphs), r1_frequency=config.r1_frequency,
-        r2_frequency=config.r2_frequency, r2_k=config.r2_k, r3_frequency=config.r3_frequency,
-        r3_window=config.r3_window, r3_industry_threshold=config.r3_industry_threshold,
-        r3_flow_threshold=config.r3_flow_threshold, r3_min_features=config.r3_min_features,
-        r3_edge_fields=tuple(config.r3_edge_fields), r3_flow_fields=tuple(config.r3_flow_fields))
-    edges, skipped = build_adjacency(source.calendar(), industry_map, fundamentals, r3_features, cfg)
+    edges, skipped = build_adjacency(source.calendar(), industry_map, fundamentals, r3_features,
+                                     config.build_config())
     for kind, why in skipped.items():
         context.log.warning("adjacency: graph %s not built: %s", kind, why)
     # node set of every rebuild date: the stocks listed that day, so stocks without an
     # industry / features show up as isolated nodes in the statistics
     instruments = source.instruments()
-    nodes = {pd.Timestamp(d): _listed_codes(instruments, pd.Timestamp(d)) for d in edges["date"].unique()}
+    nodes = {pd.Timestamp(d): listed_stocks(instruments, pd.Timestamp(d)) for d in edges["date"].unique()}
     stats = edge_list_stats(edges, nodes)
     per_graph = {str(g): int((edges["graph"] == str(g)).sum()) for g in GraphKind}
     return versioned(
@@ -134,12 +132,9 @@ def build_graph_assets(*, r3_features_asset: str | None = "factor_table") -> lis
                      macro_raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
         cfg = MacroStateConfig(hp_lambda=config.hp_lambda, hp_min_periods=config.hp_min_periods,
                                r_star_window=config.r_star_window, r_star_min_periods=config.r_star_min_periods,
-                               max_gap_days=config.max_gap_days, gap_policy=GapPolicy(config.gap_policy))
+                               max_gap_days=config.max_gap_days, gap_policy=config.gap_policy)
         table, summary = build_macro_state(macro_raw, market.open().calendar(), cfg)
-        gaps = [f"| {name} | {g['after']} | {g['before']} | {g['first_missing_month']}..{g['last_missing_month']} "
-                f"| {g['months']} |" for name, s in summary["series"].items() for g in s["gaps"]]
-        md = "| series | last obs before | first obs after | missing months | n |\n|---|---|---|---|---|\n" + \
-            ("\n".join(gaps) if gaps else "| - | - | - | none | 0 |")
+        md = markdown_table(gap_table(summary), percent=set(), digits=0)
         return versioned(
             table,
             gap_policy=summary["gap_policy"],

@@ -7,10 +7,12 @@ Thin wrappers over :mod:`alpha_core.training` and :mod:`alpha_core.metrics.signa
   ``ALPHA_HOME/checkpoints/model=<m>/fold=<f>`` and stores the fold's test-window scores
   (date, code, model, fold, score) as the asset's table. Folds are independent partitions:
   backfill any set from the UI, in parallel (``warm_start`` makes a fold read the previous
-  fold's checkpoint, so such runs must go in order). Every registered model key trains here:
-  :func:`alpha_core.training.inputs.prepare_fold_inputs` builds each key's inputs (R1 factors
-  and sector / industry groups; R2 / R3 sequences, node features, the ``adjacency`` graphs and
-  the ``macro_series`` state, per ``MODEL_INPUTS``); R2 / R3 use their spec's label and loss,
+  fold's checkpoint, so such runs must go in order). Every key of the spec table trains here,
+  through :func:`alpha_core.training.run.run_fold` (fold lookup, overrides, inputs, coverage,
+  warm start, seeds, checkpoint); :func:`alpha_core.training.inputs.prepare_fold_inputs`
+  builds each key's inputs (R1 factors and sector / industry groups; R2 / R3 sequences, node
+  features, the ``adjacency`` graphs and the ``macro_series`` state, per the spec's
+  ``inputs``); R2 / R3 use their spec's label and loss,
   a purge of at least their label horizon and their schedule's 5-day sampling of train / valid
   days, inside the plan's test windows (same fold keys for all models). ``biagru_xgb`` (two
   stages: orthogonal BiAGRU, then XGBoost on its 32 factors + R2's fundamental factors) reads
@@ -24,37 +26,28 @@ Thin wrappers over :mod:`alpha_core.training` and :mod:`alpha_core.metrics.signa
 
 
 import dataclasses
-import shutil
+from collections.abc import Mapping
 
 import dagster as dg
 import pandas as pd
 
+from alpha_core.errors import DataContractError
+from alpha_core.folds import Fold, FoldConfig
+from alpha_core.graph.edges import GraphKind
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
+from alpha_core.models.gat_residual import ResidualHeads
 from alpha_core.progress import ProgressLog
 from alpha_core.reports import inline
 from alpha_core.reports.tears import markdown_table
-from alpha_core.models.losses import LossKind
-from alpha_core.models.registry import FeatureSet, ModelFamily, ModelSpec, get_spec
-from alpha_core.models.xgb import XGBEarlyStop, XGBTrees
-from alpha_core.training.checkpoint import load_checkpoint
-from alpha_core.errors import DataContractError
-from alpha_core.training.coverage import feature_coverage, require_features
-from alpha_core.training.ensemble import EnsembleMethod, ensemble_scores, seed_spread
-from alpha_core.training.scoring import MEMBERS, checkpoint_path, member_path
-from alpha_core.training.folds import Fold, FoldConfig, plan_folds
-from alpha_core.training.inputs import (
-    ModelTables,
-    model_fold_config,
-    model_inputs,
-    needs_adjacency,
-    needs_macro,
-    prepare_fold_inputs,
-    sampled_fold,
-)
+from alpha_core.training.boosting import XGBEarlyStop, XGBTrees
+from alpha_core.training.inputs import ModelTables
+from alpha_core.training.losses import LossKind
+from alpha_core.training.presets import TrainingPreset
+from alpha_core.training.run import FoldRunConfig, FoldRunError, FoldRunResult, run_fold
+from alpha_core.training.scoring import checkpoint_path
 from alpha_core.training.signals import stitch_signals
-from alpha_core.training.presets import TrainingBudget, TrainingPreset, budget_spec, training_budget, with_overrides
+from alpha_core.training.specs import MODEL_SPECS, FeatureSet, ModelSpec
 from alpha_core.training.trainer import Monitor
-from alpha_core.training.walkforward import save_fold, train_fold
 from alpha_dagster.defs.assets.data import versioned
 from alpha_dagster.defs.partitions import PartitionScheme
 from alpha_dagster.lib.io_manager import OPTIONAL_INPUT
@@ -64,7 +57,9 @@ MODEL_GROUP = "models"
 
 
 class ModelCheckpointConfig(dg.Config):
-    """Run config of ``model_checkpoint``.
+    """Run config of ``model_checkpoint`` (:class:`~alpha_core.training.run.FoldRunConfig`, field
+    for field). Enum-typed fields take the member NAME in run config (``graph: INDUSTRY``,
+    ``residual_heads: SEPARATE``, ``monitor: LOSS``, ``loss: MSE``), as every Dagster enum.
 
     ``preset`` names the training budget (:class:`~alpha_core.training.presets.TrainingPreset`):
     ``tuned`` (the default: chosen on validation folds of the real data; R1 networks train with
@@ -89,15 +84,15 @@ class ModelCheckpointConfig(dg.Config):
     valid_days: int | None = None
     purge_days: int | None = None
     hidden: int = 64
-    graph: str = "sector"
-    residual_heads: str = "shared"  # R1 GATs: shared (SPEC) | separate (HIST's forecast / backcast layers)
+    graph: GraphKind = GraphKind.SECTOR  # R1 GATs' block graph: SECTOR | INDUSTRY
+    residual_heads: ResidualHeads = ResidualHeads.SHARED  # R1 GATs: SHARED (SPEC) | SEPARATE (HIST's layers)
     lr: float | None = None
     max_epochs: int | None = None
     patience: int | None = None
     weight_decay: float | None = None
-    monitor: str = str(Monitor.RANK_IC)
+    monitor: Monitor = Monitor.RANK_IC
     weight_ema: float | None = None  # validate / keep the moving average of the weights (e.g. 0.998); None = off
-    loss: str | None = None  # wmse | mse | ic; None = the preset's (tuned: mse for R1 networks, R2 mse, R3 ic)
+    loss: LossKind | None = None  # WMSE | MSE | IC; None = the preset's (tuned: mse for R1 networks, R2 mse, R3 ic)
     xgb_early_stop: XGBEarlyStop | None = None  # rmse (SPEC) | rank_ic; None = the preset's
     xgb_trees: XGBTrees | None = None  # spec (depth 3) | qlib (depth 8, Qlib's); None = the preset's (tuned: qlib)
     seed: int = 0
@@ -107,20 +102,9 @@ class ModelCheckpointConfig(dg.Config):
     train_day_step: int | None = None  # train on every k-th day of the train window (labels overlap 10 days);
     # R2 / R3 already sample every 5 days (their schedule): they use max(5, train_day_step)
 
-    def budget(self, spec: ModelSpec) -> TrainingBudget:
-        """The preset's budget for ``spec`` with this config's explicit settings applied."""
-        return with_overrides(training_budget(self.preset, spec), lr=self.lr, max_epochs=self.max_epochs,
-                              patience=self.patience, weight_decay=self.weight_decay, weight_ema=self.weight_ema,
-                              loss=LossKind(self.loss) if self.loss is not None else None,
-                              early_stop_metric=self.xgb_early_stop, xgb_trees=self.xgb_trees,
-                              train_day_step=self.train_day_step,
-                              monitor=Monitor(self.monitor), num_threads=self.num_threads)
-
-    def folds(self, calendar: pd.DatetimeIndex, plan: FoldConfig, model_folds: FoldConfig | None) -> list[Fold]:
-        over = {k: v for k in ("train_days", "valid_days", "purge_days") if (v := getattr(self, k)) is not None}
-        if over:
-            model_folds = dataclasses.replace(model_folds or plan, **over)
-        return plan_folds(calendar, plan, model_folds)
+    def run_config(self) -> FoldRunConfig:
+        """The library's frozen config of the same options (FoldRunError when one is invalid)."""
+        return FoldRunConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(FoldRunConfig)})
 
 
 class SignalEvaluationConfig(dg.Config):
@@ -139,16 +123,45 @@ def checkpoint_dir(alpha_store: AlphaStore, model: str, fold: str):
     return checkpoint_path(alpha_store.path / CHECKPOINTS, model, fold)
 
 
-def _find_fold(folds: list[Fold], key: str) -> Fold:
-    for f in folds:
-        if f.fold_id == key:
-            return f
-    raise dg.Failure(description=f"fold {key} is not a fold of this plan (folds: {[f.fold_id for f in folds][:5]}...)")
+def checkpoint_metadata(result: FoldRunResult) -> dict[str, object]:
+    """The ``model_checkpoint`` materialisation's metadata of a fold run (stage 2 and seed
+    ensemble entries only when they apply)."""
+    m = result.valid_metrics
+    out = result.outcome
+    stage2 = {"stage2_best_round": int(m["stage2_best_epoch"]),
+              "stage2_valid_rmse": dg.MetadataValue.float(float(m["stage2_valid_loss"])),
+              "stage2_features": dg.MetadataValue.json(out.stage2_features)} if out.stage2_features else {}
+    ensemble = {}
+    if len(result.outcomes) > 1:
+        ensemble = {"seeds": dg.MetadataValue.json(list(result.seeds)),
+                    "seed_valid_rank_ic": dg.MetadataValue.json([round(v, 5) for v in result.seed_valid_rank_ic]),
+                    "seed_valid_rank_ic_std": dg.MetadataValue.float(result.seed_valid_rank_ic_std)}
+    return {
+        **stage2,
+        **ensemble,
+        "checkpoint": dg.MetadataValue.path(str(result.checkpoint)),
+        "epochs": int(m.get("epochs_run", 0)),
+        "best_epoch": int(m.get("best_epoch", 0)),
+        "best_valid_rank_ic": dg.MetadataValue.float(float(m.get("valid_rank_ic", float("nan")))),
+        "loss": str(result.spec.loss),
+        "preset": str(result.preset),
+        "feature_set": str(result.spec.feature_set),
+        "best_valid_loss": dg.MetadataValue.float(float(m.get("valid_loss", float("nan")))),
+        "wall_s": dg.MetadataValue.float(float(out.wall_s)),
+        "n_features": result.n_features,
+        "sampled_days": dg.MetadataValue.json(result.sampled_days),
+        "train_window": result.window("train"),
+        "valid_window": result.window("valid"),
+        "test_window": result.window("test"),
+        "curve": dg.MetadataValue.md(markdown_table(out.curve.set_index("epoch"), percent=set(), digits=5)),
+    }
 
 
-def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_lengths: bool) -> list[dg.AssetsDefinition]:
+def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_lengths: bool,
+                       specs: Mapping[str, ModelSpec] = MODEL_SPECS) -> list[dg.AssetsDefinition]:
     """``plan``: the fold plan whose fold ids are ``scheme.folds``; ``per_model_lengths``: each
-    model trains on its spec's own lengths (R1 / R1_XGB) inside the plan's test windows.
+    model trains on its spec's own lengths (R1 / R1_XGB) inside the plan's test windows;
+    ``specs``: the spec table whose keys are ``scheme.models``.
 
     Returns ``model_checkpoint`` (scheme.fold_model), ``signals`` and ``signal_evaluation`` (scheme.models).
     """
@@ -189,87 +202,19 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
     ) -> dg.Output[pd.DataFrame]:
         keys = context.partition_key.keys_by_dimension
         fold_key, model = keys["fold"], keys["model"]
-        spec = get_spec(model)
-        budget = config.budget(spec)
-        spec = budget_spec(spec, budget)
-        if config.feature_set is not None:
-            if model_inputs(spec) is not None:
-                raise dg.Failure(description=f"{model} reads its own sequence inputs; feature_set applies to the "
-                                 "R1 keys (gat_residual, gat_mask, gat_global, nn, nn_neutral, xgboost)")
-            spec = dataclasses.replace(spec, feature_set=FeatureSet(config.feature_set))
-        calendar = pd.DatetimeIndex(sorted(factor_table["date"].unique()))
-        folds = config.folds(calendar, plan, model_fold_config(spec, plan, per_model_lengths=per_model_lengths))
-        fold = sampled_fold(spec, _find_fold(folds, fold_key), budget.train_day_step)
-        # adjacency / macro_series are loaded for every model (Dagster loads all ins) but only
-        # the R2 / R3 models that name graphs / macro lags read them
+        # adjacency / macro_series are loaded for every model (Dagster loads all ins); run_fold
+        # reads them only for the R2 / R3 models whose inputs name graphs / macro lags
         tables = ModelTables(factor_table, labels, universe, raw_bars, industry_map,
-                             adjacency=adjacency if needs_adjacency(spec) else None,
-                             macro_series=macro_series if needs_macro(spec) else None)
-        inputs = prepare_fold_inputs(spec, tables, fold)
-        cols = inputs.feature_cols
-        # vanishing features: trained on, but (nearly) absent on the days scored -> nothing published
-        members = universe.loc[universe[spec.universe].astype(bool), ["date", "code"]]
-        train_cov = feature_coverage(factor_table, cols, fold.train, members)
+                             adjacency=adjacency, macro_series=macro_series)
         try:
-            require_features(train_cov, feature_coverage(factor_table, cols, fold.test, members),
-                             where=f"model_checkpoint {fold_key}|{model}")
-        except DataContractError as exc:
+            result = run_fold(model, fold_key, tables, config.run_config(), plan=plan,
+                              per_model_lengths=per_model_lengths, checkpoint_root=alpha_store.path / CHECKPOINTS,
+                              specs=specs, progress_log=ProgressLog(context.log))
+        except (FoldRunError, DataContractError) as exc:  # nothing trained, nothing written
             raise dg.Failure(description=str(exc)) from exc
-        init_state = None
-        k = [f.fold_id for f in folds].index(fold_key)
-        if config.warm_start and k > 0 and spec.family in (ModelFamily.TORCH, ModelFamily.TWO_STAGE):
-            prev = checkpoint_dir(alpha_store, model, folds[k - 1].fold_id)
-            if prev.exists():
-                init_state = load_checkpoint(prev).state_dict
-                context.log.info("warm start from %s", prev)
-        train_cfg = budget.train
-
-        if config.seeds < 1:
-            raise dg.Failure(description=f"seeds must be >= 1, got {config.seeds}")
-        outs = [train_fold(spec, fold, inputs, hidden=config.hidden, graph=config.graph,
-                           residual_heads=config.residual_heads, train_config=train_cfg, xgb_config=budget.xgb,
-                           seed=config.seed + i, init_state=init_state, progress_log=ProgressLog(context.log))
-                for i in range(config.seeds)]
-        out = outs[0]
-        path = save_fold(out, checkpoint_dir(alpha_store, model, fold_key), extra={"train_coverage": train_cov})
-        shutil.rmtree(path / MEMBERS, ignore_errors=True)  # a rerun never keeps another run's members
-        ensemble = {}
-        test_scores = out.test_scores
-        if len(outs) > 1:
-            for o in outs:
-                save_fold(o, member_path(path, o.seed), extra={"train_coverage": train_cov})
-            test_scores = ensemble_scores([o.test_scores for o in outs], EnsembleMethod.RANK)[["date", "code", "score"]]
-            spread = seed_spread([o.valid_metrics for o in outs])
-            ensemble = {"seeds": dg.MetadataValue.json([o.seed for o in outs]),
-                        "seed_valid_rank_ic": dg.MetadataValue.json(
-                            [round(float(o.valid_metrics.get("valid_rank_ic", float("nan"))), 5) for o in outs]),
-                        "seed_valid_rank_ic_std": dg.MetadataValue.float(float(spread.loc["valid_rank_ic", "std"]))
-                        if "valid_rank_ic" in spread.index else dg.MetadataValue.float(float("nan"))}
-        scores = test_scores.assign(model=model, fold=fold_key)[["date", "code", "model", "fold", "score"]]
-        m = out.valid_metrics
-        stage2 = {"stage2_best_round": int(m["stage2_best_epoch"]),
-                  "stage2_valid_rmse": dg.MetadataValue.float(float(m["stage2_valid_loss"])),
-                  "stage2_features": dg.MetadataValue.json(out.stage2_features)} if out.stage2_features else {}
-        return versioned(
-            scores,
-            **stage2,
-            **ensemble,
-            checkpoint=dg.MetadataValue.path(str(path)),
-            epochs=int(m.get("epochs_run", 0)),
-            best_epoch=int(m.get("best_epoch", 0)),
-            best_valid_rank_ic=dg.MetadataValue.float(float(m.get("valid_rank_ic", float("nan")))),
-            loss=str(spec.loss),
-            preset=str(config.preset),
-            feature_set=str(spec.feature_set),
-            best_valid_loss=dg.MetadataValue.float(float(m.get("valid_loss", float("nan")))),
-            wall_s=dg.MetadataValue.float(float(out.wall_s)),
-            n_features=len(cols),
-            sampled_days=dg.MetadataValue.json({"train": len(fold.train), "valid": len(fold.valid), "test": len(fold.test)}),
-            train_window=f"{fold.train[0].date()}..{fold.train[-1].date()}",
-            valid_window=f"{fold.valid[0].date()}..{fold.valid[-1].date()}",
-            test_window=f"{fold.test[0].date()}..{fold.test[-1].date()}",
-            curve=dg.MetadataValue.md(markdown_table(out.curve.set_index("epoch"), percent=set(), digits=5)),
-        )
+        if result.warm_start_from is not None:
+            context.log.info("warm start from %s", result.warm_start_from)
+        return versioned(result.scores, **checkpoint_metadata(result))
 
     @dg.asset(
         group_name=MODEL_GROUP,

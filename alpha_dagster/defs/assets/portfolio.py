@@ -20,7 +20,8 @@ from alpha_core.backtest.engine import BacktestConfig, bars_panel, benchmark_ret
 from alpha_core.metrics.performance import HEADLINE, performance_summary
 from alpha_core.portfolio.blend import blend_daily, excess_correlation
 from alpha_core.portfolio.enhance import optimize_portfolios, style_frame
-from alpha_core.portfolio.presets import BP, PRESETS
+from alpha_core.portfolio.presets import BP, PRESETS, PresetName
+from alpha_core.portfolio.relaxation import OptimizeStatus
 from alpha_core.reports.inline import finite_floats, sparkline_markdown
 from alpha_core.reports.signal_inputs import signal_diagnostics
 from alpha_core.reports.tears import markdown_table, write_tear_sheet
@@ -33,18 +34,23 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StrategySpec:
-    """model: the ``signals`` partition; preset: ``r1``/``r2``/``r3``; index_code: the benchmark."""
+    """model: the ``signals`` partition; preset: a :class:`PresetName` (or its value, e.g. ``r1``);
+    index_code: the benchmark."""
 
     model: str
-    preset: str = "r1"
+    preset: PresetName = PresetName.R1
     index_code: str = "SH000905"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "preset", PresetName(self.preset))
 
 
 class PortfolioConfig(dg.Config):
-    """Run config of ``portfolio_weights``: override the strategy's preset / benchmark, restrict
-    the decision dates (``start``/``end``, ISO dates, e.g. the test folds), block padding."""
+    """Run config of ``portfolio_weights``: override the strategy's preset (a :class:`PresetName`
+    name, e.g. ``R3``) / benchmark, restrict the decision dates (``start``/``end``, ISO dates, e.g.
+    the test folds), block padding."""
 
-    preset: str | None = None
+    preset: PresetName | None = None
     index_code: str | None = None
     start: str | None = None
     end: str | None = None
@@ -52,10 +58,10 @@ class PortfolioConfig(dg.Config):
 
 
 class BacktestRunConfig(dg.Config):
-    """Run config of ``backtest``: fill price (vwap/close/open), execution lag in trading days,
-    cost rates per side (None = the preset's)."""
+    """Run config of ``backtest``: fill price (a :class:`FillPrice` name: VWAP / CLOSE / OPEN),
+    execution lag in trading days, cost rates per side (None = the preset's)."""
 
-    fill: str = "vwap"
+    fill: FillPrice = FillPrice.VWAP
     lag: int = 1
     buy_rate: float | None = None
     sell_rate: float | None = None
@@ -103,10 +109,10 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
         adj_close = pd.DataFrame(panel["close"] * panel["adj_factor"], index=panel.dates, columns=panel.codes).ffill()
         res = optimize_portfolios(sig[["date", "code", "score"]], index_weights, industry_map, preset,
                                   styles=styles, adj_close=adj_close, index_code=index_code, pad=config.pad)
-        relaxed = res.log[res.log["status"] != "optimal"]
+        relaxed = res.log[res.log["status"] != OptimizeStatus.OPTIMAL]
         out = res.weights.assign(strategy=context.partition_key)
         return dg.Output(out, metadata={
-            "rows": len(out), "rebalances": len(res.log), "preset": preset.name, "benchmark": index_code,
+            "rows": len(out), "rebalances": len(res.log), "preset": str(preset.name), "benchmark": index_code,
             "styles": [c for c in styles.columns if c not in ("date", "code")],
             "relaxed_rebalances": len(relaxed),
             "relaxations": dg.MetadataValue.json(relaxed[["date", "status", "relaxed"]].astype(str).to_dict("records")),
@@ -129,7 +135,7 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
         panel = bars_panel(raw_bars)
         bench = benchmark_returns(index_levels, spec.index_code, panel.dates)
         res = run_backtest(panel, portfolio_weights[["date", "code", "weight"]],
-                           BacktestConfig(costs=costs, fill=FillPrice(config.fill), lag=config.lag), bench_ret=bench)
+                           BacktestConfig(costs=costs, fill=config.fill, lag=config.lag), bench_ret=bench)
         summary = performance_summary(res.daily)
         return dg.Output(res.daily.assign(strategy=context.partition_key), metadata={
             "rows": len(res.daily), "rebalances": len(res.trades),

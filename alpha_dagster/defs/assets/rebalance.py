@@ -7,21 +7,21 @@ of the month's file, so reruns are idempotent and the month keeps its weekly his
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 import pandas as pd
 
-from alpha_core.models.registry import FeatureSet, get_spec
-from alpha_core.portfolio.presets import PRESETS
+from alpha_core.portfolio.presets import PRESETS, PresetName
 from alpha_core.portfolio.rebalance import rebalance
 from alpha_core.portfolio.ticket import DEFAULT_CAPITAL, order_ticket
 from alpha_core.reports.tears import markdown_table
 from alpha_core.errors import DataContractError
 from alpha_core.training.checkpoint import load_checkpoint
 from alpha_core.training.coverage import feature_coverage, require_features
-from alpha_core.training.inputs import ModelTables, needs_adjacency, needs_macro, prepare_fold_inputs
+from alpha_core.training.inputs import ModelTables, prepare_fold_inputs
 from alpha_core.training.scoring import latest_checkpoint_dir, score_days_ensemble
+from alpha_core.training.specs import MODEL_SPECS, FeatureSet, ModelSpec, get_spec
 from alpha_dagster.defs.assets.data import versioned
 from alpha_dagster.defs.assets.models import CHECKPOINTS
 from alpha_dagster.defs.partitions import PartitionScheme, window_bounds
@@ -33,12 +33,13 @@ HISTORY_CALENDAR_DAYS = 200  # > 80 trading days + holidays: the longest sequenc
 
 
 class RebalanceConfig(dg.Config):
-    """model: whose latest checkpoint scores the day; preset: r1 / r2 / r3 constraints;
+    """model: whose latest checkpoint scores the day; preset: the constraints (a :class:`PresetName`
+    name: R1 / R2 / R3);
     as_of: decision day (ISO date; default the latest trading day of the partition);
     capital: portfolio capital in CNY that the order ticket sizes share orders for."""
 
     model: str = "gat_residual"
-    preset: str = "r1"
+    preset: PresetName = PresetName.R1
     as_of: str | None = None
     capital: float = DEFAULT_CAPITAL
 
@@ -49,7 +50,10 @@ def _largest_trades(orders: pd.DataFrame, n: int = 15) -> str:
     return markdown_table(top.set_index("code")[cols], percent=set(), digits=4)
 
 
-def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.AssetsDefinition]:
+def build_rebalance_assets(scheme: PartitionScheme, index_code: str,
+                           specs: Mapping[str, ModelSpec] = MODEL_SPECS) -> list[dg.AssetsDefinition]:
+    """``target_orders`` scoring with the latest checkpoint of a model of ``specs``."""
+
     @dg.asset(
         group_name=REBALANCE_GROUP,
         partitions_def=scheme.monthly,
@@ -80,20 +84,19 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
         if ckpt_dir is None:
             raise dg.Failure(f"no trained checkpoint of {config.model} with a fold starting on or before {day.date()}: "
                              "backfill model_checkpoint first")
-        checkpoint = load_checkpoint(ckpt_dir)
-        spec = get_spec(config.model)
+        checkpoint = load_checkpoint(ckpt_dir, specs)
+        spec = get_spec(config.model, specs)
         trained_on = checkpoint.meta.get("extra", {}).get("feature_set")
         if trained_on and trained_on != str(spec.feature_set):  # the checkpoint's own feature set
             spec = dataclasses.replace(spec, feature_set=FeatureSet(trained_on))
         tables = ModelTables(
             factor_table=factors,
-            labels=pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "code": pd.Series(dtype=object),
-                                 spec.label: pd.Series(dtype=float)}),
+            labels=None,  # the decision day is scored, never labelled
             universe=universe[universe["date"] == day],
             raw_bars=bars,
             industry_map=industry_map,
-            adjacency=store.read("adjacency") if needs_adjacency(spec) else None,
-            macro_series=store.read("macro_series") if needs_macro(spec) else None,
+            adjacency=store.read("adjacency") if spec.inputs.needs_adjacency else None,
+            macro_series=store.read("macro_series") if spec.inputs.needs_macro else None,
         )
         train_cov = checkpoint.meta.get("extra", {}).get("train_coverage")
         if train_cov:  # vanishing features: trained on, (nearly) absent today -> no orders published
@@ -139,7 +142,7 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str) -> list[dg.
     return [target_orders]
 
 
-def build_rebalance_job(scheme: PartitionScheme) -> UnresolvedAssetJobDefinition:
+def build_rebalance_job(scheme: PartitionScheme):
     """Bars up to the latest day, universe and factors of that month, then target orders."""
     return dg.define_asset_job(
         "weekly_rebalance",
@@ -151,7 +154,7 @@ def build_rebalance_job(scheme: PartitionScheme) -> UnresolvedAssetJobDefinition
     )
 
 
-def build_rebalance_schedule(job: UnresolvedAssetJobDefinition, scheme: PartitionScheme) -> dg.ScheduleDefinition:
+def build_rebalance_schedule(job, scheme: PartitionScheme) -> dg.ScheduleDefinition:
     keys = set(scheme.monthly.get_partition_keys())
 
     @dg.schedule(job=job, cron_schedule="0 17 * * 5", execution_timezone="Asia/Shanghai",

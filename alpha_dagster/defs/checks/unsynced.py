@@ -6,20 +6,16 @@ first: a non-blocking WARN check ``partitions_in_sync`` on every partitioned ass
 Catalog's checks column and on the asset's page, with the count and the first stale keys in its
 metadata and the command that rematerialises exactly those.
 
-One computation (:func:`alpha_dagster.lib.staleness.stale_by_asset`), three ways it runs:
+One computation (:func:`alpha_dagster.lib.staleness.stale_by_asset`, over the lineage each
+materialisation records: :mod:`alpha_dagster.lib.lineage`), two ways it runs:
 
 - the sensor ``unsynced_partitions_sensor`` (running by default, every 5 minutes): when any
   tracked asset has a new materialisation since its last evaluation, it recounts and reports the
   check's result for every tracked asset as a runless evaluation (no run in the history);
   otherwise it skips at the cost of one query per asset;
 - inside a run that materialises an asset (Dagster runs an asset's checks with it: the UI's
-  Materialize, backfills, jobs), the check is cheap and exact for that asset: the previous
-  evaluation's unsynced keys minus the partitions this run rematerialised (rerunning an asset's
-  partitions cannot make its other partitions stale; downstream assets are recounted by the
-  sensor);
-- executed alone (asset page -> Checks -> Execute), it recounts from scratch.
-
-The metadata keeps every unsynced key (``unsynced_keys``) so the in-run update needs no recount.
+  Materialize, backfills, jobs), or executed alone (asset page -> Checks -> Execute), it recounts
+  the selected assets (one query per asset read, shared by all of them).
 """
 
 
@@ -27,9 +23,8 @@ import json
 from collections.abc import Sequence
 
 import dagster as dg
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from alpha_dagster.lib.staleness import asset_graph_of, stale_by_asset
+from alpha_dagster.lib.staleness import stale_by_asset
 
 UNSYNCED_CHECK = "partitions_in_sync"
 SHOW_KEYS = 10
@@ -46,30 +41,10 @@ def _evaluation_metadata(asset: str, keys: list[str]) -> dict:
     }
 
 
-def _previous_keys(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey) -> list[str]:
-    """The unsynced keys of the check's latest completed evaluation ([] when it has none; the
-    current run's own planned evaluation is skipped)."""
-    done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
-    for record in instance.event_log_storage.get_asset_check_execution_history(check_key, limit=1, status=done):
-        evaluation = record.event.dagster_event.event_specific_data if record.event else None
-        entry = getattr(evaluation, "metadata", {}).get("unsynced_keys")
-        return list(entry.value) if entry is not None else []
-    return []
-
-
-def _materialised_in_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, set[str]]:
-    """Asset -> the partition keys (``"(unpartitioned)"`` for none) materialised by ``run_id`` so far."""
-    out: dict[str, set[str]] = {}
-    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
-        event = entry.dagster_event
-        out.setdefault(event.asset_key.to_user_string(), set()).add(event.partition or "(unpartitioned)")
-    return out
-
-
 def build_unsynced_checks(assets: Sequence[dg.AssetsDefinition]) -> dg.AssetChecksDefinition:
     """One multi-asset check: ``partitions_in_sync`` on each partitioned asset of ``assets``
     (the project's whole asset list: the recount needs the full graph)."""
-    graph = asset_graph_of(dg.Definitions(assets=list(assets)))
+    project = [a for a in assets if isinstance(a, dg.AssetsDefinition)]
     tracked = partitioned_keys(assets)
     specs = [dg.AssetCheckSpec(UNSYNCED_CHECK, asset=a, blocking=False,
                                description="No partition is unsynced (an input it read has changed since); WARN only. "
@@ -78,14 +53,8 @@ def build_unsynced_checks(assets: Sequence[dg.AssetsDefinition]) -> dg.AssetChec
 
     @dg.multi_asset_check(specs=specs, name="unsynced_partitions", can_subset=True)
     def unsynced_partitions(context: dg.AssetCheckExecutionContext):
-        done = _materialised_in_run(context.instance, context.op_execution_context.run_id)
         keys = list(context.selected_asset_check_keys)
-        if done:  # beside a materialisation: update the last count (module docstring)
-            stale = {k.asset_key.to_user_string(): [p for p in _previous_keys(context.instance, k)
-                                                   if p not in done.get(k.asset_key.to_user_string(), set())]
-                     for k in keys}
-        else:
-            stale = stale_by_asset(context.instance, graph, [k.asset_key for k in keys])
+        stale = stale_by_asset(context.instance, project, [k.asset_key for k in keys])
         for asset, unsynced in stale.items():
             yield dg.AssetCheckResult(asset_key=asset, check_name=UNSYNCED_CHECK, passed=not unsynced,
                                       severity=dg.AssetCheckSeverity.WARN,
@@ -108,20 +77,24 @@ def _latest_materialization_ids(instance: dg.DagsterInstance, assets: Sequence[s
     return out
 
 
-def build_unsynced_sensor(assets: Sequence[str], minimum_interval_seconds: int = 300) -> dg.SensorDefinition:
-    """The sensor that keeps ``partitions_in_sync`` current (see the module docstring).
+def build_unsynced_sensor(assets: Sequence[dg.AssetsDefinition],
+                          minimum_interval_seconds: int = 300) -> dg.SensorDefinition:
+    """The sensor that keeps ``partitions_in_sync`` current (see the module docstring); ``assets``:
+    the project's assets (it tracks the partitioned ones).
 
     Cursor: JSON ``{asset: storage id of its latest materialisation}`` at the last evaluation."""
+    project = [a for a in assets if isinstance(a, dg.AssetsDefinition)]
+    tracked = partitioned_keys(project)
 
     @dg.sensor(name="unsynced_partitions_sensor", minimum_interval_seconds=minimum_interval_seconds,
                default_status=dg.DefaultSensorStatus.RUNNING,
                description="After new materialisations, counts each partitioned asset's unsynced partitions and "
                f"reports them as the {UNSYNCED_CHECK} check (runless; no run is launched).")
     def unsynced_partitions_sensor(context: dg.SensorEvaluationContext):
-        seen = _latest_materialization_ids(context.instance, assets)
+        seen = _latest_materialization_ids(context.instance, tracked)
         if context.cursor and json.loads(context.cursor) == seen:
             return dg.SkipReason("no new materialisation since the last count")
-        stale = stale_by_asset(context.instance, context.repository_def.asset_graph, assets)
+        stale = stale_by_asset(context.instance, project, tracked)
         for asset, keys in stale.items():
             context.instance.report_runless_asset_event(dg.AssetCheckEvaluation(
                 asset_key=dg.AssetKey.from_user_string(asset), check_name=UNSYNCED_CHECK, passed=not keys,

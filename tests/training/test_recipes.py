@@ -1,4 +1,5 @@
-"""R2 / R3 registry entries and the helpers that attach seq / node features / macro to batches."""
+"""Input recipes (alpha_core.training.recipes): seq / node features / macro attached to day
+batches by date, causally (nothing after the batch date is read)."""
 
 from __future__ import annotations
 
@@ -9,44 +10,11 @@ import pandas as pd
 import pytest
 import torch
 
+from alpha_core.batch import DayBatch
 from alpha_core.data.panel import Panel
 from alpha_core.errors import DataContractError
 from alpha_core.models.pinn import MACRO_DRIVERS
-from alpha_core.models.r2r3_specs import (
-    MODEL_INPUTS,
-    attach_macro,
-    attach_node_features,
-    attach_sequences,
-    build_biagru_orthogonal,
-    r2r3_specs,
-    register_r2r3,
-)
-from alpha_core.models.registry import REGISTRY, ModelKey, ModelOptions, get_spec
-from alpha_core.training.batch import DayBatch
-from alpha_core.training.trainer import seeded
-
-R2R3 = [ModelKey.BIAGRU, ModelKey.BIAGRU_GAT, ModelKey.BIAGRU_XGB, ModelKey.MULTI_TRANSFORMER,
-        ModelKey.INDCAP_GAT, ModelKey.MTICG, ModelKey.PINN_MTICG]
-R2 = (ModelKey.BIAGRU, ModelKey.BIAGRU_GAT, ModelKey.BIAGRU_XGB)
-
-
-def test_specs_cover_the_seven_keys_and_register_builds_them():
-    specs = r2r3_specs()
-    assert [s.key for s in specs] == R2R3
-    saved = dict(REGISTRY)
-    try:
-        register_r2r3()
-        for key in R2R3:
-            spec = get_spec(key)
-            n = 7 if key in R2 else 14
-            with seeded(0):
-                model = spec.build_model(ModelOptions(n_features=n, hidden=16))
-            assert sum(p.numel() for p in model.parameters()) > 0
-            assert set(spec.graphs) == set(MODEL_INPUTS[key].graphs)
-    finally:
-        REGISTRY.clear()
-        REGISTRY.update(saved)
-    assert build_biagru_orthogonal(ModelOptions(n_features=7, hidden=16)).config.n_factors == 32
+from alpha_core.training.recipes import attach_macro, attach_node_features, attach_sequences, macro_window
 
 
 def panel_and_batches(t=30, n=6, s=2, seed=0):
@@ -100,3 +68,44 @@ def test_node_features_and_macro_are_attached_by_date():
     row = int(macro["date"].searchsorted(batches[1].date, side="right")) - 1
     np.testing.assert_array_equal(out[1].macro.numpy()[:, 0], [row, row - 21])
     assert "node" in out[1].extras
+
+
+def macro_table(n=100, seed=0):
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range("2019-01-01", periods=n)
+    return pd.DataFrame({"date": dates, **{c: rng.standard_normal(n) for c in MACRO_DRIVERS}})
+
+
+def test_macro_window_reads_rows_as_of_date_and_step_back():
+    table = macro_table()
+    date = table["date"].iloc[60]
+    win = macro_window(table, date, step=21, n_lags=2)
+    expected = table.loc[[60, 39, 18], list(MACRO_DRIVERS)].to_numpy(np.float32)
+    np.testing.assert_array_equal(win.numpy(), expected)
+    # a weekend date uses the last row before it (as of)
+    sat = pd.Timestamp(date) + pd.Timedelta(days=(5 - date.weekday()) % 7)
+    np.testing.assert_array_equal(macro_window(table, sat, step=21).numpy(),
+                                  table.loc[[table["date"].searchsorted(sat, side="right") - 1,
+                                             table["date"].searchsorted(sat, side="right") - 22],
+                                            list(MACRO_DRIVERS)].to_numpy(np.float32))
+
+
+def test_macro_window_ignores_the_future():
+    table = macro_table()
+    date = table["date"].iloc[50]
+    base = macro_window(table, date, step=10)
+    future = table.copy()
+    future.loc[51:, list(MACRO_DRIVERS)] = 1e6
+    assert torch.equal(macro_window(future, date, step=10), base)
+
+
+def test_macro_window_errors_name_the_problem():
+    table = macro_table()
+    with pytest.raises(DataContractError, match="too short"):
+        macro_window(table, table["date"].iloc[5], step=21)
+    table.loc[30, "ln_m_gap"] = np.nan
+    with pytest.raises(DataContractError, match="ln_m_gap") as err:
+        macro_window(table, table["date"].iloc[51], step=21)
+    assert str(table["date"].iloc[30].date()) in str(err.value)
+    with pytest.raises(DataContractError, match="dln_m"):
+        macro_window(table.drop(columns="dln_m"), table["date"].iloc[51])

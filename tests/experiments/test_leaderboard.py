@@ -1,4 +1,4 @@
-"""benchmarks/leaderboard.py: fold selection by test span, the rank ensemble, the cache lock."""
+"""experiments/leaderboard.py: fold selection by test span, the rank ensemble, the cache lock."""
 
 import sys
 import threading
@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments"))
 import leaderboard as lb  # noqa: E402
 
-from alpha_core.models.registry import get_spec  # noqa: E402
+from alpha_core.training.specs import get_spec  # noqa: E402
 
 
 def test_span_folds_keep_the_folds_meeting_the_span_with_tests_clipped_to_it():

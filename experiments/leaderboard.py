@@ -2,10 +2,10 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/leaderboard.py --data DIR --test-from 2019-01-02 --test-to 2022-12-30 \\
+    .venv/bin/python experiments/leaderboard.py --data DIR --test-from 2019-01-02 --test-to 2022-12-30 \\
         [--models nn,gat_residual,gat_mask,xgboost] [--feature-sets r1,alpha158] [--seeds 3] \\
         [--preset tuned|spec|quick] [--label y_close10] [--universe in_csi300 --benchmark SH000300] \\
-        [--price-volume-only] [--cache DIR] [--json benchmarks/leaderboard.json] [--md FILE] [--no-backtest]
+        [--price-volume-only] [--cache DIR] [--json experiments/leaderboard.json] [--md FILE] [--no-backtest]
 
 What it does (library calls only, the ones the Dagster assets make):
 
@@ -54,21 +54,21 @@ from alpha_core.backtest.engine import BacktestConfig, bars_panel, benchmark_ret
 from alpha_core.data.registry import open_source
 from alpha_core.factors import FactorInputs
 from alpha_core.factors.registry import FACTOR_SETS, FACTORS, FactorSet, compute_factors
+from alpha_core.folds import Fold, FoldPlan, plan_folds
 from alpha_core.graph.build import build_adjacency
 from alpha_core.labels import compute_labels
 from alpha_core.macro.state import MacroStateConfig, build_macro_state
 from alpha_core.metrics.performance import performance_summary
-from alpha_core.models.registry import FeatureSet, get_spec
+from alpha_core.metrics.signal import daily_ic, daily_rank_ic
 from alpha_core.portfolio.enhance import optimize_portfolios, style_frame
-from alpha_core.portfolio.presets import BP, PRESETS
+from alpha_core.portfolio.presets import BP, PRESETS, PresetName
 from alpha_core.portfolio.simple import topk_dropout
 from alpha_core.training.ensemble import EnsembleMethod, ensemble_scores
 from alpha_core.training.features import FEATURE_RECIPES
-from alpha_core.training.folds import Fold, FoldPlan, plan_folds
-from alpha_core.training.inputs import (ModelTables, model_inputs, needs_adjacency, needs_macro, prepare_fold_inputs,
-                                       sampled_fold)
+from alpha_core.training.inputs import ModelTables, prepare_fold_inputs, sampled_fold
 from alpha_core.training.presets import TrainingPreset, budget_spec, training_budget, with_overrides
 from alpha_core.training.signals import stitch_signals
+from alpha_core.training.specs import FeatureSet, get_spec
 from alpha_core.training.walkforward import FoldInputs, train_fold
 from alpha_core.universe import build_universe
 from score_cache import atomic_parquet, locked
@@ -160,8 +160,8 @@ def _digest(obj) -> str:
 
 def span_folds(calendar: pd.DatetimeIndex, spec, test_from: pd.Timestamp, test_to: pd.Timestamp) -> list[Fold]:
     """The model's walk-forward folds whose test windows meet [test_from, test_to], tests clipped to it."""
-    m = model_inputs(spec)
-    if m is not None:  # R2 / R3: their yearly schedule
+    m = spec.inputs
+    if m.schedule is not None:  # R2 / R3: their yearly schedule
         from alpha_core.training.schedules import schedule_folds
 
         folds = schedule_folds(calendar, m.schedule)
@@ -209,7 +209,7 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
     spec = get_spec(model)
     settings = dict(settings or {})
     fold_over = {k: settings.pop(k) for k in FOLD_SETTINGS if k in settings}
-    if fold_over and model_inputs(spec) is not None:
+    if fold_over and spec.inputs.schedule is not None:
         raise SystemExit(f"{model} trains on its own yearly schedule; {sorted(fold_over)} apply to the R1 keys")
     budget = with_overrides(training_budget(preset, spec), **settings)
     if fold_over:  # the command line's lengths over the windows the preset trains on
@@ -217,7 +217,7 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
         budget = dataclasses.replace(budget, folds=dataclasses.replace(windows, **fold_over))
     spec = dataclasses.replace(budget_spec(spec, budget), universe=universe_col)
     if feature_set is not None:
-        if model_inputs(spec) is not None:
+        if spec.inputs.schedule is not None:
             raise SystemExit(f"{model} reads its own sequence inputs; feature sets apply to the R1 keys")
         spec = dataclasses.replace(spec, feature_set=feature_set)
     calendar = pd.DatetimeIndex(np.sort(tables["factor_table"]["date"].unique()))
@@ -241,7 +241,7 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
                 if not path.exists():
                     if inputs is None:
                         inputs = prepare_fold_inputs(spec, mt, None)
-                    fold_inputs = inputs if model_inputs(spec) is None else prepare_fold_inputs(spec, mt, fold_s)
+                    fold_inputs = inputs if spec.inputs.schedule is None else prepare_fold_inputs(spec, mt, fold_s)
                     out = train_fold(spec, fold_s, fold_inputs, train_config=budget.train, xgb_config=budget.xgb, seed=seed)
                     m = out.valid_metrics
                     row = {"model": model, "feature_set": str(spec.feature_set), "seed": seed, "fold": fold.fold_id,
@@ -269,19 +269,20 @@ def rank_ensemble(per_seed: list[pd.DataFrame]) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------
 
 def daily_ics(scores: pd.DataFrame, labels: pd.DataFrame, label: str) -> pd.DataFrame:
-    """Per test day: Pearson IC and Spearman RankIC of score vs ``label`` (finite pairs only)."""
+    """Per test day with a finite (score, label) pair: Pearson IC and Spearman RankIC of score vs
+    ``label`` over the finite pairs (:func:`alpha_core.metrics.signal.daily_ic` /
+    :func:`~alpha_core.metrics.signal.daily_rank_ic`: NaN on a day with < 2 pairs or a constant side)."""
     m = scores.merge(labels[["date", "code", label]], on=["date", "code"], how="inner")
     m = m[np.isfinite(m["score"]) & np.isfinite(m[label])]
-    m = m.assign(rs=m.groupby("date")["score"].rank(), rl=m.groupby("date")[label].rank())
-
-    def corr(g: pd.DataFrame, a: str, b: str) -> float:
-        return float(np.corrcoef(g[a], g[b])[0, 1]) if len(g) > 2 and g[a].std() > 0 and g[b].std() > 0 else 0.0
-
-    rows = [(d, corr(g, "score", label), corr(g, "rs", "rl")) for d, g in m.groupby("date", sort=True)]
-    return pd.DataFrame(rows, columns=["date", "ic", "rank_ic"])
+    score = m.pivot(index="date", columns="code", values="score").sort_index()
+    lab = m.pivot(index="date", columns="code", values=label).reindex(index=score.index, columns=score.columns)
+    s, y = score.to_numpy(np.float64), lab.to_numpy(np.float64)
+    return pd.DataFrame({"date": score.index, "ic": daily_ic(s, y), "rank_ic": daily_rank_ic(s, y)})
 
 
 def ic_summary(d: pd.DataFrame) -> dict:
+    """Mean IC / RankIC, RankIC IR and the number of days, over the days with a defined RankIC."""
+    d = d[np.isfinite(d["rank_ic"])]
     sd = d["rank_ic"].std(ddof=1)
     return {"rank_ic": float(d["rank_ic"].mean()), "ic": float(d["ic"].mean()),
             "rank_ic_ir": float(d["rank_ic"].mean() / sd) if sd > 0 else float("nan"), "days": int(len(d))}
@@ -313,7 +314,7 @@ class Backtests:
         if industry is None or not len(industry):
             log.warning("no industry map: the R1 enhancement (industry constraints) is not run; TopK only")
             return {"excess": float("nan"), "te": float("nan"), "ir": float("nan")}
-        preset = PRESETS["r1"]
+        preset = PRESETS[PresetName.R1]
         res = optimize_portfolios(scores, self.tables["index_weights"], self.tables["industry_map"], preset,
                                   styles=self.styles, adj_close=self.adj_close, index_code=self.benchmark)
         bt = run_backtest(self.panel, res.weights[["date", "code", "weight"]],
@@ -396,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     run_tag = _digest({"data": str(Path(args.data).resolve()), "pv": args.price_volume_only})
     specs = [get_spec(m) for m in models]
     tables = load_tables(args.data, args.price_volume_only, list(dict.fromkeys(names)), cache,
-                         graphs=any(needs_adjacency(s) for s in specs), macro=any(needs_macro(s) for s in specs))
+                         graphs=any(s.inputs.needs_adjacency for s in specs), macro=any(s.inputs.needs_macro for s in specs))
     if args.universe not in tables["universe"].columns:
         raise SystemExit(f"universe column {args.universe!r} not in {list(tables['universe'].columns)}")
     bt = None if args.no_backtest else Backtests(tables, args.benchmark)
@@ -428,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             log.info("row %s (%.0fs)", row, time.perf_counter() - t0)
     wall = time.perf_counter() - t_all
-    out = {"command": " ".join(["benchmarks/leaderboard.py", *(argv if argv is not None else sys.argv[1:])]),
+    out = {"command": " ".join(["experiments/leaderboard.py", *(argv if argv is not None else sys.argv[1:])]),
            "machine": f"{platform.machine()} {os.cpu_count()} cores", "wall_s": round(wall, 1),
            "preset": args.preset, "settings": parse_settings(args.set), "price_volume_only": args.price_volume_only,
            "rows": [{k: r.get(k) for k in COLUMNS} for r in rows], "folds": fold_log}

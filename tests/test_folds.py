@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from alpha_core.errors import DataContractError
-from alpha_core.training.folds import DEMO, R1, R1_XGB, FoldConfig, covering_fold, make_folds
+from alpha_core.folds import DEMO, R1, R1_XGB, FoldConfig, covering_fold, make_folds
 
 CAL = pd.bdate_range("2005-01-03", periods=3000)
 
@@ -74,7 +74,7 @@ def test_folds_are_causal_in_the_calendar_tail():
 
 
 def test_paper_plan_gives_every_model_the_same_test_windows():
-    from alpha_core.training.folds import R1, R1_XGB, FoldPlan, plan_folds
+    from alpha_core.folds import R1, R1_XGB, FoldPlan, plan_folds
 
     cal = pd.bdate_range("2010-01-04", periods=3159)
     gat = plan_folds(cal, FoldPlan.PAPER.config, R1)

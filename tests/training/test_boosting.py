@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alpha_core.models.xgb import DailyRankIC, XGBConfig, XGBEarlyStop, XGBScorer
+from alpha_core.training.boosting import DailyRankIC, XGBConfig, XGBEarlyStop, XGBScorer
 
 
 def _data(seed=0, n=600):

@@ -26,7 +26,7 @@ market's size and beta factor returns (several times larger than the planted pre
 
 Output: per market seed and window, (loading, t-stat, D) for mu_factor, mu_graph and mu_macro.
 
-Run:  .venv/bin/python benchmarks/bench_planted_identifiability.py [--seeds 0 1 2 3 4 7]
+Run:  .venv/bin/python experiments/planted_identifiability.py [--seeds 0 1 2 3 4 7]
       [--start 2014-01-01] [--macro-strength 0.0102] [--graph-strength 0.008] [--window 2016-01-01 2018-06-30] [--window ...]
 """
 
@@ -74,7 +74,7 @@ def main() -> None:
                     help="SyntheticConfig.graph_strength (default: the demo profile's, 0.0080)")
     ap.add_argument("--start", default=None, help="first day of the market (default: the demo profile's)")
     ap.add_argument("--window", nargs=2, action="append", metavar=("FROM", "TO"),
-                    help="training window(s); default: bench_pinn_macro's 2016-01-01..2018-06-30 and the whole sample")
+                    help="training window(s); default: pinn_macro's 2016-01-01..2018-06-30 and the whole sample")
     args = ap.parse_args()
     rows = []
     for seed in args.seeds:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from alpha_core.errors import DataContractError
-from alpha_core.training.folds import FoldConfig, make_folds
+from alpha_core.folds import FoldConfig, make_folds
 from alpha_core.training.schedules import (
     R2_WEEKLY,
     R3_MONTHLY,

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from alpha_core.batch import DayBatch
 from alpha_core.progress import Progress, ProgressLog
-from alpha_core.training.batch import DayBatch
 
 
 class XGBEarlyStop(enum.StrEnum):

@@ -1,4 +1,4 @@
-"""The benchmarks' score caches: an exclusive lock per key and atomic Parquet writes.
+"""The experiments' score caches: an exclusive lock per key and atomic Parquet writes.
 
 Two runs sharing a ``--cache`` directory never train one fold twice (the second waits on the lock,
 then reads the first's scores), and a killed run never leaves a half-written file.

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from alpha_core.models.losses import LossKind, get_loss, ic_loss, mse, rank_halflife_weights, wmse
+from alpha_core.training.losses import LossKind, get_loss, ic_loss, mse, rank_halflife_weights, wmse
 
 
 def test_halflife_weights_best_median_worst():

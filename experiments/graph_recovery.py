@@ -22,7 +22,7 @@ factors over each fold's train days; ``ridge_peers`` = the same plus each factor
 the stock's other industry peers (what a masked attention over the industry graph can
 compute). Their gap is the graph signal that is recoverable from these factors at all.
 
-Usage: .venv/bin/python benchmarks/bench_graph_recovery.py [--seeds 3] [--folds 4] [--graph industry]
+Usage: .venv/bin/python experiments/graph_recovery.py [--seeds 3] [--folds 4] [--graph industry]
 """
 
 from __future__ import annotations
@@ -38,23 +38,32 @@ import torch
 
 from alpha_core.data.synthetic import SyntheticSource, oracle_ic, profile_config
 from alpha_core.factors.inputs import FactorInputs
-from alpha_core.factors.preprocess import preprocess
 from alpha_core.factors.registry import R1_FACTORS, compute_factors
+from alpha_core.folds import DEMO, make_folds
 from alpha_core.labels import compute_labels
 from alpha_core.metrics.signal import daily_rank_ic
-from alpha_core.models.losses import LossKind
-from alpha_core.models.registry import get_spec
+from alpha_core.models.gat_residual import ResidualHeads
 from alpha_core.training.ensemble import ensemble_scores
-from alpha_core.training.folds import DEMO, make_folds
+from alpha_core.training.inputs import ModelTables, prepare_fold_inputs, sampled_fold
+from alpha_core.training.losses import LossKind
 from alpha_core.training.signals import stitch_signals
+from alpha_core.training.specs import get_spec
 from alpha_core.training.trainer import TrainConfig
 from alpha_core.training.walkforward import FoldInputs, train_fold
 from alpha_core.universe import build_universe
 
-log = logging.getLogger("bench_graph_recovery")
+log = logging.getLogger("graph_recovery")
+UNIVERSE_COL = "member"  # listed >= 63 days, not ST, tradable
+
+
+def model_spec(key: str, loss: str):
+    """The registered spec of ``key`` on this script's universe and ``loss``."""
+    return dataclasses.replace(get_spec(key), universe=UNIVERSE_COL, loss=LossKind(loss))
 
 
 def market_tables(graph_on: bool, seed: int | None, n_stocks: int | None = None, graph_strength: float | None = None):
+    """(pipeline tables, ground truth, calendar) of the demo market: raw R1 factor table, labels,
+    universe (with this script's ``member`` column), bars and industry map."""
     cfg = dataclasses.replace(profile_config("demo"), graph=graph_on)
     if graph_strength is not None:
         cfg = dataclasses.replace(cfg, graph_strength=graph_strength)
@@ -70,14 +79,11 @@ def market_tables(graph_on: bool, seed: int | None, n_stocks: int | None = None,
     ind = src.industry_map()
     inputs = FactorInputs(bars=bars, fundamentals=src.fundamentals(), consensus=src.consensus(start, end), industry_map=ind, instruments=inst)
     raw = compute_factors(inputs, R1_FACTORS)
-    cols = [c for c in R1_FACTORS if c in raw.columns]
-    feats = preprocess(raw, cols)
     labels = compute_labels(bars, names=("y_vwap10",))
     uni = build_universe(bars, inst)
-    uni = uni.assign(member=uni["listed_63d"] & uni["not_st"] & uni["tradable"])
-    groups = ind.assign(date=pd.to_datetime(ind["start_date"]).fillna(pd.Timestamp("1990-01-01")))[["date", "code", "sector", "industry"]]
+    uni = uni.assign(**{UNIVERSE_COL: uni["listed_63d"] & uni["not_st"] & uni["tradable"]})
     truth = src.ground_truth(start, end)
-    return feats, cols, labels, uni, groups, truth, pd.DatetimeIndex(np.sort(feats["date"].unique()))
+    return ModelTables(raw, labels, uni, bars, ind), truth, pd.DatetimeIndex(np.sort(raw["date"].unique()))
 
 
 PEERS_MODEL = "nn_peers"
@@ -102,7 +108,7 @@ def with_peer_means(feats: pd.DataFrame, cols: list[str], groups: pd.DataFrame) 
 def ridge_reference(feats, cols, labels, uni, groups, folds, peers: bool, lam: float = 1.0) -> dict[str, pd.DataFrame]:
     """Test-window scores per fold of a ridge fit of y_vwap10_rank on the factors (+ industry peer means)."""
     df = feats[["date", "code", *cols]].merge(labels[["date", "code", "y_vwap10_rank"]], on=["date", "code"])
-    df = df.merge(uni.loc[uni["member"], ["date", "code"]], on=["date", "code"])
+    df = df.merge(uni.loc[uni[UNIVERSE_COL], ["date", "code"]], on=["date", "code"])
     x = df[cols].to_numpy(float)
     if peers:
         x = np.c_[x, peer_means(df, cols, groups)]
@@ -132,26 +138,30 @@ def run(args) -> None:
     rows = []
     for graph_on in [p == "on" for p in args.graph_parts]:
         t0 = time.perf_counter()
-        feats, cols, labels, uni, groups, truth, cal = market_tables(graph_on, args.market_seed, args.n_stocks, args.graph_strength)
+        tables, truth, cal = market_tables(graph_on, args.market_seed, args.n_stocks, args.graph_strength)
+        # the model_checkpoint asset's inputs: R1 factors preprocessed per date, sector / industry groups
+        base = prepare_fold_inputs(model_spec("nn", args.loss), tables)
+        feats, cols, groups = base.features, list(base.feature_cols), base.groups
+        labels, uni = tables.labels, tables.universe
         log.info("market graph=%s built in %.0f s: %d factor rows, %d factors", graph_on, time.perf_counter() - t0, len(feats), len(cols))
         folds = make_folds(cal, DEMO)[-args.folds :]
-        inputs = FoldInputs(feats, labels, tuple(cols), "y_vwap10_rank", universe=uni, universe_col="member", groups=groups)
         if PEERS_MODEL in args.models:
             pf, pcols = with_peer_means(feats, cols, groups)
-            peer_inputs = FoldInputs(pf, labels, tuple(pcols), "y_vwap10_rank", universe=uni, universe_col="member")
+            peer_inputs = FoldInputs(pf, labels, tuple(pcols), base.label_col, universe=uni, universe_col=UNIVERSE_COL)
         for name, peers in (("ridge_own", False), ("ridge_peers", True)):
             sig = stitch_signals(ridge_reference(feats, cols, labels, uni, groups, folds, peers), folds, name)
             rows.append({"graph_part": graph_on, "model": name, "seed": 0, **evaluate(sig, labels, truth)})
             log.info("%s", rows[-1])
         for key in args.models:
-            spec_key, fold_inputs = ("nn", peer_inputs) if key == PEERS_MODEL else (key, inputs)
+            spec = model_spec("nn" if key == PEERS_MODEL else key, args.loss)
+            fold_inputs = peer_inputs if key == PEERS_MODEL else prepare_fold_inputs(spec, tables)
             signals = []
             for seed in range(args.first_seed, args.first_seed + args.seeds):
                 preds = {}
                 for fold in folds:
-                    f = dataclasses.replace(fold, train=fold.train[:: args.day_step])
+                    f = sampled_fold(spec, fold, args.day_step)
                     out = train_fold(
-                        dataclasses.replace(get_spec(spec_key), loss=LossKind(args.loss)), f, fold_inputs, graph=args.graph,
+                        spec, f, fold_inputs, graph=args.graph,
                         seed=seed, hidden=args.hidden, residual_heads=args.residual_heads,
                         train_config=TrainConfig(lr=args.lr, max_epochs=args.epochs, patience=args.patience,
                                                  weight_ema=args.weight_ema),
@@ -212,7 +222,7 @@ def main() -> None:
     ap.add_argument("--graph", default="industry", help="graph of the masked attention: sector or industry")
     ap.add_argument("--models", nargs="+", default=["gat_residual", "nn"],
                     help=f"model keys, and {PEERS_MODEL!r} (nn on the factors + industry-peer means)")
-    ap.add_argument("--residual-heads", default="shared", choices=["shared", "separate"])
+    ap.add_argument("--residual-heads", type=ResidualHeads, default=ResidualHeads.SHARED, choices=list(ResidualHeads))
     ap.add_argument("--weight-ema", type=float, default=None,
                     help="decay of the trainer's weight average (TrainConfig.weight_ema; e.g. 0.998), default off")
     ap.add_argument("--ensemble", action="store_true", help="also report each model's seed ensemble")

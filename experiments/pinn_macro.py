@@ -5,11 +5,14 @@ high-beta premia that scale with a latent macro state built from M2 growth and t
 yield; :mod:`alpha_core.data.synthetic.planted`). A model that sees no macro input can at
 best learn the average tilt; one that carries u(t) can flip the tilt when the regime flips.
 
-For each seed: generate the market, compute the R3 inputs with the library (14 time-series
-features -> seq (N, 80, 14), table-5 node features, r3_industry / r3_flow graphs, macro state
--> batch.macro), train ``mticg`` and ``pinn_mticg`` with the shared trainer on the same
-batches and the same init seed, then score the test window and report the oracle rank IC with
-the planted parts (mean over test days). Output: one line per (seed, model) and the mean /
+For each seed: generate the market, build the pipeline's tables with the library (the R3 factor
+sets, ``build_adjacency``'s r3_industry / r3_flow graphs (rebuilt at year ends here, monthly in
+the asset), ``build_macro_state``), take pinn_mticg's inputs from ``prepare_fold_inputs`` (14
+time-series features -> seq (N, 80, 14), table-5 node features, the graphs, macro state ->
+batch.macro; the same batches for both models) and train ``mticg`` and ``pinn_mticg`` with
+``train_fold`` and the same seed (small networks: :func:`model`, this script's builder), then
+report the oracle rank IC of the test-window scores with the planted parts (mean over test
+days). Output: one line per (seed, model) and the mean /
 std over seeds of each model and of the difference pinn_mticg - mticg on mu_macro.
 
 Also printed: the planted state's sign balance on the test days (a model without macro input
@@ -28,7 +31,7 @@ Label: the 10-day vwap return rank (the horizon of the ground truth), not R3's m
 ``--weight-ema d`` validates and keeps the trainer's moving average of the weights (one day per
 step makes the validation RankIC of single epochs noise; the average smooths it).
 
-Run:  .venv/bin/python benchmarks/bench_pinn_macro.py [--seeds 0 1 2] [--epochs 8] [--stocks 300] [--weight-ema 0.99]
+Run:  .venv/bin/python experiments/pinn_macro.py [--seeds 0 1 2] [--epochs 8] [--stocks 300] [--weight-ema 0.99]
 """
 
 from __future__ import annotations
@@ -42,91 +45,82 @@ import numpy as np
 import pandas as pd
 import torch
 
-from alpha_core.data.panel import Panel
 from alpha_core.data.synthetic.config import SyntheticConfig
 from alpha_core.data.synthetic.oracle import ic_summary, oracle_ic
 from alpha_core.data.synthetic.source import SyntheticSource
 from alpha_core.factors.inputs import FactorInputs
-from alpha_core.factors.preprocess import preprocess
-from alpha_core.factors.registry import R3_TS_FEATURES, compute_factors
-from alpha_core.graph.correlation import CorrelationGraphConfig
-from alpha_core.graph.r3_graphs import R3_EDGE_FEATURES, R3_FLOW_FEATURES, r3_flow_graph, r3_industry_graph
+from alpha_core.factors.registry import FACTOR_SETS, FactorSet, compute_factors
+from alpha_core.folds import Fold
+from alpha_core.graph.build import AdjacencyBuildConfig, build_adjacency
+from alpha_core.graph.edges import GraphKind
+from alpha_core.graph.schedule import RebuildFrequency
 from alpha_core.labels import compute_labels
 from alpha_core.macro.state import build_macro_state
 from alpha_core.models.indcap_gat import IndcapGATConfig
-from alpha_core.models.losses import LossKind
 from alpha_core.models.mticg import MTICG, MTICGConfig
 from alpha_core.models.multi_transformer import MultiTransformerConfig
 from alpha_core.models.pinn import MACRO_DRIVERS, MacroStateConfig
-from alpha_core.models.r2r3_specs import (
-    R3_FLOW_NODE,
-    R3_INDUSTRY_NODE,
-    attach_macro,
-    attach_node_features,
-    attach_sequences,
-)
-from alpha_core.training.dataset import build_day_batches
+from alpha_core.training.inputs import ModelTables, prepare_fold_inputs
+from alpha_core.training.losses import LossKind
 from alpha_core.training.schedules import sample_days
-from alpha_core.training.trainer import Monitor, TrainConfig, predict, seeded, train
+from alpha_core.training.specs import get_spec
+from alpha_core.training.trainer import Monitor, TrainConfig
+from alpha_core.training.walkforward import fold_batches, train_fold
 
-log = logging.getLogger("bench_pinn_macro")
+log = logging.getLogger("pinn_macro")
 LABEL = "y_vwap10_rank"
 TRAIN = ("2016-01-01", "2018-06-30")
 VALID = ("2018-07-16", "2019-06-30")  # starts > 10 trading days after TRAIN ends (purge)
 TEST = ("2019-07-16", "2020-12-15")
+UNIVERSE_COL = "every_stock"  # no universe filter: every stock with inputs (and, to train, a label)
+R3_SETS = (FactorSet.R3_TS, FactorSet.R3_NODE, FactorSet.R3_EDGE, FactorSet.R3_FLOW)
+# the R3 graphs of the adjacency asset, rebuilt at year ends (the asset: monthly)
+R3_GRAPHS = AdjacencyBuildConfig(graphs=(GraphKind.R3_INDUSTRY, GraphKind.R3_FLOW),
+                                 frequencies={GraphKind.R3_INDUSTRY: RebuildFrequency.YEARLY,
+                                              GraphKind.R3_FLOW: RebuildFrequency.YEARLY})
 
 
-def r3_batches(seed: int, n_stocks: int, macro_strength: float | None = None):
-    """Train / valid / test day batches of the synthetic market of ``seed`` and its ground truth."""
+def experiment_spec(key: str, build=None):
+    """``key``'s registered spec with this script's label, universe and (optionally) model builder."""
+    spec = dataclasses.replace(get_spec(key), label=LABEL, universe=UNIVERSE_COL)
+    return spec if build is None else dataclasses.replace(spec, build=build)
+
+
+def r3_inputs(seed: int, n_stocks: int, macro_strength: float | None = None):
+    """(FoldInputs, fold, ground truth of the test window, planted macro state by day) of the synthetic
+    market of ``seed``: pinn_mticg's :func:`prepare_fold_inputs` (mticg reads the same batches but
+    ignores ``batch.macro``), on train / valid / test days every 5 trading days."""
     t0 = time.perf_counter()
     cfg = SyntheticConfig(seed=seed, n_stocks=n_stocks)
     if macro_strength is not None:
         cfg = dataclasses.replace(cfg, macro_strength=macro_strength)
     src = SyntheticSource(cfg)
     cal = src.calendar()
-    bars = src.bars(cal[0], cal[-1])
-    inputs = FactorInputs(bars, src.fundamentals(), None, src.industry_map(), src.instruments())
-    node_cols = sorted(set(R3_INDUSTRY_NODE) | set(R3_FLOW_NODE))
-    raw = compute_factors(inputs, [*R3_TS_FEATURES, *node_cols, *R3_EDGE_FEATURES, *R3_FLOW_FEATURES])
-    ts_cols = [c for c in R3_TS_FEATURES if c != "breadth"]  # breadth is market-wide: keep it raw
-    feats = preprocess(raw[["date", "code", *ts_cols, *node_cols, "breadth"]], [*ts_cols, *node_cols])
-    feats["breadth"] = feats["breadth"].fillna(0.0)
-    panel = Panel.from_long(feats, list(R3_TS_FEATURES))
-    year_ends = pd.DatetimeIndex([cal[cal.year == y][-1] for y in sorted(set(cal.year))[:-1]])
-    graph_cfg = CorrelationGraphConfig(window=80, threshold=0.5)
-    edges = pd.concat([
-        r3_industry_graph(src.industry_map(), raw[["date", "code", *R3_EDGE_FEATURES]], year_ends,
-                          config=graph_cfg, fields=R3_EDGE_FEATURES),
-        r3_flow_graph(raw[["date", "code", *R3_FLOW_FEATURES]], year_ends, config=graph_cfg,
-                      fields=R3_FLOW_FEATURES),
-    ], ignore_index=True)
+    bars, industry_map = src.bars(cal[0], cal[-1]), src.industry_map()
+    inputs = FactorInputs(bars, src.fundamentals(), None, industry_map, src.instruments())
+    factor_table = compute_factors(inputs, list(dict.fromkeys(n for s in R3_SETS for n in FACTOR_SETS[s])))
+    factor_table.attrs = {}
+    adjacency, _ = build_adjacency(cal, industry_map, None, factor_table, R3_GRAPHS)
     labels = compute_labels(bars, names=("y_vwap10",))
     macro, _ = build_macro_state(src.macro(), cal)
     # scale (not centre: the state equation is not shift invariant) by the training-window std
     train_rows = (macro["date"] >= TRAIN[0]) & (macro["date"] <= TRAIN[1])
     scale = macro.loc[train_rows, list(MACRO_DRIVERS)].std()
     macro[list(MACRO_DRIVERS)] = macro[list(MACRO_DRIVERS)] / scale
+    universe = factor_table[["date", "code"]].assign(**{UNIVERSE_COL: True})
+    tables = ModelTables(factor_table, labels, universe, bars, industry_map, adjacency=adjacency, macro_series=macro)
 
     def days(lo, hi):
         return sample_days(cal[(cal >= lo) & (cal <= hi)], 5)
 
-    out = {}
-    for name, (lo, hi) in {"train": TRAIN, "valid": VALID, "test": TEST}.items():
-        b = build_day_batches(feats, ["breadth"], labels=labels, label_col=LABEL, adjacency=edges,
-                              dense_graphs=("r3_industry",), dates=days(lo, hi), min_stocks=20)
-        b = attach_sequences(b, panel, list(R3_TS_FEATURES), 80)
-        b = attach_node_features(b, feats, list(R3_INDUSTRY_NODE), "r3_node_industry")
-        b = attach_node_features(b, feats, list(R3_FLOW_NODE), "r3_node_flow")
-        out[name] = attach_macro(b, macro, step=21, n_lags=1)
+    test = days(*TEST)
+    fold = Fold(str(test[0].date()), days(*TRAIN), days(*VALID), test)
+    fold_inputs = prepare_fold_inputs(experiment_spec("pinn_mticg"), tables, fold)
     truth = src.ground_truth(pd.Timestamp(TEST[0]), pd.Timestamp(TEST[1]))
-    # the planted (latent) macro state on the test days, for diagnostics only
-    state = pd.Series(src.market.macro.state, index=cal).reindex([b.date for b in out["test"]]).to_numpy()
-    out["true_state"] = state
-    out["train_state_mean"] = float(pd.Series(src.market.macro.state, index=cal).reindex(
-        [b.date for b in out["train"]]).mean())
+    state = pd.Series(src.market.macro.state, index=cal)  # the planted (latent) state, diagnostics only
     log.info("seed %d: data in %.1fs (%d/%d/%d days)", seed, time.perf_counter() - t0,
-             *(len(out[k]) for k in ("train", "valid", "test")))
-    return out, truth
+             len(fold.train), len(fold.valid), len(fold.test))
+    return fold_inputs, fold, truth, state
 
 
 def model(pinn: bool, physics_weight: float) -> MTICG:
@@ -145,7 +139,7 @@ def main() -> None:
     ap.add_argument("--physics-weight", type=float, default=0.1)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--macro-strength", type=float, default=None,
-                    help="SyntheticConfig.macro_strength (default 0.0034); see bench_planted_identifiability.py")
+                    help="SyntheticConfig.macro_strength (default 0.0034); see planted_identifiability.py")
     ap.add_argument("--weight-ema", type=float, default=None,
                     help="decay of the trainer's weight average (TrainConfig.weight_ema, e.g. 0.99), default off")
     args = ap.parse_args()
@@ -153,34 +147,38 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     rows = []
     for seed in args.seeds:
-        data, truth = r3_batches(seed, args.stocks, args.macro_strength)
-        st = data["true_state"]
+        fold_inputs, fold, truth, planted = r3_inputs(seed, args.stocks, args.macro_strength)
+        st = planted.reindex(fold.test).to_numpy()
+        train_state_mean = float(planted.reindex(fold.train).mean())
         print(f"seed {seed}: planted macro state on test days: mean {st.mean():+.2f}, "
-              f"share > 0 {np.mean(st > 0):.2f}; train state mean {data['train_state_mean']:+.2f}", flush=True)
+              f"share > 0 {np.mean(st > 0):.2f}; train state mean {train_state_mean:+.2f}", flush=True)
         for name, pinn in (("mticg", False), ("pinn_mticg", True)):
             t0 = time.perf_counter()
-            with seeded(seed):
-                m = model(pinn, args.physics_weight)
+            spec = experiment_spec(name, build=lambda _options, pinn=pinn: model(pinn, args.physics_weight))
             cfg = TrainConfig(lr=args.lr, max_epochs=args.epochs, patience=args.epochs, monitor=Monitor.RANK_IC,
-                              seed=seed, loss=LossKind.IC, weight_ema=args.weight_ema)
-            res = train(m, data["train"], data["valid"], cfg, progress=False)
-            scores = predict(m, data["test"])
-            row = {"seed": seed, "model": name, "best_epoch": res.best_epoch, "train_s": time.perf_counter() - t0}
+                              loss=LossKind.IC, weight_ema=args.weight_ema)
+            out = train_fold(spec, fold, fold_inputs, train_config=cfg, seed=seed)
+            scores = out.test_scores
+            row = {"seed": seed, "model": name, "best_epoch": int(out.valid_metrics["best_epoch"]),
+                   "train_s": time.perf_counter() - t0}
             for part in ("mu_macro", "mu_total", "mu_factor", "mu_graph"):
                 row[part] = ic_summary(oracle_ic(scores, truth, part))["mean"]
             # the macro part by regime: days whose planted state has the training window's sign
             # (an average tilt is right there) vs the opposite sign (only a model that reads u(t) can be)
             daily = oracle_ic(scores, truth, "mu_macro").set_index("date")["ic"]
-            state = pd.Series(data["true_state"], index=pd.DatetimeIndex([b.date for b in data["test"]]))
-            same = np.sign(state.reindex(daily.index)) == np.sign(data["train_state_mean"])
+            same = np.sign(planted.reindex(daily.index)) == np.sign(train_state_mean)
             row["mu_macro_same_regime"] = float(daily[same.to_numpy()].mean())
             row["mu_macro_flipped_regime"] = float(daily[~same.to_numpy()].mean())
             row["flipped_days"] = int((~same).sum())
             if pinn:
+                m = model(pinn, args.physics_weight)
+                m.load_state_dict(out.state_dict)
+                m.eval()
+                test_b = fold_batches(fold_inputs, fold.test, out.normalizer, labelled=False)
                 with torch.no_grad():
-                    u = np.array([float(m.macro_state(b)[0]) for b in data["test"]])
+                    u = np.array([float(m.macro_state(b)[0]) for b in test_b])
                 # sign-free: u is latent, its sign is a gauge the fusion layer can absorb
-                row["corr_u_state"] = float(np.corrcoef(u, data["true_state"])[0, 1])
+                row["corr_u_state"] = float(np.corrcoef(u, planted.reindex([b.date for b in test_b]))[0, 1])
                 row["abc"] = np.round(m.macro.coefficients.detach().numpy(), 3).tolist()
             rows.append(row)
             print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)

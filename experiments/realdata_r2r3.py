@@ -1,25 +1,26 @@
-"""Real-data evaluation of the R2 / R3 models (issue 7), next to the R1 table of bench_realdata.py.
+"""Real-data evaluation of the R2 / R3 models (issue 7), next to the R1 table of realdata.py.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_realdata_r2r3.py [--data /work/shared/data/cn_qlib]
+    .venv/bin/python experiments/realdata_r2r3.py [--data /work/shared/data/cn_qlib]
         [--models biagru,biagru_xgb,biagru_gat,multi_transformer,indcap_gat,mticg,pinn_mticg]
         [--epochs 8] [--patience 3] [--lr 1e-3] [--hidden 32] [--train-step-r2 5] [--train-step-r3 5] [--max-folds N]
         [--base-cache /tmp/realdata_cache] [--cache /tmp/realdata_r2r3_cache]
-        [--out benchmarks/realdata_results.md]
+        [--out experiments/realdata_results.md]
 
 Pipeline (library calls only, the same ones the Dagster assets make):
 
-1. ``bench_realdata.load_inputs`` (cached under ``--base-cache``, shared with bench_realdata.py):
+1. ``realdata.load_inputs`` (cached under ``--base-cache``, shared with realdata.py):
    bars, instruments, industry_map, factor_table (R1 + XGB sets: carries the 13
    ``R2_FUNDAMENTAL_FACTORS``), labels (incl. ``y_vwap5_rank`` / ``y_month_rank``) and
    universe (training universe ``in_csi300``: the shared data holds CSI 300 members only).
-2. The R3 factor sets (``compute_factor_sets``: R3_TS, R3_NODE, R3_EDGE, R3_FLOW, as the
-   ``factor_table`` asset computes them) merged into factor_table; ``adjacency`` graphs
-   ``r2_similarity`` (quarterly kNN on fundamentals), ``r3_industry`` / ``r3_flow`` (monthly,
-   80-day correlations, threshold 0.5) with the ``adjacency`` asset's defaults;
+2. The R3 factor sets (``compute_factors`` on R3_TS, R3_NODE, R3_EDGE, R3_FLOW, as the
+   ``factor_table`` asset computes its ``factor_sets``) merged into factor_table; ``adjacency``
+   graphs ``r2_similarity`` (quarterly kNN on fundamentals), ``r3_industry`` / ``r3_flow``
+   (monthly, 80-day correlations, threshold 0.5): ``build_adjacency`` with the ``adjacency``
+   asset's defaults;
    ``macro_series`` (``build_macro_state``, forward fill with flag). All cached under ``--cache``.
-3. Per model: ``schedule_folds(calendar, MODEL_INPUTS[key].schedule)`` (folds whose test year
+3. Per model: ``schedule_folds(calendar, spec.inputs.schedule)`` (folds whose test year
    is inside the calendar), ``sampled_fold`` (the schedule's 5-day sampling; ``--train-step-r2/-r3``
    thin the train days further, as the asset's ``train_day_step``), ``prepare_fold_inputs``
    with ``ModelTables``, ``train_fold``; per-(model, fold) scores cached so a rerun resumes.
@@ -47,31 +48,29 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_realdata import UNIVERSE_COL, load_inputs, md_table  # noqa: E402
-from bench_realdata import train_models as train_r1_models  # noqa: E402
+from realdata import UNIVERSE_COL, load_inputs, md_table  # noqa: E402
+from realdata import train_models as train_r1_models  # noqa: E402
 
 from alpha_core.data.registry import open_source  # noqa: E402
 from alpha_core.factors import FactorInputs  # noqa: E402
-from alpha_core.factors.registry import FactorSet, compute_factor_sets  # noqa: E402
-from alpha_core.graph.correlation import CorrelationGraphConfig  # noqa: E402
-from alpha_core.graph.edges import check_edges, concat_edges  # noqa: E402
-from alpha_core.graph.r3_graphs import R3_EDGE_FEATURES, R3_FLOW_FEATURES, r3_flow_graph, r3_industry_graph  # noqa: E402
-from alpha_core.graph.schedule import rebuild_dates  # noqa: E402
-from alpha_core.graph.similarity import SimilarityConfig, similarity_graph  # noqa: E402
+from alpha_core.factors.registry import FACTOR_SETS, FactorSet, compute_factors  # noqa: E402
+from alpha_core.graph.build import AdjacencyBuildConfig, build_adjacency  # noqa: E402
+from alpha_core.graph.edges import GraphKind  # noqa: E402
 from alpha_core.macro.state import MacroStateConfig, build_macro_state  # noqa: E402
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal  # noqa: E402
-from alpha_core.models.r2r3_specs import MODEL_INPUTS  # noqa: E402
-from alpha_core.models.registry import FeatureSet, get_spec  # noqa: E402
-from alpha_core.training.inputs import ModelTables, needs_adjacency, needs_macro, prepare_fold_inputs, sampled_fold  # noqa: E402
+from alpha_core.training.inputs import ModelTables, prepare_fold_inputs, sampled_fold  # noqa: E402
 from alpha_core.training.schedules import Rebalance, rebalance_days, schedule_folds  # noqa: E402
 from alpha_core.training.signals import stitch_signals  # noqa: E402
+from alpha_core.training.specs import FeatureSet, get_spec  # noqa: E402
 from alpha_core.training.trainer import TrainConfig  # noqa: E402
 from alpha_core.training.walkforward import train_fold  # noqa: E402
 
-log = logging.getLogger("bench_realdata_r2r3")
+log = logging.getLogger("realdata_r2r3")
 MODELS = "biagru,biagru_xgb,biagru_gat,multi_transformer,indcap_gat,mticg,pinn_mticg"
 R3_SETS = [FactorSet.R3_TS, FactorSet.R3_NODE, FactorSet.R3_EDGE, FactorSet.R3_FLOW]
-START, END = "<!-- bench_realdata_r2r3 start -->", "<!-- bench_realdata_r2r3 end -->"
+# the adjacency asset's graphs that the R2 / R3 models read, with the asset's defaults
+R2R3_GRAPHS = AdjacencyBuildConfig(graphs=(GraphKind.R2_SIMILARITY, GraphKind.R3_INDUSTRY, GraphKind.R3_FLOW))
+START, END = "<!-- realdata_r2r3 start -->", "<!-- realdata_r2r3 end -->"
 
 
 def _opt(df: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -95,17 +94,10 @@ def r2r3_tables(d: dict[str, pd.DataFrame], data: str, cache: Path) -> dict[str,
         consensus = src.consensus(calendar[0], calendar[-1]) if "consensus" in have else None
         inputs = FactorInputs(d["bars"], _opt(fundamentals), _opt(consensus), _opt(d["industry_map"]),
                               _opt(d["instruments"]))
-        sets = compute_factor_sets(inputs, R3_SETS)
-        r3, absent = None, {}
-        for s in R3_SETS:
-            part = sets[s]
-            absent.update(part.attrs.get("absent", {}))
-            part.attrs = {}
-            if r3 is None:
-                r3 = part
-            else:
-                new = [c for c in part.columns if c not in r3.columns]
-                r3 = r3.merge(part[["date", "code", *new]], on=["date", "code"], how="outer") if new else r3
+        # one table of the sets' union, as the factor_table asset computes its factor_sets
+        r3 = compute_factors(inputs, list(dict.fromkeys(n for s in R3_SETS for n in FACTOR_SETS[s])))
+        absent = dict(r3.attrs.get("absent", {}))
+        r3.attrs = {}
         log.info("R3 factors in %.1fs: %d rows, %d columns; absent: %s", time.perf_counter() - t0, len(r3),
                  len(r3.columns) - 2, absent)
         r3.to_parquet(path)
@@ -119,21 +111,9 @@ def r2r3_tables(d: dict[str, pd.DataFrame], data: str, cache: Path) -> dict[str,
         log.info("adjacency read from cache %s", path)
     else:
         t0 = time.perf_counter()
-        frames = []
-        if len(fundamentals):  # the adjacency asset's defaults: quarterly, k = 10
-            frames.append(similarity_graph(fundamentals, rebuild_dates(calendar, "quarterly", include_first=True),
-                                           config=SimilarityConfig(k=10)))
-        else:
-            log.warning("no fundamentals: r2_similarity not built")
-        r3_dates = rebuild_dates(calendar, "monthly", include_first=True)
-        table = out["factor_table"]
-        frames.append(r3_industry_graph(d["industry_map"], table[["date", "code", *R3_EDGE_FEATURES]], r3_dates,
-                                        config=CorrelationGraphConfig(window=80, threshold=0.5),
-                                        fields=list(R3_EDGE_FEATURES)))
-        frames.append(r3_flow_graph(table[["date", "code", *R3_FLOW_FEATURES]], r3_dates,
-                                    config=CorrelationGraphConfig(window=80, threshold=0.5),
-                                    fields=list(R3_FLOW_FEATURES)))
-        edges = check_edges(concat_edges(frames), source="adjacency")
+        edges, skipped = build_adjacency(calendar, d["industry_map"], fundamentals, out["factor_table"], R2R3_GRAPHS)
+        for kind, why in skipped.items():
+            log.warning("adjacency: graph %s not built: %s", kind, why)
         log.info("adjacency in %.1fs: %s", time.perf_counter() - t0, edges.groupby("graph").size().to_dict())
         edges.to_parquet(path)
         out["adjacency"] = edges
@@ -175,15 +155,15 @@ def train_models(models: list[str], tables: ModelTables, calendar: pd.DatetimeIn
     for model in models:
         spec = dataclasses.replace(get_spec(model), universe=UNIVERSE_COL)
         step = steps[_family(spec)]
-        schedule = MODEL_INPUTS[spec.key].schedule
+        schedule = spec.inputs.schedule
         # one fold per calendar year with enough history; test windows never run past the calendar
         folds = schedule_folds(calendar, schedule)
         if max_folds:
             folds = folds[:max_folds]
         years[model] = [int(f.test[0].year) for f in folds]
         log.info("%s: schedule %s, %d folds, test years %s", model, schedule.name, len(folds), years[model])
-        t = dataclasses.replace(tables, adjacency=tables.adjacency if needs_adjacency(spec) else None,
-                                macro_series=tables.macro_series if needs_macro(spec) else None)
+        t = dataclasses.replace(tables, adjacency=tables.adjacency if spec.inputs.needs_adjacency else None,
+                                macro_series=tables.macro_series if spec.inputs.needs_macro else None)
         by_fold = {}
         for fold in folds:
             key = f"{model}_{fold.fold_id}_e{cfg.max_epochs}_p{cfg.patience}_s{step}_h{hidden}_lr{cfg.lr:g}_seed{seed}"
@@ -220,7 +200,7 @@ def evaluate(signals: dict[str, pd.DataFrame], labels: pd.DataFrame) -> tuple[di
         frame = sig[["date", "code", "score"]].merge(labels[["date", "code", "y_vwap10", "y_vwap5", "y_month"]],
                                                      on=["date", "code"], how="inner")
         weekly[model] = evaluate_signal(frame, label="y_vwap10", ret="y_vwap5", config=SignalEvalConfig(step=5))
-        schedule = MODEL_INPUTS[get_spec(model).key].schedule
+        schedule = get_spec(model).inputs.schedule
         if schedule.rebalance == Rebalance.MONTH_END:
             ends = rebalance_days(pd.DatetimeIndex(np.sort(frame["date"].unique())), schedule)
             m = frame[frame["date"].isin(ends)]
@@ -231,7 +211,7 @@ def evaluate(signals: dict[str, pd.DataFrame], labels: pd.DataFrame) -> tuple[di
 
 def r1_reference(d: dict[str, pd.DataFrame], models: list[str], base_cache: Path,
                  years: dict[str, list[int]]) -> dict[str, pd.DataFrame]:
-    """bench_realdata.py's R1 signals (from its cache, as run for RESULTS.md: 15 epochs, patience 5,
+    """realdata.py's R1 signals (from its cache, as run for RESULTS.md: 15 epochs, patience 5,
     every 2nd train day) evaluated the same way, over all their test days and over the R3 test years."""
     if not models:
         return {}
@@ -281,10 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-step-r3", type=int, default=5, help="the same for the R3 models")
     p.add_argument("--max-folds", type=int, default=None, help="only the first N folds per model")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--base-cache", default="/tmp/realdata_cache", help="bench_realdata.py's cache (R1 tables)")
+    p.add_argument("--base-cache", default="/tmp/realdata_cache", help="realdata.py's cache (R1 tables)")
     p.add_argument("--cache", default="/tmp/realdata_r2r3_cache")
     p.add_argument("--r1-compare", default="gat_residual,nn",
-                   help="R1 models whose cached bench_realdata.py scores (--base-cache, 15 epochs, patience 5, "
+                   help="R1 models whose cached realdata.py scores (--base-cache, 15 epochs, patience 5, "
                         "step 2) are evaluated over the same years; '' = none")
     p.add_argument("--out", default=str(Path(__file__).with_name("realdata_results.md")))
     args = p.parse_args(argv)
@@ -341,8 +321,8 @@ def main(argv: list[str] | None = None) -> int:
             summary[c] = [str(int(v)) if np.isfinite(v) else "" for v in summary[c].astype(float)]
     fold_wall = float(fl["wall_s"].sum()) if len(fl) else 0.0
 
-    cmd = ".venv/bin/python benchmarks/bench_realdata_r2r3.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    parts = ["# Real-data results: R2 / R3 models (cn_qlib CSI 300; bench_realdata_r2r3.py)", "",
+    cmd = ".venv/bin/python experiments/realdata_r2r3.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    parts = ["# Real-data results: R2 / R3 models (cn_qlib CSI 300; realdata_r2r3.py)", "",
              f"Command: `{cmd.strip()}`  ",
              f"Machine: {platform.machine()} {os.cpu_count()} cores, shared with another long job (timings "
              "pessimistic), torch threads 1.  ",
@@ -356,19 +336,19 @@ def main(argv: list[str] | None = None) -> int:
              f"hidden {args.hidden}, seed {args.seed}; train days every max(5, k) days with k = {args.train_step_r2} (R2) / "
              f"{args.train_step_r3} (R3), valid days every 5 "
              "(the schedules' sampling); test days all. biagru_xgb stage 2: default `XGBConfig`.",
-             "- Folds: `schedule_folds(calendar, MODEL_INPUTS[key].schedule)`, every fold whose test year lies in the "
+             "- Folds: `schedule_folds(calendar, spec.inputs.schedule)`, every fold whose test year lies in the "
              "2010-2022 calendar" + (f" (first {args.max_folds} only)" if args.max_folds else "")
              + ". R2 (`r2_weekly`): yearly, 4y train + 1y valid, purge 5, tests from 2017 (first_test_date). "
              "R3 (`r3_monthly`): yearly, 8y split 80/20 (1613 / 403 days), purge 21, tests from 2019.",
              "- Inputs: `prepare_fold_inputs(spec, ModelTables(...), sampled_fold)` as the `model_checkpoint` asset; "
-             "factor_table = R1 + XGB sets (bench_realdata cache) + R3_TS / R3_NODE / R3_EDGE / R3_FLOW; adjacency "
+             "factor_table = R1 + XGB sets (realdata cache) + R3_TS / R3_NODE / R3_EDGE / R3_FLOW; adjacency "
              "r2_similarity (quarterly kNN k=10 on fundamentals, 2016-2020 only), r3_industry / r3_flow (monthly, "
              "80-day correlations > 0.5); macro_series `build_macro_state` (forward fill with flag over the "
              "2017-01..2019-05 yield gap).",
              "- Evaluation: `evaluate_signal` label y_vwap10, ret y_vwap5, every 5 days (same as the R1 table); "
              "top_decile_ann = group_10_ann (annualised mean y_vwap5 of the top score decile, every 5 days); "
              "R3 models also: RankIC against y_month on month-end days (their rebalance days).",
-             "- `R1 ref` rows: bench_realdata.py's cached R1 scores (the RESULTS.md run: hidden 64, 15 epochs, "
+             "- `R1 ref` rows: realdata.py's cached R1 scores (the RESULTS.md run: hidden 64, 15 epochs, "
              "patience 5, every 2nd train day, PAPER folds, tests from 2018-04-23) through the same evaluation, over "
              "all their test days and over the R3 test years only.", "",
              "## Summary (all test days of each model's folds)", "", md_table(summary, "{:.4f}"), ""]

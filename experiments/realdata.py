@@ -2,9 +2,9 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_realdata.py [--data /work/shared/data/cn_qlib]
+    .venv/bin/python experiments/realdata.py [--data /work/shared/data/cn_qlib]
         [--epochs 15] [--patience 5] [--lr 1e-3] [--step 2] [--folds N] [--models gat_residual,nn,xgboost]
-        [--cache /tmp/realdata_cache] [--out benchmarks/realdata_results.md]
+        [--cache /tmp/realdata_cache] [--out experiments/realdata_results.md]
 
 Pipeline (library calls only, the same ones the Dagster assets make):
 
@@ -27,9 +27,9 @@ with neutralisation exposures from :func:`cap_fill` bars (the source has no mark
 2021-01). The backtests run twice: with the source's CSI 300 weights and caps as they are, and
 with weights / styles from cap-filled bars (:func:`cap_weights`).
 
-The results in benchmarks/realdata_results.md came from::
+The results in experiments/realdata_results.md came from::
 
-    .venv/bin/python benchmarks/bench_realdata.py \
+    .venv/bin/python experiments/realdata.py \
         --models gat_residual,gat_mask,gat_global,nn,nn_neutral,xgboost,xgboost_capfill
 """
 
@@ -52,24 +52,24 @@ import torch
 from alpha_core.backtest.engine import BacktestConfig, bars_panel, benchmark_returns, run_backtest
 from alpha_core.data.registry import open_source
 from alpha_core.factors import FactorInputs
-from alpha_core.factors.preprocess import exposures_from
-from alpha_core.factors.registry import FactorSet, compute_factor_sets
+from alpha_core.factors.registry import FACTOR_SETS, FactorSet, compute_factors
+from alpha_core.folds import FoldPlan, plan_folds
+from alpha_core.graph.edges import GraphKind
 from alpha_core.labels import compute_labels
 from alpha_core.metrics.performance import compare_strategies, performance_table
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
-from alpha_core.models.registry import FeatureSet, ModelFamily, get_spec
 from alpha_core.portfolio.blend import blend_daily, excess_correlation
 from alpha_core.portfolio.enhance import optimize_portfolios, style_frame
-from alpha_core.portfolio.presets import BP, PRESETS
-from alpha_core.training.features import model_features
-from alpha_core.training.folds import FoldPlan, plan_folds
+from alpha_core.portfolio.presets import BP, PRESETS, PresetName
+from alpha_core.training.inputs import ModelTables, prepare_fold_inputs, sampled_fold
 from alpha_core.training.signals import stitch_signals
+from alpha_core.training.specs import get_spec
 from alpha_core.training.trainer import TrainConfig
-from alpha_core.training.walkforward import FoldInputs, train_fold
+from alpha_core.training.walkforward import train_fold
 from alpha_core.universe import build_universe
 from score_cache import atomic_parquet, locked
 
-log = logging.getLogger("bench_realdata")
+log = logging.getLogger("realdata")
 BENCH = "SH000300"
 UNIVERSE_COL = "in_csi300"
 CAPFILL = "_capfill"  # model-name suffix: neutralisation exposures from cap-filled bars (see cap_fill)
@@ -118,11 +118,9 @@ def load_inputs(data: str, cache: Path) -> dict[str, pd.DataFrame]:
         return out
     t0 = time.perf_counter()
     inputs = FactorInputs(bars, _opt(fundamentals), _opt(consensus), _opt(industry_map), _opt(instruments))
-    sets = compute_factor_sets(inputs, [FactorSet.R1, FactorSet.XGB])
-    r1, xgb = sets[FactorSet.R1], sets[FactorSet.XGB]
-    extra = [c for c in xgb.columns if c not in r1.columns]
-    ft = r1.merge(xgb[["date", "code", *extra]], on=["date", "code"], how="left") if extra else r1
-    absent = {**r1.attrs.get("absent", {}), **xgb.attrs.get("absent", {})}
+    # one table of the sets' union, as the factor_table asset computes its factor_sets
+    ft = compute_factors(inputs, list(dict.fromkeys(n for s in (FactorSet.R1, FactorSet.XGB) for n in FACTOR_SETS[s])))
+    absent = dict(ft.attrs.get("absent", {}))
     ft.attrs = {}
     log.info("factors in %.1fs: %d rows, %d factors; absent: %s", time.perf_counter() - t0, len(ft),
              len(ft.columns) - 2, sorted(absent))
@@ -172,21 +170,15 @@ def cap_weights(index_weights: pd.DataFrame, bars: pd.DataFrame) -> pd.DataFrame
     return m[list(index_weights.columns)]
 
 
-def groups_from(industry_map: pd.DataFrame) -> pd.DataFrame | None:
-    """Block-graph labels as the model asset builds them (sector / industry effective from start_date)."""
-    if not len(industry_map):
-        return None
-    start = pd.to_datetime(industry_map["start_date"]).fillna(pd.Timestamp("1900-01-01"))
-    return industry_map.assign(date=start)[["date", "code", "sector", "industry"]]
-
-
 def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig, step: int, max_folds: int | None,
                  cache: Path, seed: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Train each model on each fold (cached per fold); returns stitched signals per model and a fold log."""
+    """Train each model on each fold (cached per fold); returns stitched signals per model and a fold log.
+
+    Inputs: :func:`prepare_fold_inputs` (the ``model_checkpoint`` asset's), whose neutralisation
+    exposures come from the tables' raw bars: the cap-filled ones for a ``<key>_capfill`` model.
+    """
     ft, labels, universe = d["factor_table"], d["labels"], d["universe"]
     calendar = pd.DatetimeIndex(sorted(ft["date"].unique()))
-    groups = groups_from(d["industry_map"])
-    exposures: dict[str, pd.DataFrame] = {}
     signals, rows = {}, []
     for model in models:
         capfill = model.endswith(CAPFILL)
@@ -194,15 +186,8 @@ def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig
         folds = plan_folds(calendar, FoldPlan.PAPER.config, spec.folds)
         if max_folds:
             folds = folds[:max_folds]
-        ex = None
-        if spec.feature_set in (FeatureSet.R1_NEUTRAL, FeatureSet.R1_XGB):
-            key = "capfill" if capfill else "source"
-            if key not in exposures:
-                exposures[key] = exposures_from(d["bars_capfill"] if capfill else d["bars"], d["industry_map"])
-            ex = exposures[key]
-        feats, cols = model_features(ft, spec.feature_set, exposures=ex)
-        inputs = FoldInputs(feats, labels, cols, spec.label, universe=universe, universe_col=UNIVERSE_COL,
-                            groups=groups)
+        bars = d["bars_capfill"] if capfill else d["bars"]
+        inputs = prepare_fold_inputs(spec, ModelTables(ft, labels, universe, bars, d["industry_map"]))
         by_fold = {}
         for fold in folds:
             path = cache / f"scores_{model}_{fold.fold_id}_e{cfg.max_epochs}_p{cfg.patience}_s{step}{f'_seed{seed}' if seed else ''}.parquet"
@@ -214,8 +199,8 @@ def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig
                         rows.append({**json.loads(meta.read_text()), "cached": True})
                     log.info("%s fold %s: cached", model, fold.fold_id)
                     continue
-                f = dataclasses.replace(fold, train=fold.train[::step]) if step > 1 and spec.family is ModelFamily.TORCH else fold
-                out = train_fold(spec, f, inputs, hidden=64, graph="sector", train_config=cfg, seed=seed)
+                f = sampled_fold(spec, fold, step)  # torch keys: every step-th train day; xgboost: all
+                out = train_fold(spec, f, inputs, hidden=64, graph=GraphKind.SECTOR, train_config=cfg, seed=seed)
                 m = out.valid_metrics
                 rows.append({"model": model, "fold": fold.fold_id, "train": f"{f.train[0].date()}..{f.train[-1].date()}",
                              "train_days": len(f.train), "epochs": int(m.get("epochs_run", 0)),
@@ -245,7 +230,7 @@ def backtests(d: dict[str, pd.DataFrame], signals: dict[str, pd.DataFrame], *, c
     ``capfill``: style exposures and benchmark weights from cap-filled bars (:func:`cap_fill`);
     False: the source's bars and CSI 300 weights as they are.
     """
-    preset = PRESETS["r1"]
+    preset = PRESETS[PresetName.R1]
     bars = d["bars_capfill"] if capfill else d["bars"]
     weights = cap_weights(d["index_weights"], bars) if capfill else d["index_weights"]
     panel = bars_panel(d["bars"])
@@ -319,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     t_bt = time.perf_counter() - t0
     wall = time.perf_counter() - t_all
 
-    cmd = "cd /work/main && .venv/bin/python benchmarks/bench_realdata.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    cmd = "cd /work/main && .venv/bin/python experiments/realdata.py " + " ".join(argv if argv is not None else sys.argv[1:])
     parts = ["# Real-data results (cn_qlib CSI 300, R1 models)", "",
              f"Command: `{cmd}`  ", f"Machine: {platform.machine()} {os.cpu_count()} cores (shared with other jobs: "
              "timings pessimistic), torch threads 1.  ",
