@@ -23,7 +23,6 @@ partitions are missing, not stale. Everything here goes through Dagster's public
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -162,10 +161,11 @@ class LineageResolver:
     def __init__(self, instance: dg.DagsterInstance, assets: Sequence[dg.AssetsDefinition]) -> None:
         self._latest = LatestMaterialisations(instance)
         self._assets = {key: a for a in assets for key in a.keys}
+        self._code_versions = {spec.key: spec.code_version for a in assets for spec in a.specs}
         self._memo: dict[tuple[dg.AssetKey, str], bool] = {}
 
     def code_version(self, key: dg.AssetKey) -> str | None:
-        return next((s.code_version for s in self._assets[key].specs if s.key == key), None)
+        return self._code_versions.get(key)
 
     def partition_keys(self, key: dg.AssetKey) -> list[str]:
         pdef = self._assets[key].partitions_def
@@ -183,7 +183,7 @@ class LineageResolver:
         m = self._latest.of(key).get(partition)
         if m is None:
             return False
-        current = self.code_version(key) if key in self._assets else None
+        current = self.code_version(key)
         if current is not None and m.code_version != current:
             return True
         for upstream, versions in (m.reads or {}).items():
@@ -210,4 +210,4 @@ def assets_of(defs: dg.Definitions | Any) -> list[dg.AssetsDefinition]:
 def reads_of(instance: dg.DagsterInstance, asset: str, partition: str) -> dict[str, dict[str, str | None]]:
     """What the latest materialisation of ``asset`` / ``partition`` recorded as read ({} if none)."""
     m = LatestMaterialisations(instance).of(dg.AssetKey.from_user_string(asset)).get(partition)
-    return json.loads(json.dumps(dict(m.reads or {}))) if m is not None else {}
+    return {asset: dict(parts) for asset, parts in (m.reads or {}).items()} if m is not None else {}
