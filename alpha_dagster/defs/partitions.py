@@ -87,3 +87,16 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 def range_tags(first: str, last: str) -> dict[str, str]:
     """Tags that make one run materialise the partitions ``first`` .. ``last`` (single-run backfill)."""
     return {RANGE_START_TAG: first, RANGE_END_TAG: last}
+
+
+def partitions_between(pdef: dg.TimeWindowPartitionsDefinition, first: pd.Timestamp, last: pd.Timestamp) -> list[str]:
+    """The keys of ``pdef`` whose time windows hold a day of ``[first, last]`` (midnight dates), in order."""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    keys = []
+    for key in pdef.get_partition_keys():
+        window = pdef.time_window_for_partition_key(key)
+        start = pd.Timestamp(window.start).tz_localize(None)
+        end = pd.Timestamp(window.end).tz_localize(None)
+        if start <= last and end > first:
+            keys.append(key)
+    return keys

@@ -10,9 +10,13 @@ one-partition run of the same rows give a partition the same version.
 
 What a partition read is, by default, what its declared partition mappings map it to (month ->
 the lookback months for ``factor_table``, ...); an asset that reads a precise subset itself names
-it (``model_checkpoint``: the months of its fold's train, valid and test windows plus lookbacks,
-:func:`alpha_core.training.run.read_window`; Dagster's built-in partition mappings cannot map
-a trading-day fold to its months, and custom mappings are not supported).
+it (``model_checkpoint``: the months of its fold's train, valid and test windows plus the
+sequence history, :func:`alpha_core.training.run.read_window`; ``target_orders``: the one
+checkpoint it scores with, its history window, its previous month, the graph / macro tables only
+when its model reads them). Their declared mappings are at least as wide as what they read
+(``model_checkpoint``: every month), which orders backfills; Dagster's built-in partition
+mappings cannot map a trading-day fold to its months, and custom mappings are dropped from the
+asset graph the webserver and daemon see.
 
 A materialised partition is **stale** when (a) the code version of its asset differs from the one
 it was computed with, or (b) a partition it read now has another version (a mapped partition

@@ -87,7 +87,7 @@ def test_model_assets_materialise(tmp_path):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
     monthly = [_monthly(n) for n in TABLES]
     upstream = [*monthly, industry_map, adjacency, macro_series]
-    ckpt, signals, evaluation = build_model_assets(SCHEME, PLAN, per_model_lengths=False)
+    ckpt, signals, evaluation = build_model_assets(SCHEME, PLAN, CAL, per_model_lengths=False)
     everything = [*upstream, ckpt, signals, evaluation]
     assert dg.materialize(monthly, resources=resources, tags={
         RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-08-01"}).success
@@ -177,7 +177,7 @@ def test_r2_r3_models_materialise_and_reload(tmp_path, one_torch_thread):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
     monthly = [_monthly(n, market, R2R3_SCHEME) for n in MONTHLY]
     static = [_static(n, market[n]) for n in ("industry_map", "adjacency", "macro_series")]
-    ckpt, signals, _ = build_model_assets(R2R3_SCHEME, PLAN, per_model_lengths=False)
+    ckpt, signals, _ = build_model_assets(R2R3_SCHEME, PLAN, CAL, per_model_lengths=False)
     everything = [*monthly, *static, ckpt, signals]
     assert dg.materialize(monthly, resources=resources, tags={
         RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-08-01"}).success
@@ -227,7 +227,7 @@ def test_biagru_xgb_trains_through_model_checkpoint(tmp_path, one_torch_thread):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
     monthly = [_monthly(m, market, scheme) for m in MONTHLY]
     static = [_static(m, market[m]) for m in ("industry_map", "adjacency", "macro_series")]
-    ckpt, _, _ = build_model_assets(scheme, PLAN, per_model_lengths=False)
+    ckpt, _, _ = build_model_assets(scheme, PLAN, CAL, per_model_lengths=False)
     assert dg.materialize(monthly, resources=resources, tags={
         RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-08-01"}).success
     assert dg.materialize(static, resources=resources).success
@@ -252,7 +252,7 @@ def test_scores_are_not_published_when_a_trained_feature_vanished_on_the_test_da
     ft.loc[ft["date"].isin(FOLDS[0].test), "ret_5d"] = np.nan
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
     monthly = [_monthly(n, tables) for n in TABLES]
-    ckpt, _, _ = build_model_assets(SCHEME, PLAN, per_model_lengths=False)
+    ckpt, _, _ = build_model_assets(SCHEME, PLAN, CAL, per_model_lengths=False)
     everything = [*monthly, industry_map, adjacency, macro_series, ckpt]
     assert dg.materialize(monthly, resources=resources, tags={
         RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-08-01"}).success
@@ -272,7 +272,7 @@ def test_training_jobs_open_with_their_preset_and_carry_the_training_tag(tmp_pat
 
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
     monthly = [_monthly(n) for n in TABLES]
-    ckpt, signals, evaluation = build_model_assets(SCHEME, PLAN, per_model_lengths=False)
+    ckpt, signals, evaluation = build_model_assets(SCHEME, PLAN, CAL, per_model_lengths=False)
     assert ckpt.node_def.pool == TRAINING_POOL  # dagster.yaml's pool limit applies to every run that trains
     defs = dg.Definitions(assets=[*monthly, industry_map, adjacency, macro_series, ckpt, signals, evaluation],
                           jobs=build_training_jobs(SCHEME), resources=resources)

@@ -1,4 +1,5 @@
-"""portfolio_weights -> backtest -> backtest_report (+ blend) materialised on a tiny market."""
+"""portfolio_weights -> backtest -> backtest_report (+ blend) materialised on a tiny market
+(R1 bounds the BP style: its factor_table holds bp_lf)."""
 
 
 import base64
@@ -59,6 +60,8 @@ index_weights = _monthly("index_weights", lambda: pd.DataFrame(
     {"date": CAL[0], "index_code": "SH000905", "code": CODES[:25], "weight": 1 / 25}))
 index_levels = _monthly("index_levels", lambda: pd.DataFrame(
     {"date": CAL, "index_code": "SH000905", "close": 1000 * np.exp(np.linspace(0, 0.05, len(CAL)))}))
+factor_table = _monthly("factor_table", lambda: BARS[["date", "code"]].assign(
+    bp_lf=np.tile(np.linspace(0.2, 1.2, N), len(CAL))))
 
 
 @dg.asset
@@ -77,8 +80,8 @@ def test_portfolio_assets_materialise(tmp_path):
     strategies = {"m1_r1": StrategySpec("m1", PresetName.R1, "SH000905"), "m1_r3": StrategySpec("m1", "r3", "SH000905")}
     assert strategies["m1_r3"].preset is PresetName.R3  # a value is taken as the enum
     pw, bt, rep, blend = build_portfolio_assets(SCHEME, strategies, blends={"gat_xgb_blend": ("m1_r1", "m1_r3")})
-    upstream = [raw_bars, index_weights, index_levels, industry_map, signals]
-    assert dg.materialize(upstream[:3], resources=resources, tags={
+    upstream = [raw_bars, index_weights, index_levels, factor_table, industry_map, signals]
+    assert dg.materialize(upstream[:4], resources=resources, tags={
         RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-03-01"}).success
     assert dg.materialize([industry_map], resources=resources).success
     assert dg.materialize([signals], resources=resources, partition_key="m1").success
@@ -87,7 +90,9 @@ def test_portfolio_assets_materialise(tmp_path):
         result = dg.materialize(everything, resources=resources, partition_key=key, selection=[pw, bt, rep],
                                 run_config={"ops": {"backtest": {"config": {"fill": "VWAP"}}}})  # enum by name
         assert result.success
-    mats = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+        mats = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+        styles = {m.asset_key.path[-1]: m.metadata for m in mats}["portfolio_weights"]["styles"].value
+        assert styles == (["log_float_mcap", "bp_lf"] if key == "m1_r1" else ["log_float_mcap"])
     meta = {m.asset_key.path[-1]: m.metadata for m in mats}
     assert meta["portfolio_weights"]["preset"].value == "r3"
     assert "annual_excess_return" in meta["backtest_report"]["summary"].value

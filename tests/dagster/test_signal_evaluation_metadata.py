@@ -49,7 +49,7 @@ def signals() -> pd.DataFrame:
 
 def test_signal_evaluation_metadata_has_chart_and_floats(tmp_path):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
-    *_, evaluation = build_model_assets(SCHEME, PLAN, per_model_lengths=False)
+    *_, evaluation = build_model_assets(SCHEME, PLAN, CAL, per_model_lengths=False)
     assert dg.materialize([labels], resources=resources, tags={
         RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-06-01"}).success
     assert dg.materialize([signals], resources=resources, partition_key="m1").success

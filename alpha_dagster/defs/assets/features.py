@@ -6,7 +6,7 @@ label horizon are partition mappings, so rerunning one ``raw_bars`` month marks 
 downstream months that read it as stale:
 
 - ``universe`` reads ``raw_bars`` 15 months back (the 1-year means at the previous quarter end);
-- ``factor_table`` reads ``raw_bars`` / ``consensus`` 24 months back (bias_turn_1m: 504 days);
+- ``factor_table`` reads ``raw_bars`` / ``consensus`` 26 months back (``MAX_LOOKBACK_MONTHS``; bias_turn_1m: 504 days);
   its fundamentals / consensus expire ``FactorTableConfig`` days after their announcement, and it
   reports the age of each stock's newest report (metadata and the ``fundamentals_fresh`` check);
 - ``labels`` reads ``raw_bars`` 2 months ahead (y_month: T+22) -- labels are for training and

@@ -43,14 +43,14 @@ from alpha_core.training.boosting import XGBEarlyStop, XGBTrees
 from alpha_core.training.inputs import ModelTables
 from alpha_core.training.losses import LossKind
 from alpha_core.training.presets import TrainingPreset
-from alpha_core.training.run import FoldRunConfig, FoldRunError, FoldRunResult, run_fold
+from alpha_core.training.run import FoldRunConfig, FoldRunError, FoldRunResult, ReadWindow, read_window, run_fold
 from alpha_core.training.scoring import checkpoint_path
 from alpha_core.training.signals import stitch_signals
 from alpha_core.training.specs import MODEL_SPECS, FeatureSet, ModelSpec
 from alpha_core.training.trainer import Monitor
 from alpha_dagster.defs.assets.data import versioned
-from alpha_dagster.defs.partitions import PartitionScheme
-from alpha_dagster.lib.io_manager import OPTIONAL_INPUT
+from alpha_dagster.defs.partitions import PartitionScheme, partitions_between
+from alpha_dagster.lib.lineage import UNPARTITIONED
 from alpha_dagster.lib.resources import AlphaStore
 
 MODEL_GROUP = "models"
@@ -116,6 +116,37 @@ class SignalEvaluationConfig(dg.Config):
     step: int = 5
 
 
+WINDOW_TABLES = ("factor_table", "universe", "raw_bars", "labels")
+"""Monthly tables a fold reads over its :class:`~alpha_core.training.run.ReadWindow` (labels: train and valid days)."""
+SHARED_TABLES = ("adjacency", "macro_series")
+"""Unpartitioned tables read only by the models whose inputs name graphs / macro lags."""
+
+
+def fold_tables(alpha_store: AlphaStore, months: dg.TimeWindowPartitionsDefinition, window: ReadWindow,
+                industry_map: pd.DataFrame) -> tuple[ModelTables, dict[str, list[str]]]:
+    """The tables one fold reads, cut to ``window``, and what was read (asset -> partition keys).
+
+    Features over the months of ``[window.first, window.last]``, labels over those of
+    ``[window.labels_first, window.labels_last]`` (each cut to its days); adjacency / macro_series
+    when ``window`` says the model reads them (else recorded as not read)."""
+    store = alpha_store.store
+    spans = {t: (window.first, window.last) for t in WINDOW_TABLES}
+    spans["labels"] = (window.labels_first, window.labels_last)
+    reads: dict[str, list[str]] = {}
+    frames: dict[str, pd.DataFrame] = {}
+    for table, (first, last) in spans.items():
+        keys = partitions_between(months, first, last)
+        frames[table] = store.read(table, keys, start=first, end=last, missing_ok=True)
+        reads[table] = keys
+    shared = {"adjacency": window.reads_adjacency, "macro_series": window.reads_macro}
+    for table, needed in shared.items():
+        frames[table] = store.read(table) if needed and store.exists(table) else None
+        reads[table] = [UNPARTITIONED] if needed else []
+    tables = ModelTables(frames["factor_table"], frames["labels"], frames["universe"], frames["raw_bars"],
+                         industry_map, adjacency=frames["adjacency"], macro_series=frames["macro_series"])
+    return tables, reads
+
+
 CHECKPOINTS = "checkpoints"  # ALPHA_HOME/checkpoints/model=<m>/fold=<f>/
 
 
@@ -157,9 +188,11 @@ def checkpoint_metadata(result: FoldRunResult) -> dict[str, object]:
     }
 
 
-def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_lengths: bool,
+def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, calendar: pd.DatetimeIndex, *,
+                       per_model_lengths: bool,
                        specs: Mapping[str, ModelSpec] = MODEL_SPECS) -> list[dg.AssetsDefinition]:
-    """``plan``: the fold plan whose fold ids are ``scheme.folds``; ``per_model_lengths``: each
+    """``plan``: the fold plan whose fold ids are ``scheme.folds``, drawn on ``calendar`` (the
+    source's trading calendar: each fold's windows are located on it); ``per_model_lengths``: each
     model trains on its spec's own lengths (R1 / R1_XGB) inside the plan's test windows;
     ``specs``: the spec table whose keys are ``scheme.models``.
 
@@ -167,23 +200,21 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
     """
     every = dg.AllPartitionMapping()
     by_model = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="model")
+    months = scheme.monthly
 
     @dg.asset(
         group_name=MODEL_GROUP,
         partitions_def=scheme.fold_model,
         kinds={"pytorch", "parquet"},
         pool=TRAINING_POOL,  # at most dagster.yaml's pools.default_limit (2) folds train at once, in any runs
-        ins={
-            "factor_table": dg.AssetIn(partition_mapping=every),
-            "labels": dg.AssetIn(partition_mapping=every),
-            "universe": dg.AssetIn(partition_mapping=every),
-            "raw_bars": dg.AssetIn(partition_mapping=every),
-            # Read only by the models that need them (R2/R3): R1 folds train before they exist.
-            "adjacency": dg.AssetIn(metadata={OPTIONAL_INPUT: True}),
-            "macro_series": dg.AssetIn(metadata={OPTIONAL_INPUT: True}),
-        },
+        # Read from the store, the fold's months only (:func:`fold_reads`), and recorded as read.
+        # The declared mapping (every month) orders backfills: a fold waits for the months it may read.
+        deps=[*(dg.AssetDep(t, partition_mapping=every) for t in WINDOW_TABLES), *SHARED_TABLES],
         description="One model trained on one walk-forward fold: checkpoint directory (state dict, config, "
         "features, normaliser fitted on train, curve, validation metrics) + the fold's test-window scores. "
+        "Reads factor_table / universe / raw_bars over the fold's window (train start minus the sequence "
+        "history to test end) and labels over its train and valid days only; adjacency / macro_series only for "
+        "the models that need them. "
         "Materialize from this page trains with the TUNED preset (chosen on validation folds of the real data) "
         "unless the launchpad's config names another; the jobs train_folds_tuned, train_folds_spec (the "
         "reports' own budget) and train_folds_quick open the launchpad with that preset filled in.",
@@ -192,29 +223,23 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, *, per_model_l
         context: dg.AssetExecutionContext,
         config: ModelCheckpointConfig,
         alpha_store: AlphaStore,
-        factor_table: pd.DataFrame,
-        labels: pd.DataFrame,
-        universe: pd.DataFrame,
-        raw_bars: pd.DataFrame,
         industry_map: pd.DataFrame,
-        adjacency: pd.DataFrame,
-        macro_series: pd.DataFrame,
     ) -> dg.Output[pd.DataFrame]:
         keys = context.partition_key.keys_by_dimension
         fold_key, model = keys["fold"], keys["model"]
-        # adjacency / macro_series are loaded for every model (Dagster loads all ins); run_fold
-        # reads them only for the R2 / R3 models whose inputs name graphs / macro lags
-        tables = ModelTables(factor_table, labels, universe, raw_bars, industry_map,
-                             adjacency=adjacency, macro_series=macro_series)
         try:
-            result = run_fold(model, fold_key, tables, config.run_config(), plan=plan,
+            run_config = config.run_config()
+            window = read_window(model, fold_key, calendar, run_config, plan=plan,
+                                 per_model_lengths=per_model_lengths, specs=specs)
+            tables, reads = fold_tables(alpha_store, months, window, industry_map)
+            result = run_fold(model, fold_key, tables, run_config, plan=plan,
                               per_model_lengths=per_model_lengths, checkpoint_root=alpha_store.path / CHECKPOINTS,
-                              specs=specs, progress_log=ProgressLog(context.log))
+                              specs=specs, progress_log=ProgressLog(context.log), calendar=calendar)
         except (FoldRunError, DataContractError) as exc:  # nothing trained, nothing written
             raise dg.Failure(description=str(exc)) from exc
         if result.warm_start_from is not None:
             context.log.info("warm start from %s", result.warm_start_from)
-        return versioned(result.scores, **checkpoint_metadata(result))
+        return versioned(result.scores, reads=reads, **checkpoint_metadata(result))
 
     @dg.asset(
         group_name=MODEL_GROUP,

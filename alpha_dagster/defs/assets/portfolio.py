@@ -4,16 +4,35 @@ plus the blends (R1: GAT+residual and XGBoost, equal weight, 60-day rebalance).
 A *strategy* partition key names a model's signal, a preset and a benchmark
 (:class:`StrategySpec`); the lead's definitions pass the mapping. Each asset is a thin call
 into ``alpha_core.portfolio`` / ``alpha_core.backtest`` / ``alpha_core.reports``.
+
+What each asset reads (every read is a declared input, so lineage records it,
+:mod:`alpha_dagster.lib.lineage`):
+
+- ``portfolio_weights``: ``signals`` (the strategy's model), ``raw_bars`` and ``index_weights``
+  (every month), ``industry_map``, and the ``bp_lf`` column of ``factor_table`` over the months
+  of the decision dates (a dep read through the store, only that column; recorded month by
+  month). Only a preset that constrains the BP style (R1, R2) reads it, and then it is required:
+  a month of the decision window that is not stored, or a stored month without ``bp_lf``, fails
+  the run naming ``factor_table`` and the column. A preset without a BP bound (R3) reads nothing
+  of ``factor_table`` (recorded as such).
+- ``backtest``: ``portfolio_weights`` (same strategy), ``raw_bars`` and ``index_levels`` (every month).
+- ``backtest_report``: ``backtest`` (same strategy), ``signals`` (its model), ``raw_bars``
+  (every month); it writes the tear sheet under ``ALPHA_HOME/backtest_report/<strategy>/`` and
+  reads nothing else from the store.
+- ``strategy_blend``: ``backtest`` of its two strategies; writes its tear sheet under
+  ``ALPHA_HOME/strategy_blend/<blend>/``.
+
+Each returns :func:`~alpha_dagster.defs.assets.data.versioned` (content version + recorded reads).
 """
 
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import dagster as dg
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from alpha_core.backtest.costs import CostModel, FillPrice
 from alpha_core.backtest.engine import BacktestConfig, bars_panel, benchmark_returns, run_backtest
@@ -25,11 +44,13 @@ from alpha_core.portfolio.relaxation import OptimizeStatus
 from alpha_core.reports.inline import finite_floats, sparkline_markdown
 from alpha_core.reports.signal_inputs import signal_diagnostics
 from alpha_core.reports.tears import markdown_table, write_tear_sheet
-from alpha_dagster.defs.partitions import PartitionScheme
+from alpha_core.store.parquet import ParquetStore
+from alpha_dagster.defs.assets.data import versioned
+from alpha_dagster.defs.partitions import PartitionScheme, partitions_between
 from alpha_dagster.lib.resources import AlphaStore
 
 PORTFOLIO_GROUP = "portfolio"
-log = logging.getLogger(__name__)
+FACTOR_TABLE = "factor_table"
 
 
 @dataclass(frozen=True)
@@ -89,8 +110,11 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
         ins={"signals": dg.AssetIn(partition_mapping=dg.StaticPartitionMapping(by_model)),
              "raw_bars": dg.AssetIn(partition_mapping=all_months),
              "index_weights": dg.AssetIn(partition_mapping=all_months)},
+        # bp_lf only, read through the store over the decision months (recorded in versioned's reads)
+        deps=[dg.AssetDep(FACTOR_TABLE, partition_mapping=all_months)],
         description="Target weights [date, code, weight] of the strategy on its rebalance days (decision "
-        "date T; traded on T+1). Index-enhancement LP per preset; relaxations recorded in metadata.",
+        "date T; traded on T+1). Index-enhancement LP per preset; relaxations recorded in metadata. Presets "
+        "with a BP style bound (R1, R2) read factor_table's bp_lf over the decision months and fail without it.",
     )
     def portfolio_weights(context: dg.AssetExecutionContext, config: PortfolioConfig, alpha_store: AlphaStore,
                           signals: pd.DataFrame, raw_bars: pd.DataFrame, index_weights: pd.DataFrame,
@@ -103,7 +127,12 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
             sig = sig[sig["date"] >= pd.Timestamp(config.start)]
         if config.end:
             sig = sig[sig["date"] <= pd.Timestamp(config.end)]
-        factors = _read_optional(alpha_store, "factor_table", ["date", "code", BP])
+        if preset.style_columns([BP]):  # the preset bounds the BP exposure: bp_lf is required
+            months = partitions_between(scheme.monthly, sig["date"].min(), sig["date"].max()) if len(sig) else []
+            factors = _read_bp(alpha_store.store, months, f"portfolio_weights {context.partition_key} "
+                                                          f"(preset {preset.name})")
+        else:
+            months, factors = [], None
         styles = style_frame(raw_bars, factors)
         panel = bars_panel(raw_bars)
         adj_close = pd.DataFrame(panel["close"] * panel["adj_factor"], index=panel.dates, columns=panel.codes).ffill()
@@ -111,13 +140,14 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
                                   styles=styles, adj_close=adj_close, index_code=index_code, pad=config.pad)
         relaxed = res.log[res.log["status"] != OptimizeStatus.OPTIMAL]
         out = res.weights.assign(strategy=context.partition_key)
-        return dg.Output(out, metadata={
-            "rows": len(out), "rebalances": len(res.log), "preset": str(preset.name), "benchmark": index_code,
-            "styles": [c for c in styles.columns if c not in ("date", "code")],
-            "relaxed_rebalances": len(relaxed),
-            "relaxations": dg.MetadataValue.json(relaxed[["date", "status", "relaxed"]].astype(str).to_dict("records")),
-            "median_solve_s": dg.MetadataValue.float(float(res.log["seconds"].median()) if len(res.log) else 0.0),
-        })
+        return versioned(
+            out, reads={FACTOR_TABLE: months},
+            rebalances=len(res.log), preset=str(preset.name), benchmark=index_code,
+            styles=[c for c in styles.columns if c not in ("date", "code")],
+            relaxed_rebalances=len(relaxed),
+            relaxations=dg.MetadataValue.json(relaxed[["date", "status", "relaxed"]].astype(str).to_dict("records")),
+            median_solve_s=dg.MetadataValue.float(float(res.log["seconds"].median()) if len(res.log) else 0.0),
+        )
 
     @dg.asset(
         group_name=PORTFOLIO_GROUP, partitions_def=scheme.strategies, kinds={"parquet"},
@@ -137,11 +167,12 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
         res = run_backtest(panel, portfolio_weights[["date", "code", "weight"]],
                            BacktestConfig(costs=costs, fill=config.fill, lag=config.lag), bench_ret=bench)
         summary = performance_summary(res.daily)
-        return dg.Output(res.daily.assign(strategy=context.partition_key), metadata={
-            "rows": len(res.daily), "rebalances": len(res.trades),
-            "rebalances_with_locked_names": int((res.trades["n_locked"] > 0).sum()),
-            "total_cost": dg.MetadataValue.float(float(res.daily["cost"].sum())), **_floats(summary),
-        })
+        return versioned(
+            res.daily.assign(strategy=context.partition_key),
+            rebalances=len(res.trades),
+            rebalances_with_locked_names=int((res.trades["n_locked"] > 0).sum()),
+            total_cost=dg.MetadataValue.float(float(res.daily["cost"].sum())), **_floats(summary),
+        )
 
     @dg.asset(
         group_name=PORTFOLIO_GROUP, partitions_def=scheme.strategies, kinds={"parquet"},
@@ -159,7 +190,7 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
         ic, deciles = signal_diagnostics(sig, bars_panel(raw_bars))
         summary, metadata = _report(alpha_store, "backtest_report", key, backtest.drop(columns="strategy"),
                                     ic=ic, deciles=deciles)
-        return dg.Output(summary, metadata=metadata)
+        return versioned(summary, **metadata)
 
     assets = [portfolio_weights, backtest, backtest_report]
     if blends:
@@ -179,21 +210,27 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
             daily = blend_daily(a.drop(columns="strategy"), b.drop(columns="strategy"), every=60)
             _, metadata = _report(alpha_store, "strategy_blend", context.partition_key, daily)
             metadata["excess_correlation"] = dg.MetadataValue.float(excess_correlation(a, b))
-            return dg.Output(daily.assign(strategy=context.partition_key), metadata=metadata)
+            return versioned(daily.assign(strategy=context.partition_key), **metadata)
 
         assets.append(strategy_blend)
     return assets
 
 
-def _read_optional(alpha_store: AlphaStore, table: str, columns: list[str]) -> pd.DataFrame | None:
-    """A stored table's columns, or None when the table (or a column) is absent: styles then
-    fall back to log float cap only, and metadata says which styles were used."""
-    try:
-        df = alpha_store.store.read(table, columns=columns, missing_ok=True)
-    except Exception as exc:  # a missing column surfaces as a pyarrow error
-        log.info("%s lacks %s (%s); style exposures without it", table, columns, exc)
-        return None
-    return df if len(df) else None
+def _read_bp(store: ParquetStore, months: list[str], who: str) -> pd.DataFrame:
+    """[date, code, bp_lf] of ``factor_table`` over ``months``, for a preset that bounds the BP style.
+
+    Raises dg.Failure naming the table and the column when a month is not stored or a stored
+    month has no ``bp_lf`` column: without it the portfolio would silently drop a constraint."""
+    absent = [m for m in months if not store.exists(FACTOR_TABLE, m)]
+    if absent:
+        raise dg.Failure(description=f"{who} bounds the {BP} style: {FACTOR_TABLE} is not stored for "
+                         f"{len(absent)} month(s) of its decision dates ({', '.join(absent[:6])}"
+                         f"{', ...' if len(absent) > 6 else ''}); materialise {FACTOR_TABLE} first")
+    lacking = [m for m in months if BP not in pq.read_schema(store.path(FACTOR_TABLE, m)).names]
+    if lacking:
+        raise dg.Failure(description=f"{who} bounds the {BP} style: {FACTOR_TABLE} has no column {BP!r} in "
+                         f"{len(lacking)} month(s) ({', '.join(lacking[:6])}{', ...' if len(lacking) > 6 else ''})")
+    return store.read(FACTOR_TABLE, months, columns=["date", "code", BP])
 
 
 def _report(alpha_store: AlphaStore, table: str, key: str, daily: pd.DataFrame,
