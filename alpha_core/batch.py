@@ -11,6 +11,7 @@ builds them), so it sits below both:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -48,12 +49,13 @@ class GroupLayout:
         counts = torch.unique_consecutive(ids, return_counts=True)[1]
         n_groups = counts.numel()
         width = int(counts.max()) if n_groups else 0
-        group = torch.repeat_interleave(torch.arange(n_groups), counts)
-        rank = torch.arange(members.numel()) - (torch.cumsum(counts, 0) - counts)[group]
+        dev = groups.device
+        group = torch.repeat_interleave(torch.arange(n_groups, device=dev), counts)
+        rank = torch.arange(members.numel(), device=dev) - (torch.cumsum(counts, 0) - counts)[group]
         flat = group * width + rank
-        slots = torch.full((n_groups * width,), n, dtype=torch.long)
+        slots = torch.full((n_groups * width,), n, dtype=torch.long, device=dev)
         slots[flat] = members
-        position = torch.full((n,), -1, dtype=torch.long)
+        position = torch.full((n,), -1, dtype=torch.long, device=dev)
         position[members] = flat
         return cls(groups, slots.view(n_groups, width), position, None if bool(valid.all()) else ~valid)
 
@@ -96,6 +98,18 @@ class DayBatch:
     @property
     def n(self) -> int:
         return len(self.codes)
+
+    def to(self, device: torch.device) -> DayBatch:
+        """This batch with every tensor on ``device`` (itself when ``x`` is already there)."""
+        if self.x.device == device:
+            return self
+
+        def move(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t.to(device)
+
+        return dataclasses.replace(self, x=move(self.x), y=move(self.y), seq=move(self.seq),
+                                   graphs={k: move(v) for k, v in self.graphs.items()}, macro=move(self.macro),
+                                   extras={k: move(v) for k, v in self.extras.items()})
 
     def group_layout(self, name: str) -> GroupLayout:
         """The :class:`GroupLayout` of the group-id graph ``name``.

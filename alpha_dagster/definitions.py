@@ -51,8 +51,9 @@ def benchmark_for(source_name: str) -> str:
     return "SH000905" if source_name.startswith("synthetic") else "SH000300"
 
 
-def strategy_key(model: str, preset: str = "r1") -> str:
-    return f"{model}_{preset}"
+def strategy_key(model: str, preset: Report | str = Report.R1) -> str:
+    """The strategy partition key of ``model`` under ``preset``'s constraints: ``<model>_<preset>``."""
+    return f"{model}_{Report(preset)}"
 
 
 def build_definitions(settings: Settings | None = None,
@@ -87,7 +88,7 @@ def build_definitions(settings: Settings | None = None,
         *with_code_version(build_feature_assets(scheme), build_feature_assets, tree),
         *with_code_version(build_graph_assets(), build_graph_assets, tree),
         *with_code_version(build_model_assets(scheme, plan.config, calendar, per_model_lengths=plan.per_model_lengths,
-                                              specs=specs), build_model_assets, tree),
+                                              specs=specs, device=settings.device), build_model_assets, tree),
         *with_code_version(build_portfolio_assets(scheme, strategies, blends=blends), build_portfolio_assets, tree),
         *with_code_version(build_rebalance_assets(scheme, bench, specs), build_rebalance_assets, tree),
     ]

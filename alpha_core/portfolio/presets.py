@@ -15,28 +15,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from types import MappingProxyType
 
 import pandas as pd
 
 from alpha_core.backtest.costs import CostModel, FillPrice
 from alpha_core.portfolio.constraints import (
-    ConstituentShare, ConstraintSet, FullInvestment, IndustryDeviation, LongOnly, StockDeviation, StyleExposure,
+    ConstituentShare,
+    ConstraintSet,
+    FullInvestment,
+    IndustryDeviation,
+    LongOnly,
+    StockDeviation,
+    StyleExposure,
     TurnoverCap,
 )
 from alpha_core.portfolio.schedule import Rebalance, rebalance_days
+from alpha_core.research import Report
 
 LOG_FLOAT_CAP = "log_float_mcap"
 BP = "bp_lf"
 
 
-class PresetName(StrEnum):
-    """The three reports' presets (keys of :data:`PRESETS`)."""
-
-    R1 = "r1"
-    R2 = "r2"
-    R3 = "r3"
+PresetName = Report
+"""The presets are keyed by their report (:class:`alpha_core.research.Report`): R1, R2, R3."""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from alpha_core.progress import ProgressLog
 from alpha_core.training.boosting import XGBEarlyStop, XGBTrees
 from alpha_core.training.checkpoint import load_checkpoint
 from alpha_core.training.coverage import feature_coverage, require_features
+from alpha_core.training.device import DevicePolicy
 from alpha_core.training.ensemble import EnsembleMethod, ensemble_scores, seed_spread
 from alpha_core.training.inputs import ModelTables, model_fold_config, prepare_fold_inputs, sampled_fold
 from alpha_core.training.losses import LossKind
@@ -79,6 +80,8 @@ class FoldRunConfig:
         seed: the first seed; seeds: how many (> 1: a rank ensemble of seeds seed .. seed+seeds-1).
         warm_start: torch / two-stage models start from the previous fold's checkpoint.
         num_threads: torch intra-op threads while training and scoring (1).
+        device: where torch models train (:class:`~alpha_core.training.device.DevicePolicy`;
+            None: the preset's, AUTO). Recorded in the checkpoint (``extra.device``).
     """
 
     preset: TrainingPreset = TrainingPreset.TUNED
@@ -103,13 +106,14 @@ class FoldRunConfig:
     warm_start: bool = False
     num_threads: int = 1
     train_day_step: int | None = None
+    device: DevicePolicy | None = None
 
     def __post_init__(self) -> None:
         if self.seeds < 1:
             raise FoldRunError(f"seeds must be >= 1, got {self.seeds}")
         for name, kind in (("preset", TrainingPreset), ("graph", GraphKind), ("residual_heads", ResidualHeads),
                            ("monitor", Monitor), ("feature_set", FeatureSet), ("loss", LossKind),
-                           ("xgb_early_stop", XGBEarlyStop), ("xgb_trees", XGBTrees)):
+                           ("xgb_early_stop", XGBEarlyStop), ("xgb_trees", XGBTrees), ("device", DevicePolicy)):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, kind(value))
@@ -120,7 +124,7 @@ class FoldRunConfig:
                               patience=self.patience, weight_decay=self.weight_decay, weight_ema=self.weight_ema,
                               loss=self.loss, early_stop_metric=self.xgb_early_stop, xgb_trees=self.xgb_trees,
                               train_day_step=self.train_day_step, monitor=self.monitor,
-                              num_threads=self.num_threads)
+                              num_threads=self.num_threads, device=self.device)
 
     def folds(self, calendar: pd.DatetimeIndex, plan: FoldConfig, model_folds: FoldConfig | None) -> list[Fold]:
         """The plan's folds with ``model_folds``' lengths and this config's length overrides."""

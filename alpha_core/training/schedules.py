@@ -32,6 +32,8 @@ import pandas as pd
 
 from alpha_core.errors import DataContractError, Location
 from alpha_core.folds import Fold, FoldConfig, make_folds
+from alpha_core.portfolio.schedule import Rebalance
+from alpha_core.portfolio.schedule import rebalance_days as portfolio_rebalance_days
 
 
 class Retrain(StrEnum):
@@ -39,13 +41,6 @@ class Retrain(StrEnum):
 
     YEARLY = "yearly"  # test windows = calendar years
     STEP = "step"  # every ``FoldConfig.step_days`` trading days (R1 style)
-
-
-class Rebalance(StrEnum):
-    """Which test days produce a portfolio."""
-
-    EVERY_N = "every_n"  # every ``rebalance_every`` trading days from the first test day
-    MONTH_END = "month_end"  # last trading day of each calendar month
 
 
 @dataclass(frozen=True)
@@ -141,14 +136,7 @@ def training_days(fold: Fold, schedule: Schedule) -> tuple[pd.DatetimeIndex, pd.
 
 
 def rebalance_days(days: pd.DatetimeIndex, schedule: Schedule) -> pd.DatetimeIndex:
-    """The test days on which the portfolio is rebalanced (signals are needed on these).
-
-    ``EVERY_N``: days[0], days[n], days[2n], ...; ``MONTH_END``: the last day of each month
-    present in ``days`` (the last month of ``days`` counts even if the calendar continues).
-    """
-    days = pd.DatetimeIndex(days)
-    if schedule.rebalance == Rebalance.EVERY_N:
-        return days[:: schedule.rebalance_every]
-    month = days.year * 12 + days.month
-    last = np.r_[month[1:] != month[:-1], True] if len(days) else np.zeros(0, bool)
-    return days[last]
+    """The test days on which the portfolio is rebalanced (signals are needed on these): the one
+    rule of :func:`alpha_core.portfolio.schedule.rebalance_days` with the schedule's rebalance
+    kind and step (``EVERY_N``: days[0], days[n], ...; ``MONTH_END``: each month's last day)."""
+    return portfolio_rebalance_days(days, schedule.rebalance, schedule.rebalance_every)

@@ -58,6 +58,7 @@ from alpha_core.models.mlp import MLP, MLPConfig
 from alpha_core.models.mticg import MTICG, MTICGConfig
 from alpha_core.models.multi_transformer import MultiTransformer, MultiTransformerConfig
 from alpha_core.models.pinn import MacroStateConfig
+from alpha_core.research import Report
 from alpha_core.training.losses import LossKind
 from alpha_core.training.schedules import R2_WEEKLY, R3_MONTHLY, Schedule
 
@@ -87,15 +88,6 @@ class ModelFamily(enum.StrEnum):
     TORCH = "torch"  # trained by alpha_core.training.trainer.train
     XGBOOST = "xgboost"  # alpha_core.training.boosting.XGBScorer
     TWO_STAGE = "two_stage"  # torch factor model (trainer.train), then XGBScorer on its factors + extras
-
-
-class Report(enum.StrEnum):
-    """The research report a model comes from; its value names that report's portfolio preset
-    (:data:`alpha_core.portfolio.presets.PRESETS`)."""
-
-    R1 = "r1"
-    R2 = "r2"
-    R3 = "r3"
 
 
 class FeatureSet(enum.StrEnum):

@@ -40,6 +40,7 @@ from torch import nn
 
 from alpha_core.batch import DayBatch
 from alpha_core.progress import ProgressLog
+from alpha_core.training.device import DevicePolicy, resolve_device
 from alpha_core.training.losses import LossFn, LossKind, get_loss
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ class TrainConfig:
         as is. Default 1: one day's cross-section is too small for intra-op parallelism to
         pay, and on a shared CPU the threads' spin-waits cost 10-50x (measured: 4 ms vs
         1.5-2 s per 200-stock step under load); run folds in parallel instead.
+    device: where the model trains (:class:`~alpha_core.training.device.DevicePolicy`, AUTO: a
+        CUDA device when there is one). The batches move there once (lazily built ones as
+        they are built); nothing moves on the CPU. The trained model comes back on the CPU.
     """
 
     lr: float = 1e-4
@@ -81,6 +85,7 @@ class TrainConfig:
     weight_ema: float | None = None
     loss: LossKind = LossKind.WMSE
     num_threads: int | None = 1
+    device: DevicePolicy = DevicePolicy.AUTO
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ class TrainResult:
     epochs_run: int
     wall_s: float
     curve: pd.DataFrame = field(repr=False)
+    device: str = "cpu"  # where it trained (the best state's tensors are there too)
 
     @property
     def valid_metrics(self) -> dict[str, float]:
@@ -259,6 +265,10 @@ def train(
     if not valid_batches:
         log.warning("no validation days: early stopping on the training loss")
         monitor = Monitor.LOSS
+    device = resolve_device(config.device)
+    if device.type != "cpu":
+        model.to(device)
+        train_batches, valid_batches = on_device(train_batches, device), on_device(valid_batches, device)
     if init_state is not None:
         model.load_state_dict(init_state)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -330,6 +340,9 @@ def train(
         torch.set_num_threads(prev_threads)
         if bar is not None:
             bar.close()
+    if device.type != "cpu":  # scoring, checkpoints and stage 2 read the model on the CPU
+        model.to("cpu")
+        best_state = {k: v.cpu() for k, v in best_state.items()}
     model.load_state_dict(best_state)
     curve = pd.DataFrame(rows, columns=["epoch", "train_loss", "valid_loss", "valid_rank_ic"])
     return TrainResult(
@@ -340,16 +353,42 @@ def train(
         epochs_run=len(rows),
         wall_s=time.perf_counter() - t0,
         curve=curve,
+        device=str(device),
     )
 
 
+class _MovedBatches(Sequence[DayBatch]):
+    """``batches`` moved to ``device`` as each is read (batches built lazily stay lazy)."""
+
+    def __init__(self, batches: Sequence[DayBatch], device: torch.device) -> None:
+        self._batches, self._device = batches, device
+
+    def __len__(self) -> int:
+        return len(self._batches)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return _MovedBatches(self._batches[i], self._device)
+        return self._batches[int(i)].to(self._device)
+
+
+def on_device(batches: Sequence[DayBatch], device: torch.device) -> Sequence[DayBatch]:
+    """``batches`` on ``device``: a list or tuple is moved once, here; any other sequence (built
+    lazily, e.g. sequences attached per day) is moved batch by batch as it is read."""
+    if isinstance(batches, (list, tuple)):
+        return [b.to(device) for b in batches]
+    return _MovedBatches(batches, device)
+
+
 def predict(model: nn.Module, batches: Sequence[DayBatch]) -> pd.DataFrame:
-    """Scores of ``batches`` in eval mode: long frame (date, code, score float64), sorted."""
+    """Scores of ``batches`` in eval mode: long frame (date, code, score float64), sorted. Each
+    batch is scored on the device of ``model``'s parameters (the CPU for a reloaded checkpoint)."""
     model.eval()
     frames = []
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
     with torch.no_grad():
         for b in batches:
-            s = model(b).detach().double().numpy()
+            s = model(b.to(device)).detach().double().cpu().numpy()
             frames.append(pd.DataFrame({"date": b.date, "code": b.codes, "score": s}))
     if not frames:
         return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "code": pd.Series(dtype=object), "score": pd.Series(dtype=float)})

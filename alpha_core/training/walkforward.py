@@ -103,6 +103,7 @@ class FoldOutcome:
     xgb: XGBScorer | None = field(default=None, repr=False)
     train_config: object | None = None
     stage2_features: list[str] | None = None
+    device: str = "cpu"  # where it trained (``TrainConfig.device``; XGBoost: the CPU)
 
 
 def fold_batches(
@@ -210,6 +211,7 @@ def train_fold(
     log.info("fold %s %s: %d train / %d valid / %d test days", fold.fold_id, spec.key, len(train_b), len(valid_b), len(test_b))
     plog = progress_log.with_prefix(f"{spec.key} {fold.fold_id} seed {seed}: ") if progress_log is not None else None
     stage2_features = None
+    device = "cpu"
     if spec.family is ModelFamily.XGBOOST:
         used_cfg = dataclasses.replace(xgb_config, seed=seed)
         scorer, metrics = _fit_xgb(train_b, valid_b, used_cfg, plog)
@@ -218,6 +220,7 @@ def train_fold(
         used_cfg = dataclasses.replace(train_config, seed=seed, loss=spec.loss)
         model, result = _fit_torch(spec, options, train_b, valid_b, used_cfg, init_state, callback, plog)
         curve, metrics, state, scorer = result.curve, result.valid_metrics, result.best_state, None
+        device = result.device
         with torch_threads(used_cfg.num_threads):  # scoring under the training's thread budget too
             if spec.family is ModelFamily.TWO_STAGE:
                 train2, valid2, test2 = [secondary_weighting_batches(model, b, spec.stage2_extras)
@@ -250,6 +253,7 @@ def train_fold(
         xgb=scorer,
         train_config=used_cfg,
         stage2_features=stage2_features,
+        device=device,
     )
 
 
@@ -269,5 +273,6 @@ def save_fold(outcome: FoldOutcome, path: Path | str, extra: Mapping[str, object
         train_config=outcome.train_config,
         fold_id=outcome.fold_id,
         stage2_features=outcome.stage2_features,
-        extra={"seed": outcome.seed, "feature_set": str(outcome.spec.feature_set), **dict(extra or {})},
+        extra={"seed": outcome.seed, "feature_set": str(outcome.spec.feature_set), "device": outcome.device,
+               **dict(extra or {})},
     )

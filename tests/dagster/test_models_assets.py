@@ -147,13 +147,15 @@ def test_model_assets_materialise(tmp_path):
                           run_config={"ops": {"model_checkpoint": {"config": FOLD_RUN}}}).success
     assert member_dirs(path) == []
     # research options reach the checkpoint: HIST's separate residual heads and the weight average
-    run = {**FOLD_RUN, "residual_heads": "SEPARATE", "weight_ema": 0.9}  # enum options by member name
+    run = {**FOLD_RUN, "residual_heads": "SEPARATE", "weight_ema": 0.9, "device": "CPU"}  # enums by member name
     key = dg.MultiPartitionKey({"fold": FOLDS[0].fold_id, "model": "gat_residual"})
-    assert dg.materialize(everything, selection=[ckpt], resources=resources, partition_key=key,
-                          run_config={"ops": {"model_checkpoint": {"config": run}}}).success
+    res = dg.materialize(everything, selection=[ckpt], resources=resources, partition_key=key,
+                         run_config={"ops": {"model_checkpoint": {"config": run}}})
+    assert res.success and res.asset_materializations_for_node("model_checkpoint")[0].metadata["device"].value == "cpu"
     ck = load_checkpoint(tmp_path / "checkpoints" / "model=gat_residual" / f"fold={FOLDS[0].fold_id}")
     assert ck.options.residual_heads == "separate" and "forecast0.weight" in ck.state_dict
-    assert ck.meta["train_config"]["weight_ema"] == 0.9
+    assert ck.meta["train_config"]["weight_ema"] == 0.9 and ck.meta["train_config"]["device"] == "cpu"
+    assert ck.meta["extra"]["device"] == "cpu"
 
 
 R2R3 = ("biagru", "multi_transformer", "pinn_mticg")

@@ -40,6 +40,7 @@ from alpha_core.progress import ProgressLog
 from alpha_core.reports import inline
 from alpha_core.reports.tears import markdown_table
 from alpha_core.training.boosting import XGBEarlyStop, XGBTrees
+from alpha_core.training.device import DevicePolicy, DeviceUnavailableError
 from alpha_core.training.inputs import ModelTables
 from alpha_core.training.losses import LossKind
 from alpha_core.training.presets import TrainingPreset
@@ -101,6 +102,7 @@ class ModelCheckpointConfig(dg.Config):
     num_threads: int = 1
     train_day_step: int | None = None  # train on every k-th day of the train window (labels overlap 10 days);
     # R2 / R3 already sample every 5 days (their schedule): they use max(5, train_day_step)
+    device: DevicePolicy | None = None  # AUTO | CPU | CUDA; None = the deployment's ALPHA_DEVICE
 
     def run_config(self) -> FoldRunConfig:
         """The library's frozen config of the same options (FoldRunError when one is invalid)."""
@@ -179,6 +181,7 @@ def checkpoint_metadata(result: FoldRunResult) -> dict[str, object]:
         "feature_set": str(result.spec.feature_set),
         "best_valid_loss": dg.MetadataValue.float(float(m.get("valid_loss", float("nan")))),
         "wall_s": dg.MetadataValue.float(float(out.wall_s)),
+        "device": out.device,
         "n_features": result.n_features,
         "sampled_days": dg.MetadataValue.json(result.sampled_days),
         "train_window": result.window("train"),
@@ -189,12 +192,13 @@ def checkpoint_metadata(result: FoldRunResult) -> dict[str, object]:
 
 
 def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, calendar: pd.DatetimeIndex, *,
-                       per_model_lengths: bool,
-                       specs: Mapping[str, ModelSpec] = MODEL_SPECS) -> list[dg.AssetsDefinition]:
+                       per_model_lengths: bool, specs: Mapping[str, ModelSpec] = MODEL_SPECS,
+                       device: DevicePolicy = DevicePolicy.AUTO) -> list[dg.AssetsDefinition]:
     """``plan``: the fold plan whose fold ids are ``scheme.folds``, drawn on ``calendar`` (the
     source's trading calendar: each fold's windows are located on it); ``per_model_lengths``: each
     model trains on its spec's own lengths (R1 / R1_XGB) inside the plan's test windows;
-    ``specs``: the spec table whose keys are ``scheme.models``.
+    ``specs``: the spec table whose keys are ``scheme.models``; ``device``: where folds train
+    when their run config names no device (the deployment's ``ALPHA_DEVICE``).
 
     Returns ``model_checkpoint`` (scheme.fold_model), ``signals`` and ``signal_evaluation`` (scheme.models).
     """
@@ -229,13 +233,15 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, calendar: pd.D
         fold_key, model = keys["fold"], keys["model"]
         try:
             run_config = config.run_config()
+            if run_config.device is None:
+                run_config = dataclasses.replace(run_config, device=device)
             window = read_window(model, fold_key, calendar, run_config, plan=plan,
                                  per_model_lengths=per_model_lengths, specs=specs)
             tables, reads = fold_tables(alpha_store, months, window, industry_map)
             result = run_fold(model, fold_key, tables, run_config, plan=plan,
                               per_model_lengths=per_model_lengths, checkpoint_root=alpha_store.path / CHECKPOINTS,
                               specs=specs, progress_log=ProgressLog(context.log), calendar=calendar)
-        except (FoldRunError, DataContractError) as exc:  # nothing trained, nothing written
+        except (FoldRunError, DataContractError, DeviceUnavailableError) as exc:  # nothing trained, nothing written
             raise dg.Failure(description=str(exc)) from exc
         if result.warm_start_from is not None:
             context.log.info("warm start from %s", result.warm_start_from)
