@@ -11,7 +11,7 @@ export DAGSTER_HOME := $(ALPHA_HOME)/dagster
 ENV_FILE := .env
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: install test test-fast demo ui bench clean
+.PHONY: install lint test test-fast demo ui bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ $(ENV_FILE):
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+# Lint and format check (pyproject.toml [tool.ruff]); `ruff format .` rewrites in place.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Whole suite on 2 cores (pytest-xdist), one torch thread per worker.
 test: install

@@ -107,9 +107,15 @@ class DayBatch:
         def move(t: torch.Tensor | None) -> torch.Tensor | None:
             return None if t is None else t.to(device)
 
-        return dataclasses.replace(self, x=move(self.x), y=move(self.y), seq=move(self.seq),
-                                   graphs={k: move(v) for k, v in self.graphs.items()}, macro=move(self.macro),
-                                   extras={k: move(v) for k, v in self.extras.items()})
+        return dataclasses.replace(
+            self,
+            x=move(self.x),
+            y=move(self.y),
+            seq=move(self.seq),
+            graphs={k: move(v) for k, v in self.graphs.items()},
+            macro=move(self.macro),
+            extras={k: move(v) for k, v in self.extras.items()},
+        )
 
     def group_layout(self, name: str) -> GroupLayout:
         """The :class:`GroupLayout` of the group-id graph ``name``.

@@ -46,9 +46,7 @@ class FoldConfig:
             if getattr(self, name) <= 0:
                 raise ValueError(f"FoldConfig.{name} must be positive")
         if self.purge_days < self.label_horizon:
-            raise ValueError(
-                f"purge_days={self.purge_days} < label_horizon={self.label_horizon}: labels would leak"
-            )
+            raise ValueError(f"purge_days={self.purge_days} < label_horizon={self.label_horizon}: labels would leak")
         if self.purge_days >= min(self.train_days, self.valid_days):
             raise ValueError("purge_days must be shorter than the train and valid windows")
 
@@ -98,8 +96,7 @@ def make_folds(calendar: pd.DatetimeIndex | np.ndarray | list, config: FoldConfi
         first = int(cal.searchsorted(pd.Timestamp(config.first_test_date)))
         if first < start:
             raise DataContractError(
-                f"first test date {config.first_test_date} needs {start} trading days of history, "
-                f"calendar has {first}",
+                f"first test date {config.first_test_date} needs {start} trading days of history, calendar has {first}",
                 Location(column="date", date=config.first_test_date),
             )
         start = first
@@ -171,6 +168,10 @@ def plan_folds(calendar: pd.DatetimeIndex, plan: FoldConfig, model_folds: FoldCo
     base = make_folds(calendar, plan)
     if model_folds is None:
         return base
-    own = replace(model_folds, test_days=plan.test_days, step_days=plan.step_days,
-                  first_test_date=base[0].test_start.strftime("%Y-%m-%d"))
+    own = replace(
+        model_folds,
+        test_days=plan.test_days,
+        step_days=plan.step_days,
+        first_test_date=base[0].test_start.strftime("%Y-%m-%d"),
+    )
     return make_folds(calendar, own)

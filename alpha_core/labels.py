@@ -51,8 +51,12 @@ def rank_standardize(values: pd.Series, dates: pd.Series) -> pd.Series:
     return z.where(~(sd.eq(0) & r.notna()), 0.0)
 
 
-def compute_labels(bars: pd.DataFrame, start: pd.Timestamp | str | None = None,
-                   end: pd.Timestamp | str | None = None, names=tuple(LABELS)) -> pd.DataFrame:
+def compute_labels(
+    bars: pd.DataFrame,
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+    names=tuple(LABELS),
+) -> pd.DataFrame:
     """DataFrame[date, code, y_*, y_*_rank] for every (date, code) bar in [start, end].
 
     ``bars`` must extend MAX_HORIZON (22) trading days past ``end`` for complete labels.

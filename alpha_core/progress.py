@@ -90,9 +90,17 @@ class Progress:
         elif now - self._last >= self.every_s:
             self._last = now
             eta = self.eta(now)
-            self.logger.info("%s %d/%d (%d%%): elapsed %s, ETA %s%s%s", self.what, self.done, self.total,
-                             100 * self.done // self.total, clock_text(self.elapsed(now)),
-                             "<= " if self.bound else "", clock_text(eta), detail)
+            self.logger.info(
+                "%s %d/%d (%d%%): elapsed %s, ETA %s%s%s",
+                self.what,
+                self.done,
+                self.total,
+                100 * self.done // self.total,
+                clock_text(self.elapsed(now)),
+                "<= " if self.bound else "",
+                clock_text(eta),
+                detail,
+            )
 
     def finish(self, detail: str = "") -> None:
         """The final line, unless :meth:`advance` already wrote it (the loop reached ``total``)."""
@@ -102,8 +110,9 @@ class Progress:
     def _final(self, now: float, detail: str) -> None:
         self._finished = True
         early = " (stopped early)" if self.done < self.total else ""
-        self.logger.info("%s %d/%d done in %s%s%s", self.what, self.done, self.total,
-                         clock_text(self.elapsed(now)), early, detail)
+        self.logger.info(
+            "%s %d/%d done in %s%s%s", self.what, self.done, self.total, clock_text(self.elapsed(now)), early, detail
+        )
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,20 @@ from alpha_core.errors import DataContractError, Location
 from alpha_core.factors.rolling import rolling_mean
 
 INDEX_CODES = {"in_csi300": "SH000300", "in_csi500": "SH000905", "in_csi1000": "SH000852"}
-UNIVERSE_COLUMNS = ["date", "code", "listed_63d", "not_st", "tradable", "top60", "top90",
-                    "in_csi300", "in_csi500", "in_csi1000", "r1", "r1_xgb"]
+UNIVERSE_COLUMNS = [
+    "date",
+    "code",
+    "listed_63d",
+    "not_st",
+    "tradable",
+    "top60",
+    "top90",
+    "in_csi300",
+    "in_csi500",
+    "in_csi1000",
+    "r1",
+    "r1_xgb",
+]
 
 
 @dataclass(frozen=True)
@@ -67,8 +79,9 @@ def _top_share(x: np.ndarray, eligible: np.ndarray, share: float) -> np.ndarray:
     return out
 
 
-def quarter_screen(amount_1y: np.ndarray, mcap_1y: np.ndarray, tradable: np.ndarray,
-                   dates: pd.DatetimeIndex, share: float) -> np.ndarray:
+def quarter_screen(
+    amount_1y: np.ndarray, mcap_1y: np.ndarray, tradable: np.ndarray, dates: pd.DatetimeIndex, share: float
+) -> np.ndarray:
     """(T, N) bool: the top-``share`` screen on both 1-year means, held from Q+1 to the next Q."""
     t, n = amount_1y.shape
     out = np.zeros((t, n), bool)
@@ -76,12 +89,13 @@ def quarter_screen(amount_1y: np.ndarray, mcap_1y: np.ndarray, tradable: np.ndar
     for i, q in enumerate(qe):  # one cross-sectional ranking per quarter end (~4 a year)
         keep = _top_share(amount_1y[q], tradable[q], share) & _top_share(mcap_1y[q], tradable[q], share)
         stop = qe[i + 1] + 1 if i + 1 < len(qe) else t
-        out[q + 1: stop] = keep
+        out[q + 1 : stop] = keep
     return out
 
 
-def index_membership(index_weights: pd.DataFrame | None, index_code: str, dates: pd.DatetimeIndex,
-                     codes: pd.Index) -> np.ndarray:
+def index_membership(
+    index_weights: pd.DataFrame | None, index_code: str, dates: pd.DatetimeIndex, codes: pd.Index
+) -> np.ndarray:
     """(T, N) bool membership from the latest snapshot of ``index_code`` dated <= each date."""
     out = np.zeros((len(dates), len(codes)), bool)
     if index_weights is None or len(index_weights) == 0:
@@ -100,9 +114,14 @@ def index_membership(index_weights: pd.DataFrame | None, index_code: str, dates:
     return out
 
 
-def build_universe(bars: pd.DataFrame, instruments: pd.DataFrame | None = None,
-                   index_weights: pd.DataFrame | None = None, start: pd.Timestamp | str | None = None,
-                   end: pd.Timestamp | str | None = None, config: UniverseConfig = UniverseConfig()) -> pd.DataFrame:
+def build_universe(
+    bars: pd.DataFrame,
+    instruments: pd.DataFrame | None = None,
+    index_weights: pd.DataFrame | None = None,
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+    config: UniverseConfig = UniverseConfig(),
+) -> pd.DataFrame:
     """Universe flags for every (date, code) bar in [start, end].
 
     ``bars`` must include ~1 year of history before ``start`` for the quarter-end screen
@@ -137,7 +156,11 @@ def build_universe(bars: pd.DataFrame, instruments: pd.DataFrame | None = None,
     top90 = quarter_screen(amount_1y, mcap_1y, tradable, dates, config.top_xgb)
 
     fields = {
-        "listed_63d": listed, "not_st": not_st, "tradable": tradable, "top60": top60, "top90": top90,
+        "listed_63d": listed,
+        "not_st": not_st,
+        "tradable": tradable,
+        "top60": top60,
+        "top90": top90,
         **{name: index_membership(index_weights, idx, dates, codes) for name, idx in INDEX_CODES.items()},
     }
     fields["r1"] = listed & not_st & top60

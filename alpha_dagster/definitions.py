@@ -56,8 +56,7 @@ def strategy_key(model: str, preset: Report | str = Report.R1) -> str:
     return f"{model}_{Report(preset)}"
 
 
-def build_definitions(settings: Settings | None = None,
-                      specs: Mapping[str, ModelSpec] = MODEL_SPECS) -> dg.Definitions:
+def build_definitions(settings: Settings | None = None, specs: Mapping[str, ModelSpec] = MODEL_SPECS) -> dg.Definitions:
     """The project's Definitions for ``settings`` (default: the environment's).
 
     ``specs``: the model spec table; its keys are the ``model`` partition keys, its R1 / R2 / R3
@@ -74,21 +73,35 @@ def build_definitions(settings: Settings | None = None,
         folds = []
     models = [*r1_models(specs), *r2_r3_models(specs)]
     bench = benchmark_for(source.name)
-    strategies = {strategy_key(m, p): StrategySpec(model=m, preset=p, index_code=bench)
-                  for m, p in preset_strategies(specs)}
+    strategies = {
+        strategy_key(m, p): StrategySpec(model=m, preset=p, index_code=bench) for m, p in preset_strategies(specs)
+    }
     blend_keys = tuple(strategy_key(m) for m in BLEND_MODELS)
     blends = {BLEND: blend_keys} if all(k in strategies for k in blend_keys) else {}
     scheme = build_scheme(calendar, fold_keys=folds, model_keys=models, strategy_keys=list(strategies))
     tree = SourceTree()  # every asset's code_version: the digest of its module's source closure
     data_assets = with_code_version(
-        build_data_assets(scheme, with_ground_truth="ground_truth" in source.available_tables()), build_data_assets, tree)
+        build_data_assets(scheme, with_ground_truth="ground_truth" in source.available_tables()),
+        build_data_assets,
+        tree,
+    )
     raw_bars = next(a for a in data_assets if a.key == dg.AssetKey("raw_bars"))
     assets = [
         *data_assets,
         *with_code_version(build_feature_assets(scheme), build_feature_assets, tree),
         *with_code_version(build_graph_assets(), build_graph_assets, tree),
-        *with_code_version(build_model_assets(scheme, plan.config, calendar, per_model_lengths=plan.per_model_lengths,
-                                              specs=specs, device=settings.device), build_model_assets, tree),
+        *with_code_version(
+            build_model_assets(
+                scheme,
+                plan.config,
+                calendar,
+                per_model_lengths=plan.per_model_lengths,
+                specs=specs,
+                device=settings.device,
+            ),
+            build_model_assets,
+            tree,
+        ),
         *with_code_version(build_portfolio_assets(scheme, strategies, blends=blends), build_portfolio_assets, tree),
         *with_code_version(build_rebalance_assets(scheme, bench, specs), build_rebalance_assets, tree),
     ]

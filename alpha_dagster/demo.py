@@ -29,9 +29,9 @@ from alpha_core.settings import Settings
 from alpha_core.store.catalog import Catalog
 from alpha_core.store.parquet import ParquetStore
 from alpha_core.training.specs import ModelFamily, get_spec
+from alpha_dagster.definitions import BLEND, build_definitions, strategy_key
 from alpha_dagster.defs.assets.models import ModelCheckpointConfig
 from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
-from alpha_dagster.definitions import BLEND, build_definitions, strategy_key
 from alpha_dagster.demo_control import control_rank_ics, signal_rank_ic
 from alpha_dagster.lib.progress import Stage, StageProgress
 from alpha_dagster.lib.project_env import load_project_env
@@ -57,22 +57,35 @@ class Runner:
         self.assets = list(defs.assets or []) + list(defs.asset_checks or [])
         self.resources = defs.resources
 
-    def run(self, selection: Sequence[str], *, partition_key: str | dg.MultiPartitionKey | None = None,
-            partition_range: tuple[str, str] | None = None, ops: dict | None = None) -> None:
+    def run(
+        self,
+        selection: Sequence[str],
+        *,
+        partition_key: str | dg.MultiPartitionKey | None = None,
+        partition_range: tuple[str, str] | None = None,
+        ops: dict | None = None,
+    ) -> None:
         tags = {}
         if partition_range is not None:
-            tags = {RANGE_START_TAG: partition_range[0],
-                    RANGE_END_TAG: partition_range[1]}
+            tags = {RANGE_START_TAG: partition_range[0], RANGE_END_TAG: partition_range[1]}
         t0 = time.perf_counter()
         result = dg.materialize(
-            self.assets, selection=list(selection), partition_key=partition_key, tags=tags,
-            instance=self.instance, resources=self.resources,
+            self.assets,
+            selection=list(selection),
+            partition_key=partition_key,
+            tags=tags,
+            instance=self.instance,
+            resources=self.resources,
             run_config={**QUIET, "ops": {name: {"config": cfg} for name, cfg in (ops or {}).items()}},
         )
         if not result.success:
             raise SystemExit(f"demo: run for {selection} failed")
-        log.debug("materialised %s %s in %.1fs", ",".join(selection),
-                 partition_key or (partition_range and "..".join(partition_range)) or "", time.perf_counter() - t0)
+        log.debug(
+            "materialised %s %s in %.1fs",
+            ",".join(selection),
+            partition_key or (partition_range and "..".join(partition_range)) or "",
+            time.perf_counter() - t0,
+        )
 
 
 # The demo's training budget, every option of model_checkpoint it relies on spelled out (the
@@ -85,10 +98,26 @@ class Runner:
 DEMO_MODELS = ("gat_residual", "nn", "xgboost")
 GRAPH_MODELS = ("gat_residual", "nn")  # the pair whose gap shows the graph's gain
 DEMO_TRAINING = {  # enum options by value; run_config() names them for Dagster
-    "preset": "tuned", "feature_set": "r1", "lr": 1e-3, "max_epochs": 12, "patience": 4, "weight_decay": 0.0,
-    "monitor": "rank_ic", "loss": "mse", "hidden": 64, "graph": "industry", "residual_heads": "shared",
-    "weight_ema": 0.99, "train_day_step": 2, "xgb_early_stop": "rank_ic", "xgb_trees": "spec", "seed": 0, "seeds": 1,
-    "warm_start": False, "num_threads": 1,
+    "preset": "tuned",
+    "feature_set": "r1",
+    "lr": 1e-3,
+    "max_epochs": 12,
+    "patience": 4,
+    "weight_decay": 0.0,
+    "monitor": "rank_ic",
+    "loss": "mse",
+    "hidden": 64,
+    "graph": "industry",
+    "residual_heads": "shared",
+    "weight_ema": 0.99,
+    "train_day_step": 2,
+    "xgb_early_stop": "rank_ic",
+    "xgb_trees": "spec",
+    "seed": 0,
+    "seeds": 1,
+    "warm_start": False,
+    "num_threads": 1,
+    "device": "cpu",  # the same bytes on any machine, GPU or not
 }
 # XGBoost: its own feature set; the torch options do not apply (it trains on every day, early-
 # stopping on the validation RankIC). SPEC's shallow trees: on this 300-stock market the tuned
@@ -101,9 +130,13 @@ DEMO_FACTOR_SETS = [str(s) for s in FactorSet if s not in (FactorSet.ALPHA158, F
 
 # Relative cost of each stage (a loaded run's seconds / 3.6; only the ratios matter: the ETA).
 STAGES = (
-    Stage("data", 25), Stage("features", 100), Stage("graphs", 25),
+    Stage("data", 25),
+    Stage("features", 100),
+    Stage("graphs", 25),
     *(Stage(f"train {m}", w) for m, w in zip(DEMO_MODELS, (80, 25, 13), strict=True)),
-    Stage("backtests", 5), Stage("weekly rebalance", 2), Stage("control market", 1),
+    Stage("backtests", 5),
+    Stage("weekly rebalance", 2),
+    Stage("control market", 1),
 )
 
 
@@ -141,31 +174,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     monthly = defs.resolve_assets_def("raw_bars").partitions_def
     keys = monthly.get_partition_keys()
     everything = (keys[0], keys[-1])
-    fold_keys = defs.resolve_assets_def("model_checkpoint").partitions_def.get_partitions_def_for_dimension(
-        "fold").get_partition_keys()[-args.folds:]
-    log.info("data source %s; %d monthly partitions %s..%s; %d test folds %s..", settings.data, len(keys), keys[0],
-             keys[-1], len(fold_keys), fold_keys[0])
+    fold_keys = (
+        defs.resolve_assets_def("model_checkpoint")
+        .partitions_def.get_partitions_def_for_dimension("fold")
+        .get_partition_keys()[-args.folds :]
+    )
+    log.info(
+        "data source %s; %d monthly partitions %s..%s; %d test folds %s..",
+        settings.data,
+        len(keys),
+        keys[0],
+        keys[-1],
+        len(fold_keys),
+        fold_keys[0],
+    )
 
     market = _synthetic_market(settings)
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         # the control market trains on the second core while the pipeline runs on the first
-        control = pool.submit(control_rank_ics, market, GRAPH_MODELS, DEMO_TRAINING, settings.fold_plan.config,
-                              fold_keys, per_model_lengths=settings.fold_plan.per_model_lengths) if market else None
+        control = (
+            pool.submit(
+                control_rank_ics,
+                market,
+                GRAPH_MODELS,
+                DEMO_TRAINING,
+                settings.fold_plan.config,
+                fold_keys,
+                per_model_lengths=settings.fold_plan.per_model_lengths,
+            )
+            if market
+            else None
+        )
         with progress.stage("data"):
             data = [a.key.to_user_string() for a in defs.assets if a.group_names_by_key.get(a.key) == "data"]
-            runner.run([k for k in data if defs.resolve_assets_def(k).partitions_def is not None],
-                       partition_range=everything)
+            runner.run(
+                [k for k in data if defs.resolve_assets_def(k).partitions_def is not None], partition_range=everything
+            )
             runner.run([k for k in data if defs.resolve_assets_def(k).partitions_def is None])
         with progress.stage("features"):
-            runner.run(["universe", "factor_table", "labels"], partition_range=everything,
-                       ops={"factor_table": {"factor_sets": DEMO_FACTOR_SETS}})
+            runner.run(
+                ["universe", "factor_table", "labels"],
+                partition_range=everything,
+                ops={"factor_table": {"factor_sets": DEMO_FACTOR_SETS}},
+            )
         with progress.stage("graphs"):
             runner.run(["adjacency", "macro_series"])
         for model in DEMO_MODELS:
             with progress.stage(f"train {model}"):
                 for fold in fold_keys:
-                    runner.run(["model_checkpoint"], partition_key=dg.MultiPartitionKey({"fold": fold, "model": model}),
-                               ops={"model_checkpoint": run_config(_training_options(model))})
+                    runner.run(
+                        ["model_checkpoint"],
+                        partition_key=dg.MultiPartitionKey({"fold": fold, "model": model}),
+                        ops={"model_checkpoint": run_config(_training_options(model))},
+                    )
                 runner.run(["signals", "signal_evaluation"], partition_key=model)
         strategies = [strategy_key(m) for m in STRATEGY_MODELS]
         with progress.stage("backtests"):
@@ -176,9 +237,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         live_month = keys[-1]
         with progress.stage("weekly rebalance"):
             weekly = defs.resolve_job_def("weekly_rebalance").execute_in_process(
-                partition_key=live_month, instance=runner.instance,
-                run_config={"ops": {"target_orders": {"config": {"model": "gat_residual"}},
-                                    "factor_table": {"config": {"factor_sets": DEMO_FACTOR_SETS}}}, **QUIET})
+                partition_key=live_month,
+                instance=runner.instance,
+                run_config={
+                    "ops": {
+                        "target_orders": {"config": {"model": "gat_residual"}},
+                        "factor_table": {"config": {"factor_sets": DEMO_FACTOR_SETS}},
+                    },
+                    **QUIET,
+                },
+            )
             if not weekly.success:
                 raise SystemExit("demo: weekly_rebalance failed")
         with progress.stage("control market"):
@@ -189,8 +257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(f"Outputs (Parquet): {settings.home}")
     print(f"Catalog (DuckDB):  {catalog.path}   e.g.")
-    print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{catalog.path}', read_only=True)"
-          f".sql('SELECT * FROM raw_bars LIMIT 5').show()\"")
+    print(
+        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{catalog.path}', read_only=True)"
+        f".sql('SELECT * FROM raw_bars LIMIT 5').show()\""
+    )
     print(f"Dagster instance:  {os.environ.get('DAGSTER_HOME', '(ephemeral)')}   `make ui` shows these runs")
     print("Tables: " + ", ".join(views))
     _print_headlines(settings, strategies, control_ic)
@@ -225,10 +295,15 @@ def _print_headlines(settings: Settings, strategies: list[str], control_ic: dict
         print(markdown_table(table, percent=set(), digits=4))
         if set(GRAPH_MODELS) <= set(table.index):
             gap = table.loc[GRAPH_MODELS[0], "rank_ic"] - table.loc[GRAPH_MODELS[1], "rank_ic"]
-            off = (f"{control_ic[GRAPH_MODELS[0]] - control_ic[GRAPH_MODELS[1]]:+.4f} "
-                   f"({GRAPH_MODELS[0]} {control_ic[GRAPH_MODELS[0]]:.4f}, {GRAPH_MODELS[1]} {control_ic[GRAPH_MODELS[1]]:.4f})"
-                   if control_ic else "n/a (not a synthetic source)")
-            print(f"{GRAPH_MODELS[0]} - {GRAPH_MODELS[1]} RankIC = {gap:+.4f}, with the graph part off (control market): {off}")
+            off = (
+                f"{control_ic[GRAPH_MODELS[0]] - control_ic[GRAPH_MODELS[1]]:+.4f} "
+                f"({GRAPH_MODELS[0]} {control_ic[GRAPH_MODELS[0]]:.4f}, {GRAPH_MODELS[1]} {control_ic[GRAPH_MODELS[1]]:.4f})"
+                if control_ic
+                else "n/a (not a synthetic source)"
+            )
+            print(
+                f"{GRAPH_MODELS[0]} - {GRAPH_MODELS[1]} RankIC = {gap:+.4f}, with the graph part off (control market): {off}"
+            )
     dailies = {s: store.read("backtest", [s]).drop(columns="strategy") for s in strategies}
     blend = store.read("strategy_blend", [BLEND], missing_ok=True)
     if len(blend):
@@ -242,14 +317,20 @@ def _print_orders(settings: Settings, month: str) -> None:
     orders = store.read("target_orders", [month])
     day = orders["date"].max()
     o = orders[orders["date"] == day]
-    print(f"\nweekly_rebalance (job of weekly_rebalance_schedule, Fridays 17:00 Asia/Shanghai) ran for "
-          f"partition {month}: target_orders of {day.date()}: {len(o)} names, one-way turnover "
-          f"{o['trade'].clip(lower=0).sum():.1%}, {int(o['blocked_reason'].notna().sum())} blocked trades.")
-    print(f"  run it again: .venv/bin/dg launch -m alpha_dagster.definitions --job weekly_rebalance --partition {month}"
-          "   (or UI: Jobs -> weekly_rebalance -> Launchpad)")
+    print(
+        f"\nweekly_rebalance (job of weekly_rebalance_schedule, Fridays 17:00 Asia/Shanghai) ran for "
+        f"partition {month}: target_orders of {day.date()}: {len(o)} names, one-way turnover "
+        f"{o['trade'].clip(lower=0).sum():.1%}, {int(o['blocked_reason'].notna().sum())} blocked trades."
+    )
+    print(
+        f"  run it again: .venv/bin/dg launch -m alpha_dagster.definitions --job weekly_rebalance --partition {month}"
+        "   (or UI: Jobs -> weekly_rebalance -> Launchpad)"
+    )
     csv = store.path("target_orders", month).with_suffix(".csv")
-    print(f"  ticket ({o['cash_residual'].iloc[0]:,.0f} CNY cash left): {csv}; in SQL: SELECT code, trade_shares, "
-          f"notional FROM target_orders WHERE date = '{day.date()}' ORDER BY abs(notional) DESC")
+    print(
+        f"  ticket ({o['cash_residual'].iloc[0]:,.0f} CNY cash left): {csv}; in SQL: SELECT code, trade_shares, "
+        f"notional FROM target_orders WHERE date = '{day.date()}' ORDER BY abs(notional) DESC"
+    )
 
 
 if __name__ == "__main__":

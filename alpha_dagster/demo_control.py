@@ -24,9 +24,9 @@ import pandas as pd
 from alpha_core.data.synthetic import SyntheticConfig, SyntheticSource
 from alpha_core.factors import FactorInputs, compute_factors
 from alpha_core.factors.registry import R1_FACTORS
+from alpha_core.folds import FoldConfig
 from alpha_core.labels import compute_labels
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
-from alpha_core.folds import FoldConfig
 from alpha_core.training.inputs import ModelTables
 from alpha_core.training.run import setup_fold, train_setup
 from alpha_core.training.signals import stitch_signals
@@ -34,6 +34,7 @@ from alpha_core.universe import build_universe
 from alpha_dagster.defs.assets.models import ModelCheckpointConfig
 
 log = logging.getLogger(__name__)
+
 
 def control_market(market: SyntheticConfig) -> SyntheticConfig:
     """``market`` with its planted graph part switched off."""
@@ -56,14 +57,22 @@ def market_tables(market: SyntheticConfig) -> ModelTables:
 
 def signal_rank_ic(scores: pd.DataFrame, labels: pd.DataFrame, step: int = 5) -> float:
     """RankIC over all periods of ``evaluate_signal`` (label y_vwap10, every ``step``-th date)."""
-    frame = scores[["date", "code", "score"]].merge(labels[["date", "code", "y_vwap10", "y_vwap5"]],
-                                                    on=["date", "code"], how="inner")
+    frame = scores[["date", "code", "score"]].merge(
+        labels[["date", "code", "y_vwap10", "y_vwap5"]], on=["date", "code"], how="inner"
+    )
     table = evaluate_signal(frame, label="y_vwap10", ret="y_vwap5", config=SignalEvalConfig(step=step))
     return float(table.loc["all", "rank_ic"])
 
 
-def train_walkforward(tables: ModelTables, model: str, options: Mapping[str, Any], plan: FoldConfig,
-                      fold_ids: Sequence[str], *, per_model_lengths: bool) -> pd.DataFrame:
+def train_walkforward(
+    tables: ModelTables,
+    model: str,
+    options: Mapping[str, Any],
+    plan: FoldConfig,
+    fold_ids: Sequence[str],
+    *,
+    per_model_lengths: bool,
+) -> pd.DataFrame:
     """Stitched test scores (date, code, score) of the torch model ``model`` over the folds
     ``fold_ids`` of ``plan``, trained with ``model_checkpoint``'s run-config ``options``: the
     asset's own config class resolves them (preset, overrides, feature set), so both paths train
@@ -79,11 +88,21 @@ def train_walkforward(tables: ModelTables, model: str, options: Mapping[str, Any
     return stitch_signals(preds, folds, model)
 
 
-def control_rank_ics(market: SyntheticConfig, models: Sequence[str], options: Mapping[str, Any], plan: FoldConfig,
-                     fold_ids: Sequence[str], *, per_model_lengths: bool = False) -> dict[str, float]:
+def control_rank_ics(
+    market: SyntheticConfig,
+    models: Sequence[str],
+    options: Mapping[str, Any],
+    plan: FoldConfig,
+    fold_ids: Sequence[str],
+    *,
+    per_model_lengths: bool = False,
+) -> dict[str, float]:
     """RankIC per model on the control market of ``market`` (the worker process's entry point)."""
     logging.getLogger("alpha_core").setLevel(logging.ERROR)  # the main process reports; this one stays quiet
     tables = market_tables(control_market(market))
-    return {m: signal_rank_ic(train_walkforward(tables, m, options, plan, fold_ids,
-                                                per_model_lengths=per_model_lengths), tables.labels)
-            for m in models}
+    return {
+        m: signal_rank_ic(
+            train_walkforward(tables, m, options, plan, fold_ids, per_model_lengths=per_model_lengths), tables.labels
+        )
+        for m in models
+    }

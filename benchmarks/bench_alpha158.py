@@ -83,8 +83,16 @@ def run_engine(data: str):
 def run_qlib(qlib_python: str, data: str, codes: list[str], start, end, every: int, workdir: Path) -> dict:
     (workdir / "codes.txt").write_text("\n".join(codes))
     (workdir / "qlib_alpha158.py").write_text(QLIB_SCRIPT)
-    cmd = [qlib_python, str(workdir / "qlib_alpha158.py"), data, str(workdir / "codes.txt"),
-           str(pd.Timestamp(start).date()), str(pd.Timestamp(end).date()), str(workdir), str(every)]
+    cmd = [
+        qlib_python,
+        str(workdir / "qlib_alpha158.py"),
+        data,
+        str(workdir / "codes.txt"),
+        str(pd.Timestamp(start).date()),
+        str(pd.Timestamp(end).date()),
+        str(workdir),
+        str(every),
+    ]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=workdir, stdout=subprocess.DEVNULL)
     timing = json.loads((workdir / "qlib_timing.json").read_text())
@@ -117,18 +125,31 @@ def compare(bars: pd.DataFrame, table: pd.DataFrame, qlib_path: Path) -> pd.Data
             diff = np.abs(a[sel] - r[sel])
             close = diff <= 1e-4 * np.abs(r[sel]) + 1e-8
             near = diff <= 1e-4 * np.maximum(np.abs(r[sel]), 1.0)  # near-zero values: absolute 1e-4
-            rows.append({"field": qname, "subset": subset, "cells": int(sel.sum()),
-                         "max_abs_diff": float(diff.max()), "share_1e4": float(close.mean()),
-                         "share_1e4_abs_below_1": float(near.mean())})
+            rows.append(
+                {
+                    "field": qname,
+                    "subset": subset,
+                    "cells": int(sel.sum()),
+                    "max_abs_diff": float(diff.max()),
+                    "share_1e4": float(close.mean()),
+                    "share_1e4_abs_below_1": float(near.mean()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def pandas_reference(bars: pd.DataFrame) -> None:
     """A pandas groupby-rolling reference of a subset of the expressions (baseline only)."""
     act = bars["tradable"] & (bars["volume"] > 0)
-    df = pd.DataFrame({"code": bars["code"], "c": (bars["close"] * bars["adj_factor"]).where(act),
-                       "h": (bars["high"] * bars["adj_factor"]).where(act),
-                       "l": (bars["low"] * bars["adj_factor"]).where(act), "v": bars["volume"].where(act)})
+    df = pd.DataFrame(
+        {
+            "code": bars["code"],
+            "c": (bars["close"] * bars["adj_factor"]).where(act),
+            "h": (bars["high"] * bars["adj_factor"]).where(act),
+            "l": (bars["low"] * bars["adj_factor"]).where(act),
+            "v": bars["volume"].where(act),
+        }
+    )
     df = df.sort_values(["code"], kind="stable")
     g = df.groupby("code", sort=False)
     for d in (5, 10, 20, 30, 60):
@@ -155,27 +176,34 @@ def bench(data: str, qlib_python: str | None = None, compare_every: int = 4, out
     """Time the engine's Alpha158 on ``data`` against Qlib (``qlib_python``) or the pandas reference."""
     bars, table, wall, cpu, t_load = run_engine(data)
     n_codes, n_days = bars["code"].nunique(), bars["date"].nunique()
-    print(f"[engine] Alpha158 ({table.shape[1] - 2} fields) on {n_codes} stocks x {n_days} days "
-          f"({len(bars):,} rows): {wall:.1f}s wall (load {t_load:.1f}s), {cpu:.1f}s CPU, "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GB; "
-          f"empty: {table.attrs['empty']}")
+    print(
+        f"[engine] Alpha158 ({table.shape[1] - 2} fields) on {n_codes} stocks x {n_days} days "
+        f"({len(bars):,} rows): {wall:.1f}s wall (load {t_load:.1f}s), {cpu:.1f}s CPU, "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GB; "
+        f"empty: {table.attrs['empty']}"
+    )
     if qlib_python:
         with tempfile.TemporaryDirectory() as tmp:
             codes = sorted(bars["code"].unique())
-            tq = run_qlib(qlib_python, data, codes, bars["date"].min(), bars["date"].max(),
-                          compare_every, Path(tmp))
-            print(f"[qlib 0.9.7] D.features, {tq['fields']} fields: {tq['wall']:.1f}s wall inside the process "
-                  f"({tq['process_wall']:.1f}s with interpreter start), CPU {tq['cpu_self']:.1f}s + "
-                  f"{tq['cpu_children']:.1f}s in workers")
-            print(f"  speed ratio (wall, qlib / engine): {tq['wall'] / wall:.1f}x (goal >= 5x); "
-                  f"CPU: {(tq['cpu_self'] + tq['cpu_children']) / cpu:.1f}x")
+            tq = run_qlib(qlib_python, data, codes, bars["date"].min(), bars["date"].max(), compare_every, Path(tmp))
+            print(
+                f"[qlib 0.9.7] D.features, {tq['fields']} fields: {tq['wall']:.1f}s wall inside the process "
+                f"({tq['process_wall']:.1f}s with interpreter start), CPU {tq['cpu_self']:.1f}s + "
+                f"{tq['cpu_children']:.1f}s in workers"
+            )
+            print(
+                f"  speed ratio (wall, qlib / engine): {tq['wall'] / wall:.1f}x (goal >= 5x); "
+                f"CPU: {(tq['cpu_self'] + tq['cpu_children']) / cpu:.1f}x"
+            )
             agree = compare(bars, table, Path(tmp) / "qlib_alpha158.parquet")
     else:
         t0, c0 = time.perf_counter(), time.process_time()
         pandas_reference(bars)
         tw, tc = time.perf_counter() - t0, time.process_time() - c0
-        print(f"[pandas reference, 9 of 29 operators] {tw:.1f}s wall, {tc:.1f}s CPU; "
-              f"ratio {tw / wall:.1f}x (a lower bound)")
+        print(
+            f"[pandas reference, 9 of 29 operators] {tw:.1f}s wall, {tc:.1f}s CPU; "
+            f"ratio {tw / wall:.1f}x (a lower bound)"
+        )
         return
     if out:
         agree.to_csv(out, index=False)
@@ -183,12 +211,16 @@ def bench(data: str, qlib_python: str | None = None, compare_every: int = 4, out
     for subset in ("traded", "clean"):
         s = agree[agree["subset"] == subset]
         worst = s.sort_values("share_1e4").head(8)
-        print(f"  agreement on {subset} cells: median share within 1e-4 {s['share_1e4'].median():.4f}, "
-              f"fields with share >= 0.999: {(s['share_1e4'] >= 0.999).sum()} / {len(s)} (relative), "
-              f"{(s['share_1e4_abs_below_1'] >= 0.999).sum()} / {len(s)} (absolute below 1); "
-              f"max |diff| over fields {s['max_abs_diff'].max():.2g}")
-        print("    lowest: " + ", ".join(f"{r.field} {r.share_1e4:.3f} (max {r.max_abs_diff:.2g})"
-                                        for r in worst.itertuples()))
+        print(
+            f"  agreement on {subset} cells: median share within 1e-4 {s['share_1e4'].median():.4f}, "
+            f"fields with share >= 0.999: {(s['share_1e4'] >= 0.999).sum()} / {len(s)} (relative), "
+            f"{(s['share_1e4_abs_below_1'] >= 0.999).sum()} / {len(s)} (absolute below 1); "
+            f"max |diff| over fields {s['max_abs_diff'].max():.2g}"
+        )
+        print(
+            "    lowest: "
+            + ", ".join(f"{r.field} {r.share_1e4:.3f} (max {r.max_abs_diff:.2g})" for r in worst.itertuples())
+        )
 
 
 if __name__ == "__main__":

@@ -39,12 +39,21 @@ def synthetic_bars(t: int, n: int, seed: int = 0) -> pd.DataFrame:
     vwap[~tradable] = np.nan
     days = pd.bdate_range("2012-01-02", periods=t)
     codes = np.array([f"SZ{i:06d}" for i in range(n)], dtype=object)
-    return pd.DataFrame({
-        "date": np.repeat(days.values, n), "code": np.tile(codes, t),
-        "open": open_.ravel(), "high": high.ravel(), "low": low.ravel(), "close": close.ravel(),
-        "vwap": vwap.ravel(), "adj_factor": np.ones(t * n), "tradable": tradable.ravel(),
-        "limit_up": lu.ravel(), "limit_down": ld.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "date": np.repeat(days.values, n),
+            "code": np.tile(codes, t),
+            "open": open_.ravel(),
+            "high": high.ravel(),
+            "low": low.ravel(),
+            "close": close.ravel(),
+            "vwap": vwap.ravel(),
+            "adj_factor": np.ones(t * n),
+            "tradable": tradable.ravel(),
+            "limit_up": lu.ravel(),
+            "limit_down": ld.ravel(),
+        }
+    )
 
 
 def pandas_reference(bars: pd.DataFrame, weights: pd.DataFrame, rate: float = 0.002, iterations: int = 8) -> pd.Series:
@@ -52,6 +61,7 @@ def pandas_reference(bars: pd.DataFrame, weights: pd.DataFrame, rate: float = 0.
 
     No trading rules: every name trades at its fill price (the last close where the vwap is missing).
     """
+
     def wide(col: str) -> pd.DataFrame:
         return bars.pivot(index="date", columns="code", values=col)
 
@@ -97,8 +107,10 @@ def main() -> None:
     rng = np.random.default_rng(1)
     days = pd.DatetimeIndex(bars["date"].unique())[::5]
     codes = bars["code"].unique()
-    weights = pd.concat([pd.DataFrame({"date": d, "code": rng.choice(codes, 200, replace=False), "weight": 1 / 200})
-                         for d in days], ignore_index=True)
+    weights = pd.concat(
+        [pd.DataFrame({"date": d, "code": rng.choice(codes, 200, replace=False), "weight": 1 / 200}) for d in days],
+        ignore_index=True,
+    )
     t0 = time.perf_counter()
     panel = bars_panel(bars)
     pivot = time.perf_counter() - t0
@@ -111,10 +123,14 @@ def main() -> None:
     t0 = time.perf_counter()
     ref = pandas_reference(bars, weights)
     base = time.perf_counter() - t0
-    print(f"pandas reference (no A-share rules): {base:.2f} s   "
-          f"ratio reference / (engine + pivot) {base / (engine + pivot):.1f}x, reference / engine {base / engine:.1f}x")
-    print(f"final NAV {res.daily['nav'].iloc[-1]:.4f} (reference {ref.iloc[-1]:.4f}), mean two-way turnover per rebalance "
-          f"{res.trades['turnover'].mean():.3f}, rebalances with a locked name {int((res.trades['n_locked'] > 0).sum())}")
+    print(
+        f"pandas reference (no A-share rules): {base:.2f} s   "
+        f"ratio reference / (engine + pivot) {base / (engine + pivot):.1f}x, reference / engine {base / engine:.1f}x"
+    )
+    print(
+        f"final NAV {res.daily['nav'].iloc[-1]:.4f} (reference {ref.iloc[-1]:.4f}), mean two-way turnover per rebalance "
+        f"{res.trades['turnover'].mean():.3f}, rebalances with a locked name {int((res.trades['n_locked'] > 0).sum())}"
+    )
 
 
 if __name__ == "__main__":

@@ -60,15 +60,27 @@ def make_market(n_stocks: int, n_days: int, seed: int = 0):
     adj = np.where(np.arange(t)[:, None] >= rng.integers(0, t, n)[None, :], 1.1, 1.0)
     listed = np.arange(t)[:, None] >= rng.integers(-t, t // 2, n)[None, :]  # staggered listings
     cols = {
-        "open": open_, "high": high, "low": low, "close": close, "volume": volume,
-        "amount": volume * vwap, "vwap": np.where(tradable, vwap, np.nan), "adj_factor": adj,
-        "turnover": volume / (0.6 * shares), "float_mcap": close * 0.6 * shares, "total_mcap": close * shares,
-        "tradable": tradable, "limit_up": close * 1.1, "limit_down": close * 0.9,
+        "open": open_,
+        "high": high,
+        "low": low,
+        "close": close,
+        "volume": volume,
+        "amount": volume * vwap,
+        "vwap": np.where(tradable, vwap, np.nan),
+        "adj_factor": adj,
+        "turnover": volume / (0.6 * shares),
+        "float_mcap": close * 0.6 * shares,
+        "total_mcap": close * shares,
+        "tradable": tradable,
+        "limit_up": close * 1.1,
+        "limit_down": close * 0.9,
         "is_st": np.zeros((t, n), bool),
     }
     ti, ni = np.nonzero(listed)
-    bars = pd.DataFrame({"date": dates.values[ti], "code": codes.astype(object)[ni],
-                         **{k: v[ti, ni] for k, v in cols.items()}}, copy=False)[BARS_COLUMNS]
+    bars = pd.DataFrame(
+        {"date": dates.values[ti], "code": codes.astype(object)[ni], **{k: v[ti, ni] for k, v in cols.items()}},
+        copy=False,
+    )[BARS_COLUMNS]
     # fundamentals: quarterly, announced 20-110 days after the quarter end
     periods = pd.date_range(dates[0] - pd.DateOffset(years=5), dates[-1], freq="QE")
     q = len(periods)
@@ -77,20 +89,36 @@ def make_market(n_stocks: int, n_days: int, seed: int = 0):
     rev = base * rng.uniform(0.8, 1.2, q * n)
     npf = rev * rng.uniform(-0.05, 0.2, q * n)
     bv = base * 5
-    fund = pd.DataFrame({
-        "code": codes.astype(object)[ci.ravel()], "report_period": periods.values[pi.ravel()],
-        "announce_date": periods.values[pi.ravel()] + rng.integers(20, 110, q * n).astype("timedelta64[D]"),
-        "revenue": rev, "net_profit": npf, "ocf": npf * rng.uniform(0.5, 1.5, q * n), "gross_profit": rev * 0.3,
-        "dividends": npf * 0.1, "book_value": bv, "total_assets": bv * 2.5, "total_liabilities": bv * 1.5,
-        "current_liabilities": bv * 0.9, "roe": npf / bv,
-    })[FUNDAMENTAL_COLUMNS]
+    fund = pd.DataFrame(
+        {
+            "code": codes.astype(object)[ci.ravel()],
+            "report_period": periods.values[pi.ravel()],
+            "announce_date": periods.values[pi.ravel()] + rng.integers(20, 110, q * n).astype("timedelta64[D]"),
+            "revenue": rev,
+            "net_profit": npf,
+            "ocf": npf * rng.uniform(0.5, 1.5, q * n),
+            "gross_profit": rev * 0.3,
+            "dividends": npf * 0.1,
+            "book_value": bv,
+            "total_assets": bv * 2.5,
+            "total_liabilities": bv * 1.5,
+            "current_liabilities": bv * 0.9,
+            "roe": npf / bv,
+        }
+    )[FUNDAMENTAL_COLUMNS]
     # consensus: updated on ~5% of days (the engine carries it forward)
     upd = rng.uniform(size=(t, n)) < 0.05
     upd[0] = True
     ti, ni = np.nonzero(upd & listed)
-    con = pd.DataFrame({"date": dates.values[ti], "code": codes.astype(object)[ni],
-                        "con_eps_fy1": rng.uniform(0.1, 3, len(ti)), "con_roe_fy1": rng.uniform(0.02, 0.3, len(ti)),
-                        "con_np_fy1": rng.uniform(1e7, 1e10, len(ti))})
+    con = pd.DataFrame(
+        {
+            "date": dates.values[ti],
+            "code": codes.astype(object)[ni],
+            "con_eps_fy1": rng.uniform(0.1, 3, len(ti)),
+            "con_roe_fy1": rng.uniform(0.02, 0.3, len(ti)),
+            "con_np_fy1": rng.uniform(1e7, 1e10, len(ti)),
+        }
+    )
     return bars, fund, con
 
 
@@ -120,8 +148,9 @@ def pandas_reference(bars: pd.DataFrame) -> pd.DataFrame:
     turn_504 = g["turn"].rolling(504, min_periods=252).mean().reset_index(level=0, drop=True)
     out["bias_turn_1m"] = out["turn_1m"] / turn_504
     out["std_ret_10d"] = roll("ret", 10, "std")
-    out["corr_ret_vol"] = (g[["ret", "vol"]].rolling(10, min_periods=5).corr()
-                           .xs("ret", level=-1)["vol"].reset_index(level=0, drop=True))
+    out["corr_ret_vol"] = (
+        g[["ret", "vol"]].rolling(10, min_periods=5).corr().xs("ret", level=-1)["vol"].reset_index(level=0, drop=True)
+    )
     out = out.loc[bars.index]
     out.insert(0, "code", bars["code"])
     out.insert(0, "date", bars["date"])
@@ -142,8 +171,7 @@ def _best_of(k: int, fn):
     return out, min(walls), min(cpus)
 
 
-REF_FACTORS = ["ret_5d", "std_1m", "vstd_1m", "turn_1m", "std_turn_1m", "bias_turn_1m", "std_ret_10d",
-               "corr_ret_vol"]
+REF_FACTORS = ["ret_5d", "std_1m", "vstd_1m", "turn_1m", "std_turn_1m", "bias_turn_1m", "std_ret_10d", "corr_ret_vol"]
 
 
 def main() -> None:
@@ -186,15 +214,20 @@ def compare_with_pandas(n_stocks: int, n_days: int) -> None:
         diff = float(np.max(np.abs(a[both] - b[both]))) if both.any() else 0.0
         mismatch_nan = int((np.isfinite(a) != np.isfinite(b)).sum())
         worst = max(worst, diff / scale)
-        print(f"  {name:14s} max|engine-pandas| = {diff:.3e} (scale {scale:.3e}), "
-              f"NaN-pattern mismatches {mismatch_nan}")
+        print(
+            f"  {name:14s} max|engine-pandas| = {diff:.3e} (scale {scale:.3e}), NaN-pattern mismatches {mismatch_nan}"
+        )
         assert mismatch_nan == 0, name
     assert worst < 1e-5, f"engine and pandas disagree (relative {worst:.2e})"
     print(f"  best of {REPEATS} runs each")
-    print(f"  wall: engine {t_eng:.2f}s, pandas groupby-rolling {t_ref:.2f}s, speed ratio {t_ref / t_eng:.1f}x "
-          f"(goal >= 5x)")
-    print(f"  cpu:  engine {c_eng:.2f}s, pandas groupby-rolling {c_ref:.2f}s, speed ratio {c_ref / c_eng:.1f}x "
-          f"(CPU time is the fairer figure on a shared machine)")
+    print(
+        f"  wall: engine {t_eng:.2f}s, pandas groupby-rolling {t_ref:.2f}s, speed ratio {t_ref / t_eng:.1f}x "
+        f"(goal >= 5x)"
+    )
+    print(
+        f"  cpu:  engine {c_eng:.2f}s, pandas groupby-rolling {c_ref:.2f}s, speed ratio {c_ref / c_eng:.1f}x "
+        f"(CPU time is the fairer figure on a shared machine)"
+    )
     del eng, ref  # bars: freed on return (the timed closures hold it)
     gc.collect()
 
@@ -205,17 +238,23 @@ def full_r1_table(n_stocks: int, n_days: int) -> None:
     bars, fund, con = make_market(n_stocks, n_days, seed=2)
     t_gen = time.perf_counter() - t0
     rss0 = peak_rss_gb()
-    print(f"[full R1] {n_stocks} stocks x {n_days} days: {len(bars):,} bar rows, {len(fund):,} fundamentals, "
-          f"{len(con):,} consensus rows (generated in {t_gen:.1f}s, peak RSS so far {rss0:.2f} GB)")
+    print(
+        f"[full R1] {n_stocks} stocks x {n_days} days: {len(bars):,} bar rows, {len(fund):,} fundamentals, "
+        f"{len(con):,} consensus rows (generated in {t_gen:.1f}s, peak RSS so far {rss0:.2f} GB)"
+    )
     t0, c0 = time.perf_counter(), time.process_time()
     table = compute_factors(FactorInputs(bars, fund, con), R1_FACTORS)
     t_full, c_full = time.perf_counter() - t0, time.process_time() - c0
     cov = factor_coverage(table)
-    print(f"  R1 table {table.shape[0]:,} rows x {table.shape[1] - 2} factors in {t_full:.1f}s wall, "
-          f"{c_full:.1f}s CPU (goal < 90 s); "
-          f"process peak RSS {peak_rss_gb():.2f} GB (goal < 8 GB; includes the generated inputs)")
-    print(f"  mean coverage {np.mean(list(cov.values())):.3f}; lowest: "
-          + ", ".join(f"{k}={v:.2f}" for k, v in sorted(cov.items(), key=lambda kv: kv[1])[:4]))
+    print(
+        f"  R1 table {table.shape[0]:,} rows x {table.shape[1] - 2} factors in {t_full:.1f}s wall, "
+        f"{c_full:.1f}s CPU (goal < 90 s); "
+        f"process peak RSS {peak_rss_gb():.2f} GB (goal < 8 GB; includes the generated inputs)"
+    )
+    print(
+        f"  mean coverage {np.mean(list(cov.values())):.3f}; lowest: "
+        + ", ".join(f"{k}={v:.2f}" for k, v in sorted(cov.items(), key=lambda kv: kv[1])[:4])
+    )
 
 
 if __name__ == "__main__":

@@ -67,22 +67,40 @@ def main() -> None:
     log.info("correlation graph benchmark: N=%d stocks, window=%d days (2-core shared machine: pessimistic)", n, w)
     for n_feat in (1, 4):
         wins = _market(n, w, n_feat)
-        modes = [("threshold 0.5", CorrelationGraphConfig(window=w, threshold=0.5)),
-                 ("top-k 20", CorrelationGraphConfig(window=w, threshold=None, top_k=20))]
+        modes = [
+            ("threshold 0.5", CorrelationGraphConfig(window=w, threshold=0.5)),
+            ("top-k 20", CorrelationGraphConfig(window=w, threshold=None, top_k=20)),
+        ]
         if n_feat > 1:
             modes.append(("thr, min_feat 2", CorrelationGraphConfig(window=w, threshold=0.5, min_features=2)))
         for label, cfg in modes:
-            (src, _, _), dt, peak = _measure(lambda cfg=cfg: correlation_edges(wins, cfg))
+            (src, _, _), dt, peak = _measure(lambda cfg=cfg, wins=wins: correlation_edges(wins, cfg))
             log.info("  blockwise  F=%d %-15s: %7.2f s  peak %.3f GB  edges %d", n_feat, label, dt, peak, len(src))
-        (s, _), dt_b, peak_b = _measure(lambda: _dense_baseline(wins, 0.5))
-        (src, _, _), dt, peak = _measure(lambda: correlation_edges(wins, CorrelationGraphConfig(window=w, threshold=0.5)))
-        log.info("  dense np.corrcoef baseline F=%d: %7.2f s  peak %.3f GB  edges %d  (ratio blockwise / dense: time %.2fx, "
-                 "memory %.2fx)", n_feat, dt_b, peak_b, len(s), dt / dt_b, peak / peak_b)
+        (s, _), dt_b, peak_b = _measure(lambda wins=wins: _dense_baseline(wins, 0.5))
+        (src, _, _), dt, peak = _measure(
+            lambda wins=wins: correlation_edges(wins, CorrelationGraphConfig(window=w, threshold=0.5))
+        )
+        log.info(
+            "  dense np.corrcoef baseline F=%d: %7.2f s  peak %.3f GB  edges %d  (ratio blockwise / dense: time %.2fx, "
+            "memory %.2fx)",
+            n_feat,
+            dt_b,
+            peak_b,
+            len(s),
+            dt / dt_b,
+            peak / peak_b,
+        )
     # sector graph (block-dense, ~N^2/5 directed edges)
     rng = np.random.default_rng(1)
-    imap = pd.DataFrame({"code": [f"SZ{i:06d}" for i in range(n)], "start_date": pd.Timestamp("2010-01-01"),
-                         "end_date": pd.NaT, "industry": rng.integers(0, 30, n).astype(str),
-                         "sector": np.array(["cyclical", "consumer", "financial", "growth", "stable"])[rng.integers(0, 5, n)]})
+    imap = pd.DataFrame(
+        {
+            "code": [f"SZ{i:06d}" for i in range(n)],
+            "start_date": pd.Timestamp("2010-01-01"),
+            "end_date": pd.NaT,
+            "industry": rng.integers(0, 30, n).astype(str),
+            "sector": np.array(["cyclical", "consumer", "financial", "growth", "stable"])[rng.integers(0, 5, n)],
+        }
+    )
     e, dt, peak = _measure(lambda: membership_graph(imap, [pd.Timestamp("2020-12-31")], kind="sector"))
     log.info("  sector graph N=%d: %.2f s, peak %.3f GB, %d directed edges", n, dt, peak, len(e))
     t0 = time.perf_counter()
@@ -93,8 +111,16 @@ def main() -> None:
     t2 = time.perf_counter()
     to_edge_index(graph_on(e, pd.Timestamp("2021-03-01"), "sector"), codes)
     t3 = time.perf_counter()
-    log.info("  day tensors (%d of %d codes, %d edges): GraphTimeline index %.2f s once, then %.3f s/day; "
-             "to_edge_index(graph_on(...)) %.2f s/day", len(codes), n, ei.shape[1], t1 - t0, t2 - t1, t3 - t2)
+    log.info(
+        "  day tensors (%d of %d codes, %d edges): GraphTimeline index %.2f s once, then %.3f s/day; "
+        "to_edge_index(graph_on(...)) %.2f s/day",
+        len(codes),
+        n,
+        ei.shape[1],
+        t1 - t0,
+        t2 - t1,
+        t3 - t2,
+    )
     log.info("process max RSS: %.3f GB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
 
 

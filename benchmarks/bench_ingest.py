@@ -47,7 +47,6 @@ def _cpu_s() -> float:
 
 def run_ingest(data: Path, out: Path) -> dict:
     import numpy as np
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -81,9 +80,14 @@ def run_ingest(data: Path, out: Path) -> dict:
     for name, df in others.items():
         pq.write_table(pa.Table.from_pandas(df, preserve_index=False), out / f"{name}.parquet")
     wall = time.perf_counter() - t0
-    return {"wall_s": wall, "cpu_s": _cpu_s() - c0, "peak_rss_mib": _peak_rss_mib(), "bars_rows": len(bars),
-            "bar_files": len(bounds) - 1,
-            "rows_other": {k: len(v) for k, v in others.items()}}
+    return {
+        "wall_s": wall,
+        "cpu_s": _cpu_s() - c0,
+        "peak_rss_mib": _peak_rss_mib(),
+        "bars_rows": len(bars),
+        "bar_files": len(bounds) - 1,
+        "rows_other": {k: len(v) for k, v in others.items()},
+    }
 
 
 def run_baseline(data: Path, out: Path) -> dict:
@@ -99,7 +103,7 @@ def run_baseline(data: Path, out: Path) -> dict:
         arrays = {f: np.fromfile(folder / f"{f}.day.bin", dtype="<f4") for f in fields}
         start = int(arrays["close"][0])
         n = len(arrays["close"]) - 1
-        parts["date"].append(cal.values[start:start + n])
+        parts["date"].append(cal.values[start : start + n])
         parts["code"].append(np.full(n, folder.name.upper(), dtype=object))
         for f in fields:
             parts[f].append(arrays[f][1:])
@@ -111,8 +115,9 @@ def run_baseline(data: Path, out: Path) -> dict:
 
 def _child(task: str, data: Path) -> dict:
     cmd = [sys.executable, __file__, "--child", task, "--data", str(data)]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO,
-                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    res = subprocess.run(
+        cmd, capture_output=True, text=True, check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -136,15 +141,25 @@ def main() -> None:
     best = {k: min(v, key=lambda r: r["wall_s"]) for k, v in results.items()}
     ing, base = best["ingest"], best["baseline"]
     print(f"cpu count: {os.cpu_count()}  repeats: {args.repeat} (best wall time reported)")
-    print(f"ingest   : {ing['wall_s']:6.2f} s wall  {ing['cpu_s']:6.2f} s cpu  peak RSS {ing['peak_rss_mib']:7.0f} MiB  "
-          f"{ing['bars_rows']:,} bar rows in {ing['bar_files']} monthly files; other tables {ing['rows_other']}")
-    print(f"baseline : {base['wall_s']:6.2f} s wall  {base['cpu_s']:6.2f} s cpu  peak RSS {base['peak_rss_mib']:7.0f} MiB  "
-          f"{base['rows']:,} rows, naive np.fromfile + one Parquet write")
-    print(f"ratio ingest / baseline: {ing['wall_s'] / base['wall_s']:.2f}x wall, "
-          f"{ing['cpu_s'] / base['cpu_s']:.2f}x cpu   goal: ingest < 5 s")
+    print(
+        f"ingest   : {ing['wall_s']:6.2f} s wall  {ing['cpu_s']:6.2f} s cpu  peak RSS {ing['peak_rss_mib']:7.0f} MiB  "
+        f"{ing['bars_rows']:,} bar rows in {ing['bar_files']} monthly files; other tables {ing['rows_other']}"
+    )
+    print(
+        f"baseline : {base['wall_s']:6.2f} s wall  {base['cpu_s']:6.2f} s cpu  peak RSS {base['peak_rss_mib']:7.0f} MiB  "
+        f"{base['rows']:,} rows, naive np.fromfile + one Parquet write"
+    )
+    print(
+        f"ratio ingest / baseline: {ing['wall_s'] / base['wall_s']:.2f}x wall, "
+        f"{ing['cpu_s'] / base['cpu_s']:.2f}x cpu   goal: ingest < 5 s"
+    )
     print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall times inflate under load)")
-    print("all runs (s): ingest", [round(r["wall_s"], 2) for r in results["ingest"]],
-          "baseline", [round(r["wall_s"], 2) for r in results["baseline"]])
+    print(
+        "all runs (s): ingest",
+        [round(r["wall_s"], 2) for r in results["ingest"]],
+        "baseline",
+        [round(r["wall_s"], 2) for r in results["baseline"]],
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,16 @@ def random_data(n: int, k: int, rng: np.random.Generator, w_prev: np.ndarray | N
     h[np.arange(n), ind] = 1
     x = rng.standard_normal((n, 2))
     x = (x - x.mean(0)) / x.std(0)
-    return ProblemData(mu=rng.standard_normal(n), w_bench=wb, w_prev=wb if w_prev is None else w_prev,
-                       industry=h, style=x, member=(wb > 0).astype(float), upper=np.ones(n), has_prev=True)
+    return ProblemData(
+        mu=rng.standard_normal(n),
+        w_bench=wb,
+        w_prev=wb if w_prev is None else w_prev,
+        industry=h,
+        style=x,
+        member=(wb > 0).astype(float),
+        upper=np.ones(n),
+        has_prev=True,
+    )
 
 
 def plain_solve(d: ProblemData, w_prev: np.ndarray) -> float:
@@ -41,8 +49,14 @@ def plain_solve(d: ProblemData, w_prev: np.ndarray) -> float:
     t0 = time.perf_counter()
     w = cp.Variable(len(d.mu))
     h, x, wb = d.industry, d.style, d.w_bench
-    cons = [cp.sum(w) == 1, w >= 0, cp.abs(w - wb) <= 0.01, cp.abs(h.T @ w - h.T @ wb) <= 0.01,
-            cp.abs(x.T @ w - x.T @ wb) <= 0.01, cp.norm1(w - w_prev) <= 0.30]
+    cons = [
+        cp.sum(w) == 1,
+        w >= 0,
+        cp.abs(w - wb) <= 0.01,
+        cp.abs(h.T @ w - h.T @ wb) <= 0.01,
+        cp.abs(x.T @ w - x.T @ wb) <= 0.01,
+        cp.norm1(w - w_prev) <= 0.30,
+    ]
     cp.Problem(cp.Maximize(d.mu @ w), cons).solve(solver=cp.CLARABEL)
     return time.perf_counter() - t0
 
@@ -56,8 +70,10 @@ def main() -> None:
     cs = R1.constraints([LOG_FLOAT_CAP, BP])
     print(f"R1 preset, 30 industries, 2 styles, {args.reps} re-solves per N (Clarabel); wall and CPU seconds;")
     print("median_s includes any relaxation re-solves; 'relaxed' counts rebalances that needed one")
-    print(f"{'N':>6} {'build_s':>8} {'first_s':>8} {'median_s':>9} {'cpu_s':>7} {'p90_s':>7} {'relaxed':>8} {'goal_s':>7} "
-          f"{'plain_s':>8} {'ratio':>6}")
+    print(
+        f"{'N':>6} {'build_s':>8} {'first_s':>8} {'median_s':>9} {'cpu_s':>7} {'p90_s':>7} {'relaxed':>8} {'goal_s':>7} "
+        f"{'plain_s':>8} {'ratio':>6}"
+    )
     for n in (500, 1000, 3000):
         # the universe (and its industries) is fixed across re-solves, as between two universe updates
         base = random_data(n, 30, rng, None)
@@ -82,8 +98,10 @@ def main() -> None:
                 times.append(dt)
                 cpu.append(dc)
         goal = {500: float("nan"), 1000: 0.15, 3000: 0.6}[n]
-        print(f"{n:>6} {build:>8.3f} {first:>8.3f} {np.median(times):>9.4f} {np.median(cpu):>7.4f} {np.percentile(times, 90):>7.4f} "
-              f"{relaxed:>8d} {goal:>7.2f} {np.median(plain):>8.4f} {np.median(plain) / np.median(times):>6.1f}")
+        print(
+            f"{n:>6} {build:>8.3f} {first:>8.3f} {np.median(times):>9.4f} {np.median(cpu):>7.4f} {np.percentile(times, 90):>7.4f} "
+            f"{relaxed:>8d} {goal:>7.2f} {np.median(plain):>8.4f} {np.median(plain) / np.median(times):>6.1f}"
+        )
 
 
 if __name__ == "__main__":

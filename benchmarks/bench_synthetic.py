@@ -49,9 +49,18 @@ def naive_floor(t_len: int, n: int, tables: bool, seed: int = 0) -> tuple[float,
     t1 = time.perf_counter()
     days = pd.bdate_range("2005-01-03", periods=t_len)
     codes = np.array([f"SZ{i:06d}" for i in range(n)], dtype=object)
-    bars = pd.DataFrame({"date": np.repeat(days.values, n), "code": np.tile(codes, t_len), "open": open_.ravel(),
-                         "high": high.ravel(), "low": low.ravel(), "close": close.ravel(), "vwap": vwap.ravel(),
-                         "volume": volume.ravel()})
+    bars = pd.DataFrame(
+        {
+            "date": np.repeat(days.values, n),
+            "code": np.tile(codes, t_len),
+            "open": open_.ravel(),
+            "high": high.ravel(),
+            "low": low.ravel(),
+            "close": close.ravel(),
+            "vwap": vwap.ravel(),
+            "volume": volume.ravel(),
+        }
+    )
     table_s = time.perf_counter() - t1
     del bars
     return arrays_s, table_s
@@ -70,23 +79,31 @@ def main() -> None:
     market = src.market
     gen_s = time.perf_counter() - t0
     t_len, n = market.universe.listed.shape
-    out = [f"profile={args.profile} days={t_len} stocks={n} listed_stock_days={int(market.universe.listed.sum())}",
-           f"generate_s={gen_s:.1f} peak_rss_gb_after_generate={_peak_gb():.2f}"]
+    out = [
+        f"profile={args.profile} days={t_len} stocks={n} listed_stock_days={int(market.universe.listed.sum())}",
+        f"generate_s={gen_s:.1f} peak_rss_gb_after_generate={_peak_gb():.2f}",
+    ]
     if args.tables:
         cal = src.calendar()
         t1 = time.perf_counter()
         rows = {}
-        for name, fn in (("bars", src.bars), ("ground_truth", src.ground_truth),
-                         ("index_weights", src.index_weights), ("consensus", src.consensus)):
+        for name, fn in (
+            ("bars", src.bars),
+            ("ground_truth", src.ground_truth),
+            ("index_weights", src.index_weights),
+            ("consensus", src.consensus),
+        ):
             rows[name] = len(fn(cal[0], cal[-1]))
         rows["fundamentals"] = len(src.fundamentals())
         tables_s = time.perf_counter() - t1
         out.append(f"tables_s={tables_s:.1f} rows={rows} peak_rss_gb={_peak_gb():.2f}")
     floor_gen, floor_tab = naive_floor(t_len, n, args.tables)
-    out.append(f"naive floor (random-walk OHLCV, same shape): arrays_s={floor_gen:.2f}"
-               + (f" bars_table_s={floor_tab:.2f}" if floor_tab is not None else "")
-               + f"; ratio generate / floor arrays {gen_s / floor_gen:.1f}x"
-               + (f", tables / floor table {tables_s / floor_tab:.1f}x" if floor_tab is not None else ""))
+    out.append(
+        f"naive floor (random-walk OHLCV, same shape): arrays_s={floor_gen:.2f}"
+        + (f" bars_table_s={floor_tab:.2f}" if floor_tab is not None else "")
+        + f"; ratio generate / floor arrays {gen_s / floor_gen:.1f}x"
+        + (f", tables / floor table {tables_s / floor_tab:.1f}x" if floor_tab is not None else "")
+    )
     for line in out:
         print(line)
 

@@ -82,7 +82,13 @@ def make_batches(days: int, stocks: int, features: int = 42, seed: int = 0):
     codes = [f"SH{600000 + i}" for i in range(stocks)]
     dates = pd.bdate_range("2015-01-05", periods=days)
     return [
-        DayBatch(d, codes, torch.randn(stocks, features, generator=g), torch.randn(stocks, generator=g), graphs={"sector": sector})
+        DayBatch(
+            d,
+            codes,
+            torch.randn(stocks, features, generator=g),
+            torch.randn(stocks, generator=g),
+            graphs={"sector": sector},
+        )
         for d in dates
     ]
 
@@ -159,7 +165,16 @@ def _peak_child(mode: str, n: int) -> None:
         with torch.no_grad():
             model(batch)
     peak = _status_kib("VmHWM")
-    print(json.dumps({"mode": mode, "delta_mib": (peak - base) / 1024, "peak_mib": peak / 1024, "seconds": time.perf_counter() - t0}))
+    print(
+        json.dumps(
+            {
+                "mode": mode,
+                "delta_mib": (peak - base) / 1024,
+                "peak_mib": peak / 1024,
+                "seconds": time.perf_counter() - t0,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -194,23 +209,46 @@ def main() -> None:
     nn_wall, nn_cpu = best_epoch(lambda: MLP(MLPConfig(42, 64)), batches, args.repeats)
     scale = 1512 / args.days
     print(f"GAT+residual epoch, {args.days} days x {args.stocks} stocks (x{scale:.2f} -> 1512 days), goal < 12 s:")
-    for label, wall, cpu in (("issue-14 kernels", new_wall, new_cpu), ("issue-6 kernels", old_wall, old_cpu), ("nn", nn_wall, nn_cpu)):
-        print(f"  {label:17s} wall {wall:6.1f} s, CPU {cpu:6.1f} s (1512 days: wall {wall * scale:6.1f} s, CPU {cpu * scale:6.1f} s)")
-    print(f"  ratio issue-6 / issue-14 (speed-up): wall {old_wall / new_wall:.2f}x, CPU {old_cpu / new_cpu:.2f}x; "
-          f"GAT/nn CPU {new_cpu / nn_cpu:.1f}x; max |score difference| {float(diff):.1e}")
+    for label, wall, cpu in (
+        ("issue-14 kernels", new_wall, new_cpu),
+        ("issue-6 kernels", old_wall, old_cpu),
+        ("nn", nn_wall, nn_cpu),
+    ):
+        print(
+            f"  {label:17s} wall {wall:6.1f} s, CPU {cpu:6.1f} s (1512 days: wall {wall * scale:6.1f} s, CPU {cpu * scale:6.1f} s)"
+        )
+    print(
+        f"  ratio issue-6 / issue-14 (speed-up): wall {old_wall / new_wall:.2f}x, CPU {old_cpu / new_cpu:.2f}x; "
+        f"GAT/nn CPU {new_cpu / nn_cpu:.1f}x; max |score difference| {float(diff):.1e}"
+    )
     if args.skip_extras:
         return
     dense, blocks, pyg = attention_ms()
-    print(f"attention fwd+bwd, 1000 stocks, 5-sector graph: dense mask {dense:.1f} ms, group blocks {blocks:.1f} ms, "
-          f"torch-geometric {pyg:.1f} ms; PyG/dense {pyg / dense:.1f}x, PyG/blocks {pyg / blocks:.1f}x")
+    print(
+        f"attention fwd+bwd, 1000 stocks, 5-sector graph: dense mask {dense:.1f} ms, group blocks {blocks:.1f} ms, "
+        f"torch-geometric {pyg:.1f} ms; PyG/dense {pyg / dense:.1f}x, PyG/blocks {pyg / blocks:.1f}x"
+    )
     for mode in ("train", "score"):
         res = subprocess.run(
-            [sys.executable, __file__, "--peak-child", mode, "--peak-stocks", str(args.peak_stocks), "--threads", str(args.threads)],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                __file__,
+                "--peak-child",
+                mode,
+                "--peak-stocks",
+                str(args.peak_stocks),
+                "--threads",
+                str(args.threads),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         r = json.loads(res.stdout.strip().splitlines()[-1])
-        print(f"one day of {args.peak_stocks} stocks, global attention, {mode}: peak RSS growth {r['delta_mib']:.0f} MiB "
-              f"(process peak {r['peak_mib']:.0f} MiB), {r['seconds']:.2f} s")
+        print(
+            f"one day of {args.peak_stocks} stocks, global attention, {mode}: peak RSS growth {r['delta_mib']:.0f} MiB "
+            f"(process peak {r['peak_mib']:.0f} MiB), {r['seconds']:.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -41,9 +41,7 @@ fold_step_executor = k8s_job_executor.configured(
 )
 
 
-def fold_training_job(
-    name: str = "train_folds", selection: str = "model_checkpoint"
-):
+def fold_training_job(name: str = "train_folds", selection: str = "model_checkpoint"):
     """An asset job over ``selection`` whose steps each run in their own pod; tagged as training
     so the instance's ``alpha/stage=training`` run limit applies."""
     return dg.define_asset_job(

@@ -1,6 +1,7 @@
 """Acceptance check of issue 6: does the graph machinery recover the planted graph signal?
 
-On the synthetic market (``demo`` profile: graph strength 0.008, macro 0.0102) with all planted parts on, and again with the
+On the synthetic market (``demo`` profile: graph 0.0085, macro 0.0102, factor 0.013; see
+PROFILES in alpha_core/data/synthetic/config.py) with all planted parts on, and again with the
 graph part switched off (same seed: every other draw unchanged), train ``gat_residual`` and
 ``nn`` walk-forward on the R1 factors and compare, over the test folds:
 - RankIC of the stitched out-of-sample signal against the label y_vwap10;
@@ -37,6 +38,7 @@ import pandas as pd
 import torch
 
 from alpha_core.data.synthetic import SyntheticSource, oracle_ic, profile_config
+from alpha_core.data.synthetic.config import with_overrides
 from alpha_core.factors.inputs import FactorInputs
 from alpha_core.factors.registry import R1_FACTORS, compute_factors
 from alpha_core.folds import DEMO, make_folds
@@ -61,10 +63,19 @@ def model_spec(key: str, loss: str):
     return dataclasses.replace(get_spec(key), universe=UNIVERSE_COL, loss=LossKind(loss))
 
 
-def market_tables(graph_on: bool, seed: int | None, n_stocks: int | None = None, graph_strength: float | None = None):
+def market_tables(
+    graph_on: bool,
+    seed: int | None,
+    n_stocks: int | None = None,
+    graph_strength: float | None = None,
+    overrides: tuple[str, ...] = (),
+    return_source: bool = False,
+):
     """(pipeline tables, ground truth, calendar) of the demo market: raw R1 factor table, labels,
-    universe (with this script's ``member`` column), bars and industry map."""
-    cfg = dataclasses.replace(profile_config("demo"), graph=graph_on)
+    universe (with this script's ``member`` column), bars and industry map. ``overrides``:
+    ``KEY=VALUE`` changes of the demo profile's SyntheticConfig; ``return_source``: also return
+    the SyntheticSource (a 4th element)."""
+    cfg = dataclasses.replace(with_overrides(profile_config("demo"), overrides), graph=graph_on)
     if graph_strength is not None:
         cfg = dataclasses.replace(cfg, graph_strength=graph_strength)
     if n_stocks is not None:
@@ -77,13 +88,20 @@ def market_tables(graph_on: bool, seed: int | None, n_stocks: int | None = None,
     bars = src.bars(start, end)
     inst = src.instruments()
     ind = src.industry_map()
-    inputs = FactorInputs(bars=bars, fundamentals=src.fundamentals(), consensus=src.consensus(start, end), industry_map=ind, instruments=inst)
+    inputs = FactorInputs(
+        bars=bars,
+        fundamentals=src.fundamentals(),
+        consensus=src.consensus(start, end),
+        industry_map=ind,
+        instruments=inst,
+    )
     raw = compute_factors(inputs, R1_FACTORS)
     labels = compute_labels(bars, names=("y_vwap10",))
     uni = build_universe(bars, inst)
     uni = uni.assign(**{UNIVERSE_COL: uni["listed_63d"] & uni["not_st"] & uni["tradable"]})
     truth = src.ground_truth(start, end)
-    return ModelTables(raw, labels, uni, bars, ind), truth, pd.DatetimeIndex(np.sort(raw["date"].unique()))
+    out = ModelTables(raw, labels, uni, bars, ind), truth, pd.DatetimeIndex(np.sort(raw["date"].unique()))
+    return (*out, src) if return_source else out
 
 
 PEERS_MODEL = "nn_peers"
@@ -138,12 +156,20 @@ def run(args) -> None:
     rows = []
     for graph_on in [p == "on" for p in args.graph_parts]:
         t0 = time.perf_counter()
-        tables, truth, cal = market_tables(graph_on, args.market_seed, args.n_stocks, args.graph_strength)
+        tables, truth, cal = market_tables(
+            graph_on, args.market_seed, args.n_stocks, args.graph_strength, tuple(args.set)
+        )
         # the model_checkpoint asset's inputs: R1 factors preprocessed per date, sector / industry groups
         base = prepare_fold_inputs(model_spec("nn", args.loss), tables)
         feats, cols, groups = base.features, list(base.feature_cols), base.groups
         labels, uni = tables.labels, tables.universe
-        log.info("market graph=%s built in %.0f s: %d factor rows, %d factors", graph_on, time.perf_counter() - t0, len(feats), len(cols))
+        log.info(
+            "market graph=%s built in %.0f s: %d factor rows, %d factors",
+            graph_on,
+            time.perf_counter() - t0,
+            len(feats),
+            len(cols),
+        )
         folds = make_folds(cal, DEMO)[-args.folds :]
         if PEERS_MODEL in args.models:
             pf, pcols = with_peer_means(feats, cols, groups)
@@ -161,22 +187,42 @@ def run(args) -> None:
                 for fold in folds:
                     f = sampled_fold(spec, fold, args.day_step)
                     out = train_fold(
-                        spec, f, fold_inputs, graph=args.graph,
-                        seed=seed, hidden=args.hidden, residual_heads=args.residual_heads,
-                        train_config=TrainConfig(lr=args.lr, max_epochs=args.epochs, patience=args.patience,
-                                                 weight_ema=args.weight_ema),
+                        spec,
+                        f,
+                        fold_inputs,
+                        graph=args.graph,
+                        seed=seed,
+                        hidden=args.hidden,
+                        residual_heads=args.residual_heads,
+                        train_config=TrainConfig(
+                            lr=args.lr, max_epochs=args.epochs, patience=args.patience, weight_ema=args.weight_ema
+                        ),
                     )
                     preds[fold.fold_id] = out.test_scores
-                    log.info("graph=%s %s seed %d fold %s: best epoch %d, valid RankIC %.4f, %.0f s", graph_on, key, seed,
-                             fold.fold_id, out.valid_metrics["best_epoch"], out.valid_metrics.get("valid_rank_ic", np.nan), out.wall_s)
+                    log.info(
+                        "graph=%s %s seed %d fold %s: best epoch %d, valid RankIC %.4f, %.0f s",
+                        graph_on,
+                        key,
+                        seed,
+                        fold.fold_id,
+                        out.valid_metrics["best_epoch"],
+                        out.valid_metrics.get("valid_rank_ic", np.nan),
+                        out.wall_s,
+                    )
                 sig = stitch_signals(preds, folds, key)
                 signals.append(sig)
                 rows.append({"graph_part": graph_on, "model": key, "seed": seed, **evaluate(sig, labels, truth)})
                 log.info("%s", rows[-1])
             if args.ensemble and len(signals) > 1:
                 ens = ensemble_scores([s[["date", "code", "score"]] for s in signals])
-                rows.append({"graph_part": graph_on, "model": f"{key}_ensemble{len(signals)}", "seed": -1,
-                             **evaluate(ens, labels, truth)})
+                rows.append(
+                    {
+                        "graph_part": graph_on,
+                        "model": f"{key}_ensemble{len(signals)}",
+                        "seed": -1,
+                        **evaluate(ens, labels, truth),
+                    }
+                )
                 log.info("%s", rows[-1])
     res = pd.DataFrame(rows)
     summary = res.groupby(["graph_part", "model"])[["rank_ic", "oracle_ic", "oracle_ic_graph"]].agg(["mean", "std"])
@@ -191,8 +237,10 @@ def run(args) -> None:
                 a = res[(res.graph_part == g) & (res.model == f"{key}_ensemble{args.seeds}")]
                 b = res[(res.graph_part == g) & (res.model == f"nn_ensemble{args.seeds}")]
                 if len(a) and len(b):
-                    print(f"graph part {'on ' if g else 'off'}: {key} - nn, {args.seeds}-seed ensembles: RankIC "
-                          f"{a.rank_ic.iloc[0] - b.rank_ic.iloc[0]:+.4f}, oracle IC {a.oracle_ic.iloc[0] - b.oracle_ic.iloc[0]:+.4f}")
+                    print(
+                        f"graph part {'on ' if g else 'off'}: {key} - nn, {args.seeds}-seed ensembles: RankIC "
+                        f"{a.rank_ic.iloc[0] - b.rank_ic.iloc[0]:+.4f}, oracle IC {a.oracle_ic.iloc[0] - b.oracle_ic.iloc[0]:+.4f}"
+                    )
     res = res[res.seed >= 0]
     for key in others if "nn" in args.models else []:
         gaps: dict[bool, float] = {}
@@ -200,8 +248,10 @@ def run(args) -> None:
             a = res[(res.graph_part == g) & (res.model == key)].set_index("seed")
             b = res[(res.graph_part == g) & (res.model == "nn")].set_index("seed")
             d = a[["rank_ic", "oracle_ic"]] - b[["rank_ic", "oracle_ic"]]
-            print(f"graph part {'on ' if g else 'off'}: {key} - nn  RankIC {d.rank_ic.mean():+.4f} +- {d.rank_ic.std():.4f}, "
-                  f"oracle IC {d.oracle_ic.mean():+.4f} +- {d.oracle_ic.std():.4f} (mean +- std over seeds)")
+            print(
+                f"graph part {'on ' if g else 'off'}: {key} - nn  RankIC {d.rank_ic.mean():+.4f} +- {d.rank_ic.std():.4f}, "
+                f"oracle IC {d.oracle_ic.mean():+.4f} +- {d.oracle_ic.std():.4f} (mean +- std over seeds)"
+            )
             gaps[g] = float(d.rank_ic.mean())
         if set(gaps) == {True, False} and gaps[True] > 0:
             # issue 15's acceptance: a gain with the graph part on, at most half of it without
@@ -220,19 +270,43 @@ def main() -> None:
     ap.add_argument("--loss", default="mse", choices=[k.value for k in LossKind if k is not LossKind.IC])
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--graph", default="industry", help="graph of the masked attention: sector or industry")
-    ap.add_argument("--models", nargs="+", default=["gat_residual", "nn"],
-                    help=f"model keys, and {PEERS_MODEL!r} (nn on the factors + industry-peer means)")
+    ap.add_argument(
+        "--models",
+        nargs="+",
+        default=["gat_residual", "nn"],
+        help=f"model keys, and {PEERS_MODEL!r} (nn on the factors + industry-peer means)",
+    )
     ap.add_argument("--residual-heads", type=ResidualHeads, default=ResidualHeads.SHARED, choices=list(ResidualHeads))
-    ap.add_argument("--weight-ema", type=float, default=None,
-                    help="decay of the trainer's weight average (TrainConfig.weight_ema; e.g. 0.998), default off")
+    ap.add_argument(
+        "--weight-ema",
+        type=float,
+        default=None,
+        help="decay of the trainer's weight average (TrainConfig.weight_ema; e.g. 0.998), default off",
+    )
     ap.add_argument("--ensemble", action="store_true", help="also report each model's seed ensemble")
-    ap.add_argument("--graph-parts", nargs="+", default=["on", "off"], choices=["on", "off"],
-                    help="markets to run: planted graph part on and/or off")
+    ap.add_argument(
+        "--graph-parts",
+        nargs="+",
+        default=["on", "off"],
+        choices=["on", "off"],
+        help="markets to run: planted graph part on and/or off",
+    )
     ap.add_argument("--market-seed", type=int, default=None)
-    ap.add_argument("--graph-strength", type=float, default=None,
-                    help="SyntheticConfig.graph_strength (default: the demo profile's, 0.0080); the market without "
-                         "the graph part is the same")
+    ap.add_argument(
+        "--graph-strength",
+        type=float,
+        default=None,
+        help="SyntheticConfig.graph_strength (default: the demo profile's, 0.0085); the market without "
+        "the graph part is the same",
+    )
     ap.add_argument("--n-stocks", type=int, default=None, help="instruments of the demo market (default 300)")
+    ap.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="overrides of the demo profile's SyntheticConfig, e.g. factor_strength=0.012",
+    )
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from score_cache import atomic_parquet, locked
 
 from alpha_core.backtest.costs import CostModel, FillPrice
 from alpha_core.backtest.engine import BacktestConfig, bars_panel, benchmark_returns, run_backtest
@@ -71,7 +72,6 @@ from alpha_core.training.signals import stitch_signals
 from alpha_core.training.specs import FeatureSet, get_spec
 from alpha_core.training.walkforward import FoldInputs, train_fold
 from alpha_core.universe import build_universe
-from score_cache import atomic_parquet, locked
 
 log = logging.getLogger("leaderboard")
 
@@ -79,6 +79,7 @@ log = logging.getLogger("leaderboard")
 # ----------------------------------------------------------------------------------------
 # data
 # ----------------------------------------------------------------------------------------
+
 
 def _opt(df: pd.DataFrame | None) -> pd.DataFrame | None:
     return df if df is not None and len(df) else None
@@ -98,8 +99,15 @@ def open_data(data: str, price_volume_only: bool):
 R3_SETS = (FactorSet.R3_TS, FactorSet.R3_NODE, FactorSet.R3_EDGE, FactorSet.R3_FLOW)
 
 
-def load_tables(data: str, price_volume_only: bool, factor_names: list[str], cache: Path, *,
-                graphs: bool = False, macro: bool = False) -> dict:
+def load_tables(
+    data: str,
+    price_volume_only: bool,
+    factor_names: list[str],
+    cache: Path,
+    *,
+    graphs: bool = False,
+    macro: bool = False,
+) -> dict:
     """Source tables, factor table (``factor_names``), labels and universe; with ``graphs`` the
     ``adjacency`` table (:func:`build_adjacency`, the asset's defaults), with ``macro`` the
     ``macro_series`` (:func:`build_macro_state`); derived ones cached."""
@@ -107,13 +115,23 @@ def load_tables(data: str, price_volume_only: bool, factor_names: list[str], cac
     cal = src.calendar()
     start, end = cal[0], cal[-1]
     t0 = time.perf_counter()
-    tables = {"bars": src.bars(start, end), "instruments": src.instruments(), "industry_map": src.industry_map(),
-              "index_levels": src.index_levels(start, end), "index_weights": src.index_weights(start, end)}
+    tables = {
+        "bars": src.bars(start, end),
+        "instruments": src.instruments(),
+        "industry_map": src.industry_map(),
+        "index_levels": src.index_levels(start, end),
+        "index_weights": src.index_weights(start, end),
+    }
     have = src.available_tables()
     fundamentals = src.fundamentals() if "fundamentals" in have else None
     consensus = src.consensus(start, end) if "consensus" in have else None
-    log.info("source %s loaded in %.0fs: %d bar rows, %d codes", data, time.perf_counter() - t0,
-             len(tables["bars"]), tables["bars"]["code"].nunique())
+    log.info(
+        "source %s loaded in %.0fs: %d bar rows, %d codes",
+        data,
+        time.perf_counter() - t0,
+        len(tables["bars"]),
+        tables["bars"]["code"].nunique(),
+    )
     if graphs or macro:  # the R2 / R3 inputs: their node, edge and sequence series
         factor_names = list(dict.fromkeys([*factor_names, *(n for s in R3_SETS for n in FACTOR_SETS[s])]))
     key = _digest({"data": str(Path(data).resolve()), "pv": price_volume_only, "factors": sorted(factor_names)})
@@ -130,13 +148,21 @@ def load_tables(data: str, price_volume_only: bool, factor_names: list[str], cac
                 tables[k] = pd.read_parquet(p)
             return tables
         t0 = time.perf_counter()
-        inputs = FactorInputs(tables["bars"], _opt(fundamentals), _opt(consensus), _opt(tables["industry_map"]),
-                              _opt(tables["instruments"]))
+        inputs = FactorInputs(
+            tables["bars"],
+            _opt(fundamentals),
+            _opt(consensus),
+            _opt(tables["industry_map"]),
+            _opt(tables["instruments"]),
+        )
         ft = compute_factors(inputs, factor_names)
         ft.attrs = {}
         log.info("factor table in %.0fs: %d rows x %d factors", time.perf_counter() - t0, len(ft), ft.shape[1] - 2)
-        derived = {"factor_table": ft, "labels": compute_labels(tables["bars"]),
-                   "universe": build_universe(tables["bars"], _opt(tables["instruments"]), _opt(tables["index_weights"]))}
+        derived = {
+            "factor_table": ft,
+            "labels": compute_labels(tables["bars"]),
+            "universe": build_universe(tables["bars"], _opt(tables["instruments"]), _opt(tables["index_weights"])),
+        }
         if graphs:
             derived["adjacency"], skipped = build_adjacency(cal, tables["industry_map"], fundamentals, ft)
             log.info("adjacency: %s; skipped %s", derived["adjacency"].groupby("graph").size().to_dict(), skipped)
@@ -150,6 +176,7 @@ def load_tables(data: str, price_volume_only: bool, factor_names: list[str], cac
 # cache
 # ----------------------------------------------------------------------------------------
 
+
 def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -157,6 +184,7 @@ def _digest(obj) -> str:
 # ----------------------------------------------------------------------------------------
 # folds and training
 # ----------------------------------------------------------------------------------------
+
 
 def span_folds(calendar: pd.DatetimeIndex, spec, test_from: pd.Timestamp, test_to: pd.Timestamp) -> list[Fold]:
     """The model's walk-forward folds whose test windows meet [test_from, test_to], tests clipped to it."""
@@ -198,9 +226,19 @@ def parse_settings(items: list[str]) -> dict:
 FOLD_SETTINGS = ("train_days", "valid_days")
 
 
-def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: int, preset: TrainingPreset,
-              universe_col: str, cache: Path, test_from, test_to, run_tag: str,
-              settings: dict | None = None) -> tuple[list[pd.DataFrame], list[dict]]:
+def train_row(
+    tables: dict,
+    model: str,
+    feature_set: FeatureSet | None,
+    seeds: int,
+    preset: TrainingPreset,
+    universe_col: str,
+    cache: Path,
+    test_from,
+    test_to,
+    run_tag: str,
+    settings: dict | None = None,
+) -> tuple[list[pd.DataFrame], list[dict]]:
     """Per seed, the stitched test scores of ``model`` on ``feature_set``; and a log row per fold.
 
     ``settings``: training overrides on top of the preset (:func:`with_overrides`: TrainConfig /
@@ -224,17 +262,34 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
     folds = span_folds(calendar, spec, test_from, test_to)
     if not folds:
         raise SystemExit(f"no {model} fold has a test day in [{test_from.date()}, {test_to.date()}]")
-    mt = ModelTables(tables["factor_table"], tables["labels"], tables["universe"], tables["bars"],
-                     tables["industry_map"], adjacency=tables.get("adjacency"), macro_series=tables.get("macro_series"))
+    mt = ModelTables(
+        tables["factor_table"],
+        tables["labels"],
+        tables["universe"],
+        tables["bars"],
+        tables["industry_map"],
+        adjacency=tables.get("adjacency"),
+        macro_series=tables.get("macro_series"),
+    )
     inputs: FoldInputs | None = None
     per_seed, log_rows = [], []
     for seed in range(seeds):
         by_fold = {}
         for fold in folds:
             fold_s = sampled_fold(spec, fold, budget.train_day_step)
-            key = _digest({"tag": run_tag, "model": model, "fs": str(spec.feature_set), "seed": seed, "fold": fold.fold_id,
-                           "test": [str(fold.test[0]), str(fold.test[-1])], "budget": {k: v for k, v in dataclasses.asdict(budget).items() if k != "folds" or v is not None},
-                           "universe": universe_col, "label": spec.label})
+            key = _digest(
+                {
+                    "tag": run_tag,
+                    "model": model,
+                    "fs": str(spec.feature_set),
+                    "seed": seed,
+                    "fold": fold.fold_id,
+                    "test": [str(fold.test[0]), str(fold.test[-1])],
+                    "budget": {k: v for k, v in dataclasses.asdict(budget).items() if k != "folds" or v is not None},
+                    "universe": universe_col,
+                    "label": spec.label,
+                }
+            )
             path = cache / f"scores_{model}_{spec.feature_set}_{fold.fold_id}_s{seed}_{key}.parquet"
             meta = path.with_suffix(".json")
             with locked(path.with_suffix(".lock")):
@@ -242,12 +297,21 @@ def train_row(tables: dict, model: str, feature_set: FeatureSet | None, seeds: i
                     if inputs is None:
                         inputs = prepare_fold_inputs(spec, mt, None)
                     fold_inputs = inputs if spec.inputs.schedule is None else prepare_fold_inputs(spec, mt, fold_s)
-                    out = train_fold(spec, fold_s, fold_inputs, train_config=budget.train, xgb_config=budget.xgb, seed=seed)
+                    out = train_fold(
+                        spec, fold_s, fold_inputs, train_config=budget.train, xgb_config=budget.xgb, seed=seed
+                    )
                     m = out.valid_metrics
-                    row = {"model": model, "feature_set": str(spec.feature_set), "seed": seed, "fold": fold.fold_id,
-                           "train_days": len(fold_s.train), "best_epoch": int(m.get("best_epoch", 0)),
-                           "epochs_run": int(m.get("epochs_run", 0)),
-                           "valid_rank_ic": float(m.get("valid_rank_ic", float("nan"))), "wall_s": round(out.wall_s, 1)}
+                    row = {
+                        "model": model,
+                        "feature_set": str(spec.feature_set),
+                        "seed": seed,
+                        "fold": fold.fold_id,
+                        "train_days": len(fold_s.train),
+                        "best_epoch": int(m.get("best_epoch", 0)),
+                        "epochs_run": int(m.get("epochs_run", 0)),
+                        "valid_rank_ic": float(m.get("valid_rank_ic", float("nan"))),
+                        "wall_s": round(out.wall_s, 1),
+                    }
                     atomic_parquet(out.test_scores, path)
                     meta.write_text(json.dumps(row))
                     log.info("trained %s", row)
@@ -268,6 +332,7 @@ def rank_ensemble(per_seed: list[pd.DataFrame]) -> pd.DataFrame:
 # evaluation
 # ----------------------------------------------------------------------------------------
 
+
 def daily_ics(scores: pd.DataFrame, labels: pd.DataFrame, label: str) -> pd.DataFrame:
     """Per test day with a finite (score, label) pair: Pearson IC and Spearman RankIC of score vs
     ``label`` over the finite pairs (:func:`alpha_core.metrics.signal.daily_ic` /
@@ -284,8 +349,12 @@ def ic_summary(d: pd.DataFrame) -> dict:
     """Mean IC / RankIC, RankIC IR and the number of days, over the days with a defined RankIC."""
     d = d[np.isfinite(d["rank_ic"])]
     sd = d["rank_ic"].std(ddof=1)
-    return {"rank_ic": float(d["rank_ic"].mean()), "ic": float(d["ic"].mean()),
-            "rank_ic_ir": float(d["rank_ic"].mean() / sd) if sd > 0 else float("nan"), "days": int(len(d))}
+    return {
+        "rank_ic": float(d["rank_ic"].mean()),
+        "ic": float(d["ic"].mean()),
+        "rank_ic_ir": float(d["rank_ic"].mean() / sd) if sd > 0 else float("nan"),
+        "days": int(len(d)),
+    }
 
 
 class Backtests:
@@ -297,15 +366,19 @@ class Backtests:
         self.panel = bars_panel(tables["bars"])
         bp = tables["factor_table"][["date", "code", BP]] if BP in tables["factor_table"] else None
         self.styles = style_frame(tables["bars"], bp)
-        self.adj_close = pd.DataFrame(self.panel["close"] * self.panel["adj_factor"], index=self.panel.dates,
-                                      columns=self.panel.codes).ffill()
+        self.adj_close = pd.DataFrame(
+            self.panel["close"] * self.panel["adj_factor"], index=self.panel.dates, columns=self.panel.codes
+        ).ffill()
         self.bench = benchmark_returns(tables["index_levels"], benchmark, self.panel.dates)
 
     def _summary(self, daily: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> dict:
         d = daily[(daily["date"] > first) & (daily["date"] <= last)].reset_index(drop=True)
         s = performance_summary(d)
-        return {"excess": float(s["annual_excess_return"]), "te": float(s["tracking_error"]),
-                "ir": float(s["information_ratio"])}
+        return {
+            "excess": float(s["annual_excess_return"]),
+            "te": float(s["tracking_error"]),
+            "ir": float(s["information_ratio"]),
+        }
 
     def enhancement(self, scores: pd.DataFrame) -> dict:
         """The R1-preset enhancement; NaNs when the data has no industry map (``--price-volume-only``
@@ -315,16 +388,31 @@ class Backtests:
             log.warning("no industry map: the R1 enhancement (industry constraints) is not run; TopK only")
             return {"excess": float("nan"), "te": float("nan"), "ir": float("nan")}
         preset = PRESETS[PresetName.R1]
-        res = optimize_portfolios(scores, self.tables["index_weights"], self.tables["industry_map"], preset,
-                                  styles=self.styles, adj_close=self.adj_close, index_code=self.benchmark)
-        bt = run_backtest(self.panel, res.weights[["date", "code", "weight"]],
-                          BacktestConfig(costs=preset.costs, fill=preset.fill, lag=1), bench_ret=self.bench)
+        res = optimize_portfolios(
+            scores,
+            self.tables["index_weights"],
+            self.tables["industry_map"],
+            preset,
+            styles=self.styles,
+            adj_close=self.adj_close,
+            index_code=self.benchmark,
+        )
+        bt = run_backtest(
+            self.panel,
+            res.weights[["date", "code", "weight"]],
+            BacktestConfig(costs=preset.costs, fill=preset.fill, lag=1),
+            bench_ret=self.bench,
+        )
         return self._summary(bt.daily, scores["date"].min(), scores["date"].max())
 
     def topk_dropout(self, scores: pd.DataFrame, k: int = 50, n_drop: int = 5) -> dict:
         w = topk_dropout(scores, k=k, n_drop=n_drop)
-        bt = run_backtest(self.panel, w, BacktestConfig(costs=CostModel(buy_rate=0.0005, sell_rate=0.0015),
-                                                        fill=FillPrice.CLOSE, lag=1), bench_ret=self.bench)
+        bt = run_backtest(
+            self.panel,
+            w,
+            BacktestConfig(costs=CostModel(buy_rate=0.0005, sell_rate=0.0015), fill=FillPrice.CLOSE, lag=1),
+            bench_ret=self.bench,
+        )
         return self._summary(bt.daily, scores["date"].min(), scores["date"].max())
 
 
@@ -332,29 +420,80 @@ class Backtests:
 # report
 # ----------------------------------------------------------------------------------------
 
-COLUMNS = ["model", "feature_set", "seeds", "test_from", "test_to", "label", "rank_ic", "rank_ic_std_over_seeds",
-           "rank_ic_ensemble", "rank_ic_ir", "ic", "days", "own_label", "rank_ic_own_label", "excess", "te", "ir", "topk_excess", "topk_te", "topk_ir",
-           "train_wall_s"]
+COLUMNS = [
+    "model",
+    "feature_set",
+    "seeds",
+    "test_from",
+    "test_to",
+    "label",
+    "rank_ic",
+    "rank_ic_std_over_seeds",
+    "rank_ic_ensemble",
+    "rank_ic_ir",
+    "ic",
+    "days",
+    "own_label",
+    "rank_ic_own_label",
+    "excess",
+    "te",
+    "ir",
+    "topk_excess",
+    "topk_te",
+    "topk_ir",
+    "train_wall_s",
+]
 
 
 def markdown(rows: list[dict]) -> str:
-    head = ["model", "features", "seeds", "RankIC (mean ± std over seeds)", "ensemble RankIC", "RankIC IR", "IC",
-            "days", "own label RankIC", "enh. excess", "enh. TE", "enh. IR", "TopK 50/5 excess", "TopK IR", "train min"]
+    head = [
+        "model",
+        "features",
+        "seeds",
+        "RankIC (mean ± std over seeds)",
+        "ensemble RankIC",
+        "RankIC IR",
+        "IC",
+        "days",
+        "own label RankIC",
+        "enh. excess",
+        "enh. TE",
+        "enh. IR",
+        "TopK 50/5 excess",
+        "TopK IR",
+        "train min",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
     def f(v, fmt):
         return fmt.format(v) if isinstance(v, (int, float)) and np.isfinite(v) else "-"
 
     for r in sorted(rows, key=lambda r: -r["rank_ic"]):
-        lines.append("| " + " | ".join([
-            r["model"], r["feature_set"], str(r["seeds"]),
-            f"{r['rank_ic']:.4f} ± {r['rank_ic_std_over_seeds']:.4f}" if np.isfinite(r["rank_ic_std_over_seeds"])
-            else f"{r['rank_ic']:.4f}",
-            f(r["rank_ic_ensemble"], "{:.4f}"), f(r["rank_ic_ir"], "{:.2f}"), f(r["ic"], "{:.4f}"), str(r["days"]),
-            f"{r['rank_ic_own_label']:.4f} ({r['own_label']})" if r.get("own_label") else "-",
-            f(r.get("excess"), "{:+.2%}"), f(r.get("te"), "{:.2%}"), f(r.get("ir"), "{:.2f}"),
-            f(r.get("topk_excess"), "{:+.2%}"), f(r.get("topk_ir"), "{:.2f}"), f(r["train_wall_s"] / 60, "{:.1f}"),
-        ]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r["model"],
+                    r["feature_set"],
+                    str(r["seeds"]),
+                    f"{r['rank_ic']:.4f} ± {r['rank_ic_std_over_seeds']:.4f}"
+                    if np.isfinite(r["rank_ic_std_over_seeds"])
+                    else f"{r['rank_ic']:.4f}",
+                    f(r["rank_ic_ensemble"], "{:.4f}"),
+                    f(r["rank_ic_ir"], "{:.2f}"),
+                    f(r["ic"], "{:.4f}"),
+                    str(r["days"]),
+                    f"{r['rank_ic_own_label']:.4f} ({r['own_label']})" if r.get("own_label") else "-",
+                    f(r.get("excess"), "{:+.2%}"),
+                    f(r.get("te"), "{:.2%}"),
+                    f(r.get("ir"), "{:.2f}"),
+                    f(r.get("topk_excess"), "{:+.2%}"),
+                    f(r.get("topk_ir"), "{:.2f}"),
+                    f(r["train_wall_s"] / 60, "{:.1f}"),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -375,8 +514,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default="/tmp/leaderboard_cache")
     p.add_argument("--json", default=str(Path(__file__).with_name("leaderboard.json")))
     p.add_argument("--md", default=None, help="also write the markdown table here")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="a training setting over the preset (e.g. max_depth=8, lr=5e-4, valid_days=504); repeatable")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a training setting over the preset (e.g. max_depth=8, lr=5e-4, valid_days=504); repeatable",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stdout)
     for noisy in ("alpha_core.training.features", "alpha_core.factors.registry"):
@@ -396,8 +540,14 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(args.cache)
     run_tag = _digest({"data": str(Path(args.data).resolve()), "pv": args.price_volume_only})
     specs = [get_spec(m) for m in models]
-    tables = load_tables(args.data, args.price_volume_only, list(dict.fromkeys(names)), cache,
-                         graphs=any(s.inputs.needs_adjacency for s in specs), macro=any(s.inputs.needs_macro for s in specs))
+    tables = load_tables(
+        args.data,
+        args.price_volume_only,
+        list(dict.fromkeys(names)),
+        cache,
+        graphs=any(s.inputs.needs_adjacency for s in specs),
+        macro=any(s.inputs.needs_macro for s in specs),
+    )
     if args.universe not in tables["universe"].columns:
         raise SystemExit(f"universe column {args.universe!r} not in {list(tables['universe'].columns)}")
     bt = None if args.no_backtest else Backtests(tables, args.benchmark)
@@ -405,9 +555,19 @@ def main(argv: list[str] | None = None) -> int:
     for model in models:
         for fs in feature_sets:
             t0 = time.perf_counter()
-            per_seed, logs = train_row(tables, model, fs, args.seeds, TrainingPreset(args.preset), args.universe,
-                                       cache, test_from, test_to, run_tag,
-                                       parse_settings(args.set))
+            per_seed, logs = train_row(
+                tables,
+                model,
+                fs,
+                args.seeds,
+                TrainingPreset(args.preset),
+                args.universe,
+                cache,
+                test_from,
+                test_to,
+                run_tag,
+                parse_settings(args.set),
+            )
             fold_log += logs
             universe = tables["universe"].loc[tables["universe"][args.universe].astype(bool), ["date", "code"]]
             per_seed = [s.merge(universe, on=["date", "code"]) for s in per_seed]
@@ -415,24 +575,42 @@ def main(argv: list[str] | None = None) -> int:
             ens = rank_ensemble(per_seed)
             ens_ic = ic_summary(daily_ics(ens, tables["labels"], args.label))
             ric = np.array([s["rank_ic"] for s in seed_ics])
-            row = {"model": model, "feature_set": str(fs or get_spec(model).feature_set), "seeds": args.seeds,
-                   "test_from": str(test_from.date()), "test_to": str(test_to.date()), "label": args.label,
-                   "rank_ic": float(ric.mean()), "rank_ic_std_over_seeds": float(ric.std(ddof=1)) if len(ric) > 1 else float("nan"),
-                   "rank_ic_ensemble": ens_ic["rank_ic"], "rank_ic_ir": ens_ic["rank_ic_ir"], "ic": ens_ic["ic"],
-                   "days": ens_ic["days"], "train_wall_s": float(sum(r.get("wall_s", 0.0) for r in logs))}
+            row = {
+                "model": model,
+                "feature_set": str(fs or get_spec(model).feature_set),
+                "seeds": args.seeds,
+                "test_from": str(test_from.date()),
+                "test_to": str(test_to.date()),
+                "label": args.label,
+                "rank_ic": float(ric.mean()),
+                "rank_ic_std_over_seeds": float(ric.std(ddof=1)) if len(ric) > 1 else float("nan"),
+                "rank_ic_ensemble": ens_ic["rank_ic"],
+                "rank_ic_ir": ens_ic["rank_ic_ir"],
+                "ic": ens_ic["ic"],
+                "days": ens_ic["days"],
+                "train_wall_s": float(sum(r.get("wall_s", 0.0) for r in logs)),
+            }
             own = get_spec(model).label.removesuffix("_rank")
             if own != args.label and own in tables["labels"].columns:  # R2 / R3: their own horizon too
-                row.update(own_label=own, rank_ic_own_label=ic_summary(daily_ics(ens, tables["labels"], own))["rank_ic"])
+                row.update(
+                    own_label=own, rank_ic_own_label=ic_summary(daily_ics(ens, tables["labels"], own))["rank_ic"]
+                )
             if bt is not None:
                 row.update(bt.enhancement(ens))
                 row.update({f"topk_{k}": v for k, v in bt.topk_dropout(ens).items()})
             rows.append(row)
             log.info("row %s (%.0fs)", row, time.perf_counter() - t0)
     wall = time.perf_counter() - t_all
-    out = {"command": " ".join(["experiments/leaderboard.py", *(argv if argv is not None else sys.argv[1:])]),
-           "machine": f"{platform.machine()} {os.cpu_count()} cores", "wall_s": round(wall, 1),
-           "preset": args.preset, "settings": parse_settings(args.set), "price_volume_only": args.price_volume_only,
-           "rows": [{k: r.get(k) for k in COLUMNS} for r in rows], "folds": fold_log}
+    out = {
+        "command": " ".join(["experiments/leaderboard.py", *(argv if argv is not None else sys.argv[1:])]),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "wall_s": round(wall, 1),
+        "preset": args.preset,
+        "settings": parse_settings(args.set),
+        "price_volume_only": args.price_volume_only,
+        "rows": [{k: r.get(k) for k in COLUMNS} for r in rows],
+        "folds": fold_log,
+    }
     Path(args.json).write_text(json.dumps(out, indent=1, default=float))
     text = markdown(rows) + f"\n\nwall time {wall / 60:.1f} min (cached folds are not re-timed)\n"
     if args.md:

@@ -75,9 +75,10 @@ TEST = ("2019-07-16", "2020-12-15")
 UNIVERSE_COL = "every_stock"  # no universe filter: every stock with inputs (and, to train, a label)
 R3_SETS = (FactorSet.R3_TS, FactorSet.R3_NODE, FactorSet.R3_EDGE, FactorSet.R3_FLOW)
 # the R3 graphs of the adjacency asset, rebuilt at year ends (the asset: monthly)
-R3_GRAPHS = AdjacencyBuildConfig(graphs=(GraphKind.R3_INDUSTRY, GraphKind.R3_FLOW),
-                                 frequencies={GraphKind.R3_INDUSTRY: RebuildFrequency.YEARLY,
-                                              GraphKind.R3_FLOW: RebuildFrequency.YEARLY})
+R3_GRAPHS = AdjacencyBuildConfig(
+    graphs=(GraphKind.R3_INDUSTRY, GraphKind.R3_FLOW),
+    frequencies={GraphKind.R3_INDUSTRY: RebuildFrequency.YEARLY, GraphKind.R3_FLOW: RebuildFrequency.YEARLY},
+)
 
 
 def experiment_spec(key: str, build=None):
@@ -118,8 +119,14 @@ def r3_inputs(seed: int, n_stocks: int, macro_strength: float | None = None):
     fold_inputs = prepare_fold_inputs(experiment_spec("pinn_mticg"), tables, fold)
     truth = src.ground_truth(pd.Timestamp(TEST[0]), pd.Timestamp(TEST[1]))
     state = pd.Series(src.market.macro.state, index=cal)  # the planted (latent) state, diagnostics only
-    log.info("seed %d: data in %.1fs (%d/%d/%d days)", seed, time.perf_counter() - t0,
-             len(fold.train), len(fold.valid), len(fold.test))
+    log.info(
+        "seed %d: data in %.1fs (%d/%d/%d days)",
+        seed,
+        time.perf_counter() - t0,
+        len(fold.train),
+        len(fold.valid),
+        len(fold.test),
+    )
     return fold_inputs, fold, truth, state
 
 
@@ -138,10 +145,18 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--physics-weight", type=float, default=0.1)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--macro-strength", type=float, default=None,
-                    help="SyntheticConfig.macro_strength (default 0.0034); see planted_identifiability.py")
-    ap.add_argument("--weight-ema", type=float, default=None,
-                    help="decay of the trainer's weight average (TrainConfig.weight_ema, e.g. 0.99), default off")
+    ap.add_argument(
+        "--macro-strength",
+        type=float,
+        default=None,
+        help="SyntheticConfig.macro_strength (default 0.0034); see planted_identifiability.py",
+    )
+    ap.add_argument(
+        "--weight-ema",
+        type=float,
+        default=None,
+        help="decay of the trainer's weight average (TrainConfig.weight_ema, e.g. 0.99), default off",
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
@@ -150,17 +165,30 @@ def main() -> None:
         fold_inputs, fold, truth, planted = r3_inputs(seed, args.stocks, args.macro_strength)
         st = planted.reindex(fold.test).to_numpy()
         train_state_mean = float(planted.reindex(fold.train).mean())
-        print(f"seed {seed}: planted macro state on test days: mean {st.mean():+.2f}, "
-              f"share > 0 {np.mean(st > 0):.2f}; train state mean {train_state_mean:+.2f}", flush=True)
+        print(
+            f"seed {seed}: planted macro state on test days: mean {st.mean():+.2f}, "
+            f"share > 0 {np.mean(st > 0):.2f}; train state mean {train_state_mean:+.2f}",
+            flush=True,
+        )
         for name, pinn in (("mticg", False), ("pinn_mticg", True)):
             t0 = time.perf_counter()
             spec = experiment_spec(name, build=lambda _options, pinn=pinn: model(pinn, args.physics_weight))
-            cfg = TrainConfig(lr=args.lr, max_epochs=args.epochs, patience=args.epochs, monitor=Monitor.RANK_IC,
-                              loss=LossKind.IC, weight_ema=args.weight_ema)
+            cfg = TrainConfig(
+                lr=args.lr,
+                max_epochs=args.epochs,
+                patience=args.epochs,
+                monitor=Monitor.RANK_IC,
+                loss=LossKind.IC,
+                weight_ema=args.weight_ema,
+            )
             out = train_fold(spec, fold, fold_inputs, train_config=cfg, seed=seed)
             scores = out.test_scores
-            row = {"seed": seed, "model": name, "best_epoch": int(out.valid_metrics["best_epoch"]),
-                   "train_s": time.perf_counter() - t0}
+            row = {
+                "seed": seed,
+                "model": name,
+                "best_epoch": int(out.valid_metrics["best_epoch"]),
+                "train_s": time.perf_counter() - t0,
+            }
             for part in ("mu_macro", "mu_total", "mu_factor", "mu_graph"):
                 row[part] = ic_summary(oracle_ic(scores, truth, part))["mean"]
             # the macro part by regime: days whose planted state has the training window's sign
@@ -188,9 +216,11 @@ def main() -> None:
         for name in ("mticg", "pinn_mticg"):
             v = df.loc[df["model"] == name, part]
             print(f"  {part:24s} {name:10s} {v.mean():+.4f} +- {v.std(ddof=1) if len(v) > 1 else float('nan'):.4f}")
-        diff = (df.loc[df["model"] == "pinn_mticg", part].to_numpy() - df.loc[df["model"] == "mticg", part].to_numpy())
-        print(f"  {part:24s} difference pinn - mticg {diff.mean():+.4f} +- "
-              f"{diff.std(ddof=1) if len(diff) > 1 else float('nan'):.4f} (per seed {np.round(diff, 4).tolist()})")
+        diff = df.loc[df["model"] == "pinn_mticg", part].to_numpy() - df.loc[df["model"] == "mticg", part].to_numpy()
+        print(
+            f"  {part:24s} difference pinn - mticg {diff.mean():+.4f} +- "
+            f"{diff.std(ddof=1) if len(diff) > 1 else float('nan'):.4f} (per seed {np.round(diff, 4).tolist()})"
+        )
 
 
 if __name__ == "__main__":

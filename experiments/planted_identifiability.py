@@ -27,7 +27,7 @@ market's size and beta factor returns (several times larger than the planted pre
 Output: per market seed and window, (loading, t-stat, D) for mu_factor, mu_graph and mu_macro.
 
 Run:  .venv/bin/python experiments/planted_identifiability.py [--seeds 0 1 2 3 4 7]
-      [--start 2014-01-01] [--macro-strength 0.0102] [--graph-strength 0.008] [--window 2016-01-01 2018-06-30] [--window ...]
+      [--start 2014-01-01] [--macro-strength 0.0102] [--graph-strength 0.0085] [--set KEY=VALUE ...] [--window 2016-01-01 2018-06-30] [--window ...]
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from alpha_core.data.synthetic import SyntheticSource, profile_config
+from alpha_core.data.synthetic.config import with_overrides
 from alpha_core.data.synthetic.oracle import forward_vwap_return
 
 PARTS = ("mu_factor", "mu_graph", "mu_macro")
@@ -51,8 +52,11 @@ def daily_moments(ret: pd.DataFrame, truth: pd.DataFrame, part: str) -> pd.DataF
     g = m.groupby("date")
     x = m[part] - g[part].transform("mean")
     y = m["ret"] - g["ret"].transform("mean")
-    s = pd.DataFrame({"date": m["date"], "xy": x * y, "xx": x * x}).groupby("date").agg(
-        xy=("xy", "sum"), xx=("xx", "sum"), n=("xx", "size"))
+    s = (
+        pd.DataFrame({"date": m["date"], "xy": x * y, "xx": x * x})
+        .groupby("date")
+        .agg(xy=("xy", "sum"), xx=("xx", "sum"), n=("xx", "size"))
+    )
     return s[(s["n"] >= 20) & (s["xx"] > 0)]
 
 
@@ -68,17 +72,37 @@ def window_stats(moments: pd.DataFrame, lo: str, hi: str) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 7])
-    ap.add_argument("--macro-strength", type=float, default=None,
-                    help="SyntheticConfig.macro_strength (default: the demo profile's, 0.0102)")
-    ap.add_argument("--graph-strength", type=float, default=None,
-                    help="SyntheticConfig.graph_strength (default: the demo profile's, 0.0080)")
+    ap.add_argument(
+        "--macro-strength",
+        type=float,
+        default=None,
+        help="SyntheticConfig.macro_strength (default: the demo profile's, 0.0102)",
+    )
+    ap.add_argument(
+        "--graph-strength",
+        type=float,
+        default=None,
+        help="SyntheticConfig.graph_strength (default: the demo profile's, 0.0085)",
+    )
     ap.add_argument("--start", default=None, help="first day of the market (default: the demo profile's)")
-    ap.add_argument("--window", nargs=2, action="append", metavar=("FROM", "TO"),
-                    help="training window(s); default: pinn_macro's 2016-01-01..2018-06-30 and the whole sample")
+    ap.add_argument(
+        "--window",
+        nargs=2,
+        action="append",
+        metavar=("FROM", "TO"),
+        help="training window(s); default: pinn_macro's 2016-01-01..2018-06-30 and the whole sample",
+    )
+    ap.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="overrides of the demo profile's SyntheticConfig, e.g. factor_strength=0.012",
+    )
     args = ap.parse_args()
     rows = []
     for seed in args.seeds:
-        cfg = dataclasses.replace(profile_config("demo"), seed=seed)
+        cfg = dataclasses.replace(with_overrides(profile_config("demo"), args.set), seed=seed)
         if args.start:
             cfg = dataclasses.replace(cfg, start=args.start)
         if args.macro_strength is not None:
@@ -101,15 +125,18 @@ def main() -> None:
             scale = np.where(np.abs(u) >= 0.02, (u - u_bar) / np.where(u == 0, 1.0, u), np.nan)
             inter = truth.assign(mu_macro_interaction=truth["mu_macro"].to_numpy() * scale)
             moments = daily_moments(ret, inter, "mu_macro_interaction")
-            rows.append({"seed": seed, "part": "mu_macro_interaction", "window": f"{lo}..{hi}",
-                         **window_stats(moments, lo, hi)})
+            rows.append(
+                {"seed": seed, "part": "mu_macro_interaction", "window": f"{lo}..{hi}", **window_stats(moments, lo, hi)}
+            )
     res = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     print(res.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print("\nt-statistic of the loading (mean over seeds, min..max):")
     for (part, window), g in res.groupby(["part", "window"], sort=False):
-        print(f"  {part:20s} {window:24s} {g.t_stat.mean():6.2f}  ({g.t_stat.min():.2f} .. {g.t_stat.max():.2f}); "
-              f"loading {g.loading.mean():.2f} +- {g.loading.std(ddof=1):.2f}")
+        print(
+            f"  {part:20s} {window:24s} {g.t_stat.mean():6.2f}  ({g.t_stat.min():.2f} .. {g.t_stat.max():.2f}); "
+            f"loading {g.loading.mean():.2f} +- {g.loading.std(ddof=1):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from score_cache import atomic_parquet, locked
 
 from alpha_core.backtest.engine import BacktestConfig, bars_panel, benchmark_returns, run_backtest
 from alpha_core.data.registry import open_source
@@ -67,7 +68,6 @@ from alpha_core.training.specs import get_spec
 from alpha_core.training.trainer import TrainConfig
 from alpha_core.training.walkforward import train_fold
 from alpha_core.universe import build_universe
-from score_cache import atomic_parquet, locked
 
 log = logging.getLogger("realdata")
 BENCH = "SH000300"
@@ -106,10 +106,20 @@ def load_inputs(data: str, cache: Path) -> dict[str, pd.DataFrame]:
     index_weights = src.index_weights(start, end)
     fundamentals = src.fundamentals() if "fundamentals" in src.available_tables() else None
     consensus = src.consensus(start, end) if "consensus" in src.available_tables() else None
-    log.info("source loaded in %.1fs: %d bar rows, %d codes, %d index weight rows", time.perf_counter() - t0,
-             len(bars), bars["code"].nunique(), len(index_weights))
-    out = dict(bars=bars, instruments=instruments, industry_map=industry_map, index_levels=index_levels,
-               index_weights=index_weights)
+    log.info(
+        "source loaded in %.1fs: %d bar rows, %d codes, %d index weight rows",
+        time.perf_counter() - t0,
+        len(bars),
+        bars["code"].nunique(),
+        len(index_weights),
+    )
+    out = dict(
+        bars=bars,
+        instruments=instruments,
+        industry_map=industry_map,
+        index_levels=index_levels,
+        index_weights=index_weights,
+    )
     derived = {"factor_table": None, "labels": None, "universe": None}
     if all((cache / f"{k}.parquet").exists() for k in derived):
         for k in derived:
@@ -122,8 +132,13 @@ def load_inputs(data: str, cache: Path) -> dict[str, pd.DataFrame]:
     ft = compute_factors(inputs, list(dict.fromkeys(n for s in (FactorSet.R1, FactorSet.XGB) for n in FACTOR_SETS[s])))
     absent = dict(ft.attrs.get("absent", {}))
     ft.attrs = {}
-    log.info("factors in %.1fs: %d rows, %d factors; absent: %s", time.perf_counter() - t0, len(ft),
-             len(ft.columns) - 2, sorted(absent))
+    log.info(
+        "factors in %.1fs: %d rows, %d factors; absent: %s",
+        time.perf_counter() - t0,
+        len(ft),
+        len(ft.columns) - 2,
+        sorted(absent),
+    )
     t0 = time.perf_counter()
     labels = compute_labels(bars)
     universe = build_universe(bars, _opt(instruments), _opt(index_weights))
@@ -163,15 +178,24 @@ def cap_fill(bars: pd.DataFrame) -> pd.DataFrame:
 def cap_weights(index_weights: pd.DataFrame, bars: pd.DataFrame) -> pd.DataFrame:
     """Same members as ``index_weights``, weight = total_mcap share from cap-filled ``bars``
     (members with an unknown cap get the day's median cap, like the source)."""
-    m = index_weights.drop(columns="weight").merge(bars[["date", "code", "total_mcap"]], on=["date", "code"], how="left")
+    m = index_weights.drop(columns="weight").merge(
+        bars[["date", "code", "total_mcap"]], on=["date", "code"], how="left"
+    )
     med = m.groupby("date")["total_mcap"].transform("median")
     cap = m["total_mcap"].fillna(med).fillna(1.0)
     m["weight"] = cap / cap.groupby(m["date"]).transform("sum")
     return m[list(index_weights.columns)]
 
 
-def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig, step: int, max_folds: int | None,
-                 cache: Path, seed: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def train_models(
+    d: dict[str, pd.DataFrame],
+    models: list[str],
+    cfg: TrainConfig,
+    step: int,
+    max_folds: int | None,
+    cache: Path,
+    seed: int,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Train each model on each fold (cached per fold); returns stitched signals per model and a fold log.
 
     Inputs: :func:`prepare_fold_inputs` (the ``model_checkpoint`` asset's), whose neutralisation
@@ -190,7 +214,10 @@ def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig
         inputs = prepare_fold_inputs(spec, ModelTables(ft, labels, universe, bars, d["industry_map"]))
         by_fold = {}
         for fold in folds:
-            path = cache / f"scores_{model}_{fold.fold_id}_e{cfg.max_epochs}_p{cfg.patience}_s{step}{f'_seed{seed}' if seed else ''}.parquet"
+            path = (
+                cache
+                / f"scores_{model}_{fold.fold_id}_e{cfg.max_epochs}_p{cfg.patience}_s{step}{f'_seed{seed}' if seed else ''}.parquet"
+            )
             meta = path.with_suffix(".json")
             with locked(path.with_suffix(".lock")):  # the second of two parallel runs reads the first's scores
                 if path.exists():
@@ -202,10 +229,18 @@ def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig
                 f = sampled_fold(spec, fold, step)  # torch keys: every step-th train day; xgboost: all
                 out = train_fold(spec, f, inputs, hidden=64, graph=GraphKind.SECTOR, train_config=cfg, seed=seed)
                 m = out.valid_metrics
-                rows.append({"model": model, "fold": fold.fold_id, "train": f"{f.train[0].date()}..{f.train[-1].date()}",
-                             "train_days": len(f.train), "epochs": int(m.get("epochs_run", 0)),
-                             "best_epoch": int(m.get("best_epoch", 0)),
-                             "valid_rank_ic": float(m.get("valid_rank_ic", np.nan)), "wall_s": out.wall_s})
+                rows.append(
+                    {
+                        "model": model,
+                        "fold": fold.fold_id,
+                        "train": f"{f.train[0].date()}..{f.train[-1].date()}",
+                        "train_days": len(f.train),
+                        "epochs": int(m.get("epochs_run", 0)),
+                        "best_epoch": int(m.get("best_epoch", 0)),
+                        "valid_rank_ic": float(m.get("valid_rank_ic", np.nan)),
+                        "wall_s": out.wall_s,
+                    }
+                )
                 log.info("%s fold %s: %s", model, fold.fold_id, rows[-1])
                 meta.write_text(json.dumps(rows[-1]))
                 atomic_parquet(out.test_scores, path)  # a reader never sees half a score file
@@ -217,14 +252,16 @@ def train_models(d: dict[str, pd.DataFrame], models: list[str], cfg: TrainConfig
 def evaluate(signals: dict[str, pd.DataFrame], labels: pd.DataFrame) -> dict[str, pd.DataFrame]:
     out = {}
     for model, sig in signals.items():
-        frame = sig[["date", "code", "score"]].merge(labels[["date", "code", "y_vwap10", "y_vwap5"]],
-                                                     on=["date", "code"], how="inner")
+        frame = sig[["date", "code", "score"]].merge(
+            labels[["date", "code", "y_vwap10", "y_vwap5"]], on=["date", "code"], how="inner"
+        )
         out[model] = evaluate_signal(frame, label="y_vwap10", ret="y_vwap5", config=SignalEvalConfig(step=5))
     return out
 
 
-def backtests(d: dict[str, pd.DataFrame], signals: dict[str, pd.DataFrame], *, capfill: bool,
-              pairs: list[tuple[str, str]]) -> tuple[dict[str, pd.DataFrame], dict]:
+def backtests(
+    d: dict[str, pd.DataFrame], signals: dict[str, pd.DataFrame], *, capfill: bool, pairs: list[tuple[str, str]]
+) -> tuple[dict[str, pd.DataFrame], dict]:
     """R1-preset enhancement backtests of ``pairs``' models and their 60-day blends.
 
     ``capfill``: style exposures and benchmark weights from cap-filled bars (:func:`cap_fill`);
@@ -243,21 +280,35 @@ def backtests(d: dict[str, pd.DataFrame], signals: dict[str, pd.DataFrame], *, c
             continue
         t0 = time.perf_counter()
         sig = signals[model]
-        res = optimize_portfolios(sig[["date", "code", "score"]], weights, d["industry_map"], preset,
-                                  styles=styles, adj_close=adj_close, index_code=BENCH)
-        bt = run_backtest(panel, res.weights[["date", "code", "weight"]],
-                          BacktestConfig(costs=preset.costs, fill=preset.fill, lag=1), bench_ret=bench)
+        res = optimize_portfolios(
+            sig[["date", "code", "score"]],
+            weights,
+            d["industry_map"],
+            preset,
+            styles=styles,
+            adj_close=adj_close,
+            index_code=BENCH,
+        )
+        bt = run_backtest(
+            panel,
+            res.weights[["date", "code", "weight"]],
+            BacktestConfig(costs=preset.costs, fill=preset.fill, lag=1),
+            bench_ret=bench,
+        )
         # the test period only: from the first execution day to the last signal date
         first, last = sig["date"].min(), sig["date"].max()
         daily = bt.daily[(bt.daily["date"] > first) & (bt.daily["date"] <= last)].reset_index(drop=True)
         dailies[model] = daily
         st = res.log["status"].value_counts().to_dict()
-        info[model] = {"rebalances": len(res.log), "status": st,
-                       "median_solve_s": round(float(res.log["seconds"].median()), 4),
-                       "rebalances_with_locked": int((bt.trades["n_locked"] > 0).sum()),
-                       "mean_holdings": round(float(daily["n_holdings"].mean()), 1),
-                       "wall_s": round(time.perf_counter() - t0, 1),
-                       "relaxed": [f"{r.date.date()}: {r.relaxed}" for r in res.log[res.log["status"] != "optimal"].itertuples()]}
+        info[model] = {
+            "rebalances": len(res.log),
+            "status": st,
+            "median_solve_s": round(float(res.log["seconds"].median()), 4),
+            "rebalances_with_locked": int((bt.trades["n_locked"] > 0).sum()),
+            "mean_holdings": round(float(daily["n_holdings"].mean()), 1),
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "relaxed": [f"{r.date.date()}: {r.relaxed}" for r in res.log[res.log["status"] != "optimal"].itertuples()],
+        }
         log.info("backtest %s (capfill=%s): %s", model, capfill, info[model])
     for a_key, b_key in pairs:
         if a_key in dailies and b_key in dailies:
@@ -281,8 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default="/tmp/realdata_cache")
     p.add_argument("--out", default=str(Path(__file__).with_name("realdata_results.md")))
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
-                        stream=sys.stdout)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stdout)
     torch.set_num_threads(1)
     cache = Path(args.cache)
     t_all = time.perf_counter()
@@ -299,44 +349,82 @@ def main(argv: list[str] | None = None) -> int:
     evals = evaluate(signals, d["labels"])
     t0 = time.perf_counter()
     pairs = [("gat_residual", m) for m in signals if m.startswith("xgboost")]
-    variants = {"source weights and caps as they are": backtests(d, signals, capfill=False, pairs=pairs),
-                "cap-filled bars (weights, styles)": backtests(d, signals, capfill=True, pairs=pairs)}
+    variants = {
+        "source weights and caps as they are": backtests(d, signals, capfill=False, pairs=pairs),
+        "cap-filled bars (weights, styles)": backtests(d, signals, capfill=True, pairs=pairs),
+    }
     t_bt = time.perf_counter() - t0
     wall = time.perf_counter() - t_all
 
-    cmd = "cd /work/main && .venv/bin/python experiments/realdata.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    parts = ["# Real-data results (cn_qlib CSI 300, R1 models)", "",
-             f"Command: `{cmd}`  ", f"Machine: {platform.machine()} {os.cpu_count()} cores (shared with other jobs: "
-             "timings pessimistic), torch threads 1.  ",
-             f"Wall time: {wall / 60:.1f} min (data+factors {t_data:.0f}s, training {t_train:.0f}s, "
-             f"portfolio+backtest {t_bt:.0f}s; cached stages are not re-timed).", "",
-             "## Setup", "",
-             f"- Universe: `{UNIVERSE_COL}` (CSI 300 members with a bar that day): mean {n_members[n_members > 0].mean():.0f} "
-             f"stocks/day.",
-             f"- Training: `TrainConfig(lr={args.lr}, max_epochs={args.epochs}, patience={args.patience})`, "
-             f"torch models train on every {args.step}-th day of the train window; hidden 64, sector graph, seed {args.seed}. "
-             "XGBoost: default `XGBConfig` (lr 0.05, <=1000 rounds, early stop 20, depth 3, subsample 0.8) on all train days.",
-             "- Folds: `plan_folds(calendar, FoldPlan.PAPER.config, spec.folds)`"
-             + (f", first {args.folds} only" if args.folds else "") + "; torch: train 252x6, valid 252x2; "
-             "xgboost: train 252x5, valid 252x1; test 126, purge 10.",
-             f"- Industry map rows: {len(ind)}, years {sorted(pd.to_datetime(ind['start_date']).dt.year.unique().tolist()) if len(ind) else []}; "
-             "stocks without a sector on a day are isolated nodes in the sector graph.",
-             "- Benchmark SH000300 (index levels); benchmark weights: reconstructed by the Qlib source "
-             "(instruments/csi300.txt spans x stocks with a bar that day, weight = total_mcap share; median cap "
-             "for unknown caps; equal weight on days with no cap known).", ""]
+    cmd = "cd /work/main && .venv/bin/python experiments/realdata.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    parts = [
+        "# Real-data results (cn_qlib CSI 300, R1 models)",
+        "",
+        f"Command: `{cmd}`  ",
+        f"Machine: {platform.machine()} {os.cpu_count()} cores (shared with other jobs: "
+        "timings pessimistic), torch threads 1.  ",
+        f"Wall time: {wall / 60:.1f} min (data+factors {t_data:.0f}s, training {t_train:.0f}s, "
+        f"portfolio+backtest {t_bt:.0f}s; cached stages are not re-timed).",
+        "",
+        "## Setup",
+        "",
+        f"- Universe: `{UNIVERSE_COL}` (CSI 300 members with a bar that day): mean {n_members[n_members > 0].mean():.0f} "
+        f"stocks/day.",
+        f"- Training: `TrainConfig(lr={args.lr}, max_epochs={args.epochs}, patience={args.patience})`, "
+        f"torch models train on every {args.step}-th day of the train window; hidden 64, sector graph, seed {args.seed}. "
+        "XGBoost: default `XGBConfig` (lr 0.05, <=1000 rounds, early stop 20, depth 3, subsample 0.8) on all train days.",
+        "- Folds: `plan_folds(calendar, FoldPlan.PAPER.config, spec.folds)`"
+        + (f", first {args.folds} only" if args.folds else "")
+        + "; torch: train 252x6, valid 252x2; "
+        "xgboost: train 252x5, valid 252x1; test 126, purge 10.",
+        f"- Industry map rows: {len(ind)}, years {sorted(pd.to_datetime(ind['start_date']).dt.year.unique().tolist()) if len(ind) else []}; "
+        "stocks without a sector on a day are isolated nodes in the sector graph.",
+        "- Benchmark SH000300 (index levels); benchmark weights: reconstructed by the Qlib source "
+        "(instruments/csi300.txt spans x stocks with a bar that day, weight = total_mcap share; median cap "
+        "for unknown caps; equal weight on days with no cap known).",
+        "",
+    ]
     if len(fold_log):
-        parts += ["## Folds (wall_s measured when the fold was trained; cached = read back)", "", md_table(fold_log.set_index("model"), "{:.3f}"), ""]
-    cols = ["n_dates", "ic", "rank_ic", "weighted_rank_ic", "ic_ir", "rank_ic_ir", "weighted_rank_ic_ir",
-            "top_precision", "long_short_ann"]
+        parts += [
+            "## Folds (wall_s measured when the fold was trained; cached = read back)",
+            "",
+            md_table(fold_log.set_index("model"), "{:.3f}"),
+            "",
+        ]
+    cols = [
+        "n_dates",
+        "ic",
+        "rank_ic",
+        "weighted_rank_ic",
+        "ic_ir",
+        "rank_ic_ir",
+        "weighted_rank_ic_ir",
+        "top_precision",
+        "long_short_ann",
+    ]
     if evals:
         summary = pd.DataFrame({m: t["rank_ic"] for m, t in evals.items()}).rename_axis("period")
         wsum = pd.DataFrame({m: t["weighted_rank_ic"] for m, t in evals.items()}).rename_axis("period")
-        parts += ["## RankIC by year (y_vwap10, every 5 days)", "", md_table(summary), "",
-                  "## Weighted RankIC by year", "", md_table(wsum), ""]
+        parts += [
+            "## RankIC by year (y_vwap10, every 5 days)",
+            "",
+            md_table(summary),
+            "",
+            "## Weighted RankIC by year",
+            "",
+            md_table(wsum),
+            "",
+        ]
     for model, table in evals.items():
         keep = [c for c in cols if c in table.columns]
-        parts += [f"## Signal evaluation: {model} (label y_vwap10, ret y_vwap5, every 5 days)", "",
-                  md_table(table[keep]), ""]
+        parts += [
+            f"## Signal evaluation: {model} (label y_vwap10, ret y_vwap5, every 5 days)",
+            "",
+            md_table(table[keep]),
+            "",
+        ]
     for title, (dailies, info) in variants.items():
         if not dailies:
             continue
@@ -344,8 +432,18 @@ def main(argv: list[str] | None = None) -> int:
         parts += [f"## CSI 300 enhancement (R1 preset) vs SH000300, test period; {title}", "", md_table(comp), ""]
         for name, daily in dailies.items():
             pt = performance_table(daily)
-            keep = [c for c in ("annual_return", "annual_excess_return", "tracking_error", "information_ratio",
-                                "excess_max_drawdown", "annual_turnover") if c in pt.columns]
+            keep = [
+                c
+                for c in (
+                    "annual_return",
+                    "annual_excess_return",
+                    "tracking_error",
+                    "information_ratio",
+                    "excess_max_drawdown",
+                    "annual_turnover",
+                )
+                if c in pt.columns
+            ]
             parts += [f"### {name} per year ({title})", "", md_table(pt[keep]), ""]
         parts += [f"### Optimiser / backtest notes ({title})", ""]
         for k, v in info.items():

@@ -92,14 +92,20 @@ def r2r3_tables(d: dict[str, pd.DataFrame], data: str, cache: Path) -> dict[str,
     else:
         t0 = time.perf_counter()
         consensus = src.consensus(calendar[0], calendar[-1]) if "consensus" in have else None
-        inputs = FactorInputs(d["bars"], _opt(fundamentals), _opt(consensus), _opt(d["industry_map"]),
-                              _opt(d["instruments"]))
+        inputs = FactorInputs(
+            d["bars"], _opt(fundamentals), _opt(consensus), _opt(d["industry_map"]), _opt(d["instruments"])
+        )
         # one table of the sets' union, as the factor_table asset computes its factor_sets
         r3 = compute_factors(inputs, list(dict.fromkeys(n for s in R3_SETS for n in FACTOR_SETS[s])))
         absent = dict(r3.attrs.get("absent", {}))
         r3.attrs = {}
-        log.info("R3 factors in %.1fs: %d rows, %d columns; absent: %s", time.perf_counter() - t0, len(r3),
-                 len(r3.columns) - 2, absent)
+        log.info(
+            "R3 factors in %.1fs: %d rows, %d columns; absent: %s",
+            time.perf_counter() - t0,
+            len(r3),
+            len(r3.columns) - 2,
+            absent,
+        )
         r3.to_parquet(path)
         pd.Series(absent, dtype=object).to_frame("reason").to_csv(cache / "r3_absent_factors.csv")
     ft = d["factor_table"]
@@ -137,20 +143,37 @@ def _family(spec) -> str:
 
 def fold_row(model: str, fold, sampled, out, cached: bool = False) -> dict:
     m = out.valid_metrics
-    row = {"model": model, "fold": fold.fold_id, "test_year": int(fold.test[0].year),
-           "train": f"{fold.train[0].date()}..{fold.train[-1].date()}",
-           "valid": f"{fold.valid[0].date()}..{fold.valid[-1].date()}",
-           "train_days": len(sampled.train), "valid_days": len(sampled.valid), "test_days": len(sampled.test),
-           "epochs": int(m.get("epochs_run", 0)), "best_epoch": int(m.get("best_epoch", 0)),
-           "valid_rank_ic": float(m.get("valid_rank_ic", np.nan)), "wall_s": round(float(out.wall_s), 1)}
+    row = {
+        "model": model,
+        "fold": fold.fold_id,
+        "test_year": int(fold.test[0].year),
+        "train": f"{fold.train[0].date()}..{fold.train[-1].date()}",
+        "valid": f"{fold.valid[0].date()}..{fold.valid[-1].date()}",
+        "train_days": len(sampled.train),
+        "valid_days": len(sampled.valid),
+        "test_days": len(sampled.test),
+        "epochs": int(m.get("epochs_run", 0)),
+        "best_epoch": int(m.get("best_epoch", 0)),
+        "valid_rank_ic": float(m.get("valid_rank_ic", np.nan)),
+        "wall_s": round(float(out.wall_s), 1),
+    }
     if "stage2_best_epoch" in m:
         row["stage2_best_round"] = int(m["stage2_best_epoch"])
     return row
 
 
-def train_models(models: list[str], tables: ModelTables, calendar: pd.DatetimeIndex, cfg: TrainConfig, *,
-                 hidden: int, steps: dict[str, int], seed: int, max_folds: int | None, cache: Path
-                 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict[str, list[int]]]:
+def train_models(
+    models: list[str],
+    tables: ModelTables,
+    calendar: pd.DatetimeIndex,
+    cfg: TrainConfig,
+    *,
+    hidden: int,
+    steps: dict[str, int],
+    seed: int,
+    max_folds: int | None,
+    cache: Path,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict[str, list[int]]]:
     signals, rows, years = {}, [], {}
     for model in models:
         spec = dataclasses.replace(get_spec(model), universe=UNIVERSE_COL)
@@ -162,8 +185,11 @@ def train_models(models: list[str], tables: ModelTables, calendar: pd.DatetimeIn
             folds = folds[:max_folds]
         years[model] = [int(f.test[0].year) for f in folds]
         log.info("%s: schedule %s, %d folds, test years %s", model, schedule.name, len(folds), years[model])
-        t = dataclasses.replace(tables, adjacency=tables.adjacency if spec.inputs.needs_adjacency else None,
-                                macro_series=tables.macro_series if spec.inputs.needs_macro else None)
+        t = dataclasses.replace(
+            tables,
+            adjacency=tables.adjacency if spec.inputs.needs_adjacency else None,
+            macro_series=tables.macro_series if spec.inputs.needs_macro else None,
+        )
         by_fold = {}
         for fold in folds:
             key = f"{model}_{fold.fold_id}_e{cfg.max_epochs}_p{cfg.patience}_s{step}_h{hidden}_lr{cfg.lr:g}_seed{seed}"
@@ -179,8 +205,16 @@ def train_models(models: list[str], tables: ModelTables, calendar: pd.DatetimeIn
             t_prep = time.perf_counter() - t0
 
             def progress(r, model=model, fold=fold) -> None:
-                log.info("%s %s epoch %d: train %.5f valid %.5f RankIC %.4f (best epoch %d)", model, fold.fold_id,
-                         r.epoch, r.train_loss, r.valid_loss, r.valid_rank_ic, r.best_epoch)
+                log.info(
+                    "%s %s epoch %d: train %.5f valid %.5f RankIC %.4f (best epoch %d)",
+                    model,
+                    fold.fold_id,
+                    r.epoch,
+                    r.train_loss,
+                    r.valid_loss,
+                    r.valid_rank_ic,
+                    r.best_epoch,
+                )
 
             out = train_fold(spec, sampled, inputs, hidden=hidden, train_config=cfg, seed=seed, callback=progress)
             row = {**fold_row(model, fold, sampled, out), "prep_s": round(t_prep, 1)}
@@ -193,24 +227,29 @@ def train_models(models: list[str], tables: ModelTables, calendar: pd.DatetimeIn
     return signals, pd.DataFrame(rows), years
 
 
-def evaluate(signals: dict[str, pd.DataFrame], labels: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+def evaluate(
+    signals: dict[str, pd.DataFrame], labels: pd.DataFrame
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """(R1-style evaluation per model, R3 own-label month-end evaluation per R3 model)."""
     weekly, monthly = {}, {}
     for model, sig in signals.items():
-        frame = sig[["date", "code", "score"]].merge(labels[["date", "code", "y_vwap10", "y_vwap5", "y_month"]],
-                                                     on=["date", "code"], how="inner")
+        frame = sig[["date", "code", "score"]].merge(
+            labels[["date", "code", "y_vwap10", "y_vwap5", "y_month"]], on=["date", "code"], how="inner"
+        )
         weekly[model] = evaluate_signal(frame, label="y_vwap10", ret="y_vwap5", config=SignalEvalConfig(step=5))
         schedule = get_spec(model).inputs.schedule
         if schedule.rebalance == Rebalance.MONTH_END:
             ends = rebalance_days(pd.DatetimeIndex(np.sort(frame["date"].unique())), schedule)
             m = frame[frame["date"].isin(ends)]
-            monthly[model] = evaluate_signal(m, label="y_month", ret="y_month",
-                                             config=SignalEvalConfig(step=1, periods_per_year=12.0))
+            monthly[model] = evaluate_signal(
+                m, label="y_month", ret="y_month", config=SignalEvalConfig(step=1, periods_per_year=12.0)
+            )
     return weekly, monthly
 
 
-def r1_reference(d: dict[str, pd.DataFrame], models: list[str], base_cache: Path,
-                 years: dict[str, list[int]]) -> dict[str, pd.DataFrame]:
+def r1_reference(
+    d: dict[str, pd.DataFrame], models: list[str], base_cache: Path, years: dict[str, list[int]]
+) -> dict[str, pd.DataFrame]:
     """realdata.py's R1 signals (from its cache, as run for RESULTS.md: 15 epochs, patience 5,
     every 2nd train day) evaluated the same way, over all their test days and over the R3 test years."""
     if not models:
@@ -225,13 +264,15 @@ def r1_reference(d: dict[str, pd.DataFrame], models: list[str], base_cache: Path
     r3_years = sorted({y for ys in years.values() for y in ys if y >= 2019})
     out = {}
     for model, sig in signals.items():
-        frame = sig[["date", "code", "score"]].merge(d["labels"][["date", "code", "y_vwap10", "y_vwap5"]],
-                                                     on=["date", "code"], how="inner")
+        frame = sig[["date", "code", "score"]].merge(
+            d["labels"][["date", "code", "y_vwap10", "y_vwap5"]], on=["date", "code"], how="inner"
+        )
         out[model] = evaluate_signal(frame, label="y_vwap10", ret="y_vwap5", config=SignalEvalConfig(step=5))
         if r3_years:
             sub = frame[frame["date"].dt.year >= r3_years[0]]
             out[f"{model} ({r3_years[0]}-{r3_years[-1]})"] = evaluate_signal(
-                sub, label="y_vwap10", ret="y_vwap5", config=SignalEvalConfig(step=5))
+                sub, label="y_vwap10", ret="y_vwap5", config=SignalEvalConfig(step=5)
+            )
     return out
 
 
@@ -256,20 +297,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--hidden", type=int, default=32)
-    p.add_argument("--train-step-r2", type=int, default=5,
-                   help="R2 models train on every k-th train day (the schedule samples every 5: max(5, k))")
+    p.add_argument(
+        "--train-step-r2",
+        type=int,
+        default=5,
+        help="R2 models train on every k-th train day (the schedule samples every 5: max(5, k))",
+    )
     p.add_argument("--train-step-r3", type=int, default=5, help="the same for the R3 models")
     p.add_argument("--max-folds", type=int, default=None, help="only the first N folds per model")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--base-cache", default="/tmp/realdata_cache", help="realdata.py's cache (R1 tables)")
     p.add_argument("--cache", default="/tmp/realdata_r2r3_cache")
-    p.add_argument("--r1-compare", default="gat_residual,nn",
-                   help="R1 models whose cached realdata.py scores (--base-cache, 15 epochs, patience 5, "
-                        "step 2) are evaluated over the same years; '' = none")
+    p.add_argument(
+        "--r1-compare",
+        default="gat_residual,nn",
+        help="R1 models whose cached realdata.py scores (--base-cache, 15 epochs, patience 5, "
+        "step 2) are evaluated over the same years; '' = none",
+    )
     p.add_argument("--out", default=str(Path(__file__).with_name("realdata_results.md")))
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
-                        stream=sys.stdout)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stdout)
     torch.set_num_threads(1)
     cache = Path(args.cache)
     t_all = time.perf_counter()
@@ -277,14 +324,29 @@ def main(argv: list[str] | None = None) -> int:
     extra = r2r3_tables(d, args.data, cache)
     t_data = time.perf_counter() - t_all
     calendar = open_source(args.data).calendar()
-    tables = ModelTables(extra["factor_table"], d["labels"], d["universe"], d["bars"], d["industry_map"],
-                         adjacency=extra["adjacency"], macro_series=extra["macro_series"])
+    tables = ModelTables(
+        extra["factor_table"],
+        d["labels"],
+        d["universe"],
+        d["bars"],
+        d["industry_map"],
+        adjacency=extra["adjacency"],
+        macro_series=extra["macro_series"],
+    )
     cfg = TrainConfig(lr=args.lr, max_epochs=args.epochs, patience=args.patience, num_threads=1)
     models = args.models.split(",")
     t0 = time.perf_counter()
-    signals, fold_log, years = train_models(models, tables, calendar, cfg, hidden=args.hidden,
-                                            steps={"R2": args.train_step_r2, "R3": args.train_step_r3},
-                                            seed=args.seed, max_folds=args.max_folds, cache=cache)
+    signals, fold_log, years = train_models(
+        models,
+        tables,
+        calendar,
+        cfg,
+        hidden=args.hidden,
+        steps={"R2": args.train_step_r2, "R3": args.train_step_r3},
+        seed=args.seed,
+        max_folds=args.max_folds,
+        cache=cache,
+    )
     t_train = time.perf_counter() - t0
     weekly, monthly = evaluate(signals, d["labels"])
     r1 = r1_reference(d, [m for m in args.r1_compare.split(",") if m], Path(args.base_cache), years)
@@ -294,24 +356,41 @@ def main(argv: list[str] | None = None) -> int:
     for model in models:
         spec = get_spec(model)
         a = weekly[model].loc["all"]
-        r = {"family": _family(spec),
-             "test_years": f"{min(years[model])}-{max(years[model])}" if years[model] else "",
-             "folds": len(years[model]), "ic": a["ic"], "rank_ic": a["rank_ic"],
-             "weighted_rank_ic": a["weighted_rank_ic"], "rank_ic_ir": a["rank_ic_ir"],
-             "top_decile_ann": a["group_10_ann"], "universe_ann": a["universe_ann"],
-             "long_short_ann": a["long_short_ann"]}
+        r = {
+            "family": _family(spec),
+            "test_years": f"{min(years[model])}-{max(years[model])}" if years[model] else "",
+            "folds": len(years[model]),
+            "ic": a["ic"],
+            "rank_ic": a["rank_ic"],
+            "weighted_rank_ic": a["weighted_rank_ic"],
+            "rank_ic_ir": a["rank_ic_ir"],
+            "top_decile_ann": a["group_10_ann"],
+            "universe_ann": a["universe_ann"],
+            "long_short_ann": a["long_short_ann"],
+        }
         if model in monthly:
             mm = monthly[model].loc["all"]
-            r.update(month_end_rank_ic_y_month=mm["rank_ic"], month_end_rank_ic_ir=mm["rank_ic_ir"],
-                     month_ends=int(mm["n_dates"]))
+            r.update(
+                month_end_rank_ic_y_month=mm["rank_ic"],
+                month_end_rank_ic_ir=mm["rank_ic_ir"],
+                month_ends=int(mm["n_dates"]),
+            )
         rows[model] = r
     for name, table in r1.items():
         a = table.loc["all"]
         first, last = [p for p in table.index if p != "all"][0], [p for p in table.index if p != "all"][-1]
-        rows[f"R1 ref: {name}"] = {"family": "R1", "test_years": f"{first}-{last}", "folds": np.nan,
-                                   "ic": a["ic"], "rank_ic": a["rank_ic"], "weighted_rank_ic": a["weighted_rank_ic"],
-                                   "rank_ic_ir": a["rank_ic_ir"], "top_decile_ann": a["group_10_ann"],
-                                   "universe_ann": a["universe_ann"], "long_short_ann": a["long_short_ann"]}
+        rows[f"R1 ref: {name}"] = {
+            "family": "R1",
+            "test_years": f"{first}-{last}",
+            "folds": np.nan,
+            "ic": a["ic"],
+            "rank_ic": a["rank_ic"],
+            "weighted_rank_ic": a["weighted_rank_ic"],
+            "rank_ic_ir": a["rank_ic_ir"],
+            "top_decile_ann": a["group_10_ann"],
+            "universe_ann": a["universe_ann"],
+            "long_short_ann": a["long_short_ann"],
+        }
     summary = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
     fl = fold_log
     wall_by_model = fl.groupby("model")["wall_s"].sum() if len(fl) else pd.Series(dtype=float)
@@ -322,36 +401,46 @@ def main(argv: list[str] | None = None) -> int:
     fold_wall = float(fl["wall_s"].sum()) if len(fl) else 0.0
 
     cmd = ".venv/bin/python experiments/realdata_r2r3.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    parts = ["# Real-data results: R2 / R3 models (cn_qlib CSI 300; realdata_r2r3.py)", "",
-             f"Command: `{cmd.strip()}`  ",
-             f"Machine: {platform.machine()} {os.cpu_count()} cores, shared with another long job (timings "
-             "pessimistic), torch threads 1.  ",
-             f"Wall time of this invocation: {wall / 60:.1f} min (data+tables {t_data:.0f}s, training {t_train:.0f}s; "
-             "folds read back from the cache are not re-timed).  ",
-             f"Training wall summed over all folds, each timed when it was trained (fold wall_s below): "
-             f"{fold_wall / 60:.1f} min.",
-             "", "## Setup", "",
-             f"- Universe: `{UNIVERSE_COL}` (CSI 300 members with a bar that day), as the R1 table.",
-             f"- Budget (far below SPEC): `TrainConfig(lr={args.lr}, max_epochs={args.epochs}, patience={args.patience})`, "
-             f"hidden {args.hidden}, seed {args.seed}; train days every max(5, k) days with k = {args.train_step_r2} (R2) / "
-             f"{args.train_step_r3} (R3), valid days every 5 "
-             "(the schedules' sampling); test days all. biagru_xgb stage 2: default `XGBConfig`.",
-             "- Folds: `schedule_folds(calendar, spec.inputs.schedule)`, every fold whose test year lies in the "
-             "2010-2022 calendar" + (f" (first {args.max_folds} only)" if args.max_folds else "")
-             + ". R2 (`r2_weekly`): yearly, 4y train + 1y valid, purge 5, tests from 2017 (first_test_date). "
-             "R3 (`r3_monthly`): yearly, 8y split 80/20 (1613 / 403 days), purge 21, tests from 2019.",
-             "- Inputs: `prepare_fold_inputs(spec, ModelTables(...), sampled_fold)` as the `model_checkpoint` asset; "
-             "factor_table = R1 + XGB sets (realdata cache) + R3_TS / R3_NODE / R3_EDGE / R3_FLOW; adjacency "
-             "r2_similarity (quarterly kNN k=10 on fundamentals, 2016-2020 only), r3_industry / r3_flow (monthly, "
-             "80-day correlations > 0.5); macro_series `build_macro_state` (forward fill with flag over the "
-             "2017-01..2019-05 yield gap).",
-             "- Evaluation: `evaluate_signal` label y_vwap10, ret y_vwap5, every 5 days (same as the R1 table); "
-             "top_decile_ann = group_10_ann (annualised mean y_vwap5 of the top score decile, every 5 days); "
-             "R3 models also: RankIC against y_month on month-end days (their rebalance days).",
-             "- `R1 ref` rows: realdata.py's cached R1 scores (the RESULTS.md run: hidden 64, 15 epochs, "
-             "patience 5, every 2nd train day, PAPER folds, tests from 2018-04-23) through the same evaluation, over "
-             "all their test days and over the R3 test years only.", "",
-             "## Summary (all test days of each model's folds)", "", md_table(summary, "{:.4f}"), ""]
+    parts = [
+        "# Real-data results: R2 / R3 models (cn_qlib CSI 300; realdata_r2r3.py)",
+        "",
+        f"Command: `{cmd.strip()}`  ",
+        f"Machine: {platform.machine()} {os.cpu_count()} cores, shared with another long job (timings "
+        "pessimistic), torch threads 1.  ",
+        f"Wall time of this invocation: {wall / 60:.1f} min (data+tables {t_data:.0f}s, training {t_train:.0f}s; "
+        "folds read back from the cache are not re-timed).  ",
+        f"Training wall summed over all folds, each timed when it was trained (fold wall_s below): "
+        f"{fold_wall / 60:.1f} min.",
+        "",
+        "## Setup",
+        "",
+        f"- Universe: `{UNIVERSE_COL}` (CSI 300 members with a bar that day), as the R1 table.",
+        f"- Budget (far below SPEC): `TrainConfig(lr={args.lr}, max_epochs={args.epochs}, patience={args.patience})`, "
+        f"hidden {args.hidden}, seed {args.seed}; train days every max(5, k) days with k = {args.train_step_r2} (R2) / "
+        f"{args.train_step_r3} (R3), valid days every 5 "
+        "(the schedules' sampling); test days all. biagru_xgb stage 2: default `XGBConfig`.",
+        "- Folds: `schedule_folds(calendar, spec.inputs.schedule)`, every fold whose test year lies in the "
+        "2010-2022 calendar"
+        + (f" (first {args.max_folds} only)" if args.max_folds else "")
+        + ". R2 (`r2_weekly`): yearly, 4y train + 1y valid, purge 5, tests from 2017 (first_test_date). "
+        "R3 (`r3_monthly`): yearly, 8y split 80/20 (1613 / 403 days), purge 21, tests from 2019.",
+        "- Inputs: `prepare_fold_inputs(spec, ModelTables(...), sampled_fold)` as the `model_checkpoint` asset; "
+        "factor_table = R1 + XGB sets (realdata cache) + R3_TS / R3_NODE / R3_EDGE / R3_FLOW; adjacency "
+        "r2_similarity (quarterly kNN k=10 on fundamentals, 2016-2020 only), r3_industry / r3_flow (monthly, "
+        "80-day correlations > 0.5); macro_series `build_macro_state` (forward fill with flag over the "
+        "2017-01..2019-05 yield gap).",
+        "- Evaluation: `evaluate_signal` label y_vwap10, ret y_vwap5, every 5 days (same as the R1 table); "
+        "top_decile_ann = group_10_ann (annualised mean y_vwap5 of the top score decile, every 5 days); "
+        "R3 models also: RankIC against y_month on month-end days (their rebalance days).",
+        "- `R1 ref` rows: realdata.py's cached R1 scores (the RESULTS.md run: hidden 64, 15 epochs, "
+        "patience 5, every 2nd train day, PAPER folds, tests from 2018-04-23) through the same evaluation, over "
+        "all their test days and over the R3 test years only.",
+        "",
+        "## Summary (all test days of each model's folds)",
+        "",
+        md_table(summary, "{:.4f}"),
+        "",
+    ]
     if len(fl):
         parts += ["## Folds", "", md_table(fl.set_index("model"), "{:.3f}"), ""]
     ref = {f"R1 {m}": t for m, t in r1.items() if "(" not in m}
@@ -362,11 +451,25 @@ def main(argv: list[str] | None = None) -> int:
     if monthly:
         mt = pd.DataFrame({m: t["rank_ic"] for m, t in monthly.items()}).rename_axis("period")
         parts += ["## R3 models: RankIC vs y_month on month-end days, by year", "", md_table(mt), ""]
-    cols = ["n_dates", "ic", "rank_ic", "weighted_rank_ic", "ic_ir", "rank_ic_ir", "top_precision",
-            "group_10_ann", "long_short_ann", "universe_ann"]
+    cols = [
+        "n_dates",
+        "ic",
+        "rank_ic",
+        "weighted_rank_ic",
+        "ic_ir",
+        "rank_ic_ir",
+        "top_precision",
+        "group_10_ann",
+        "long_short_ann",
+        "universe_ann",
+    ]
     for model, table in weekly.items():
-        parts += [f"## Signal evaluation: {model} (label y_vwap10, ret y_vwap5, every 5 days)", "",
-                  md_table(table[[c for c in cols if c in table.columns]]), ""]
+        parts += [
+            f"## Signal evaluation: {model} (label y_vwap10, ret y_vwap5, every 5 days)",
+            "",
+            md_table(table[[c for c in cols if c in table.columns]]),
+            "",
+        ]
     text = "\n".join(parts)
     write_section(Path(args.out), text)
     (cache / "summary.csv").parent.mkdir(parents=True, exist_ok=True)

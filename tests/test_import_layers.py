@@ -78,7 +78,7 @@ def _cycle(graph: dict[str, dict[str, set[str]]]) -> list[str] | None:
         stack.append(n)
         for m in sorted(graph.get(n, {})):
             if state.get(m) == 1:
-                return stack[stack.index(m):] + [m]
+                return stack[stack.index(m) :] + [m]
             if m not in state and (found := visit(m)) is not None:
                 return found
         stack.pop()
@@ -102,8 +102,9 @@ def test_the_graph_sees_the_packages():
 
 def test_no_cycle_between_packages():
     cycle = _cycle(GRAPH)
-    assert cycle is None, "import cycle " + " -> ".join(cycle) + ": " + "; ".join(
-        _edges(a, b) for a, b in zip(cycle, cycle[1:]))
+    assert cycle is None, (
+        "import cycle " + " -> ".join(cycle) + ": " + "; ".join(_edges(a, b) for a, b in zip(cycle, cycle[1:]))
+    )
 
 
 def test_models_import_nothing_from_training():

@@ -21,12 +21,27 @@ def bars():
         adj = np.where(np.arange(T) >= 20, 1.25, 1.0)
         for t, d in enumerate(dates):
             susp = i == 1 and t == 8
-            rows.append({"date": d, "code": f"SH60000{i}", "open": close[t], "high": close[t] * 1.02,
-                         "low": close[t] * 0.98, "close": close[t], "volume": 0.0 if susp else 1e5,
-                         "amount": 0.0 if susp else 1e5 * vwap[t], "vwap": np.nan if susp else vwap[t],
-                         "adj_factor": adj[t], "turnover": 0.01, "float_mcap": 1e9, "total_mcap": 2e9,
-                         "tradable": not susp, "limit_up": close[t] * 1.1, "limit_down": close[t] * 0.9,
-                         "is_st": False})
+            rows.append(
+                {
+                    "date": d,
+                    "code": f"SH60000{i}",
+                    "open": close[t],
+                    "high": close[t] * 1.02,
+                    "low": close[t] * 0.98,
+                    "close": close[t],
+                    "volume": 0.0 if susp else 1e5,
+                    "amount": 0.0 if susp else 1e5 * vwap[t],
+                    "vwap": np.nan if susp else vwap[t],
+                    "adj_factor": adj[t],
+                    "turnover": 0.01,
+                    "float_mcap": 1e9,
+                    "total_mcap": 2e9,
+                    "tradable": not susp,
+                    "limit_up": close[t] * 1.1,
+                    "limit_down": close[t] * 0.9,
+                    "is_st": False,
+                }
+            )
     return pd.DataFrame(rows)[BARS_COLUMNS]
 
 

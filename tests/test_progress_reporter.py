@@ -45,9 +45,11 @@ def test_lines_carry_i_of_n_elapsed_and_the_mean_time_eta():
         p.advance()
     # unit 1 at 4 s: < 10 s since the start, no line. Unit 2 at 12 s: ETA = 12 / 2 * 8 = 48 s.
     # unit 4 at 22 s (10 s after the last line): ETA = 22 / 4 * 6 = 33 s. Unit 10: the final line.
-    assert log.lines == ["month 2/10 (20%): elapsed 0:12, ETA 0:48",
-                         "month 4/10 (40%): elapsed 0:22, ETA 0:33",
-                         "month 10/10 done in 0:30"]
+    assert log.lines == [
+        "month 2/10 (20%): elapsed 0:12, ETA 0:48",
+        "month 4/10 (40%): elapsed 0:22, ETA 0:33",
+        "month 10/10 done in 0:30",
+    ]
     assert p.eta() == 0.0
     with pytest.raises(ValueError, match="after its final line"):
         p.advance()
@@ -87,9 +89,11 @@ def test_early_stop_bound_eta_and_finish():
     p.finish(detail="; best epoch 1")
     p.finish()  # a second finish writes nothing
     # ETA after 1 epoch: 30 * 99 = 2970 s = 49:30; after 2: 90 / 2 * 98 = 4410 s = 73:30 (upper bounds)
-    assert log.lines == ["epoch 1/100 (1%): elapsed 0:30, ETA <= 49:30; valid 0.5",
-                         "epoch 2/100 (2%): elapsed 1:30, ETA <= 73:30",
-                         "epoch 2/100 done in 1:31 (stopped early); best epoch 1"]
+    assert log.lines == [
+        "epoch 1/100 (1%): elapsed 0:30, ETA <= 49:30; valid 0.5",
+        "epoch 2/100 (2%): elapsed 1:30, ETA <= 73:30",
+        "epoch 2/100 done in 1:31 (stopped early); best epoch 1",
+    ]
 
 
 def test_finish_after_the_last_unit_adds_nothing():
@@ -134,11 +138,15 @@ def test_compute_factors_reports_the_computed_factors_and_changes_nothing():
     names = ["ret_5d", "con_eps_g", "ret_1m", "kmid"]  # con_eps_g needs consensus: absent, not counted
     start, end = cal[100], cal[-1]
     log = ListLog()
-    with_progress = compute_factors(inputs, names, start, end,
-                                    progress_log=ProgressLog(log, every_s=0, clock=TickingClock()))
+    with_progress = compute_factors(
+        inputs, names, start, end, progress_log=ProgressLog(log, every_s=0, clock=TickingClock())
+    )
     plain = compute_factors(inputs, names, start, end)
     pd.testing.assert_frame_equal(with_progress, plain)
     assert with_progress.attrs == plain.attrs
     # the clock reads 101 at the start, then 102, 103, 104 after each factor
-    assert log.lines == ["factor 1/3 (33%): elapsed 0:01, ETA 0:02", "factor 2/3 (66%): elapsed 0:02, ETA 0:01",
-                         "factor 3/3 done in 0:03"]
+    assert log.lines == [
+        "factor 1/3 (33%): elapsed 0:01, ETA 0:02",
+        "factor 2/3 (66%): elapsed 0:02, ETA 0:01",
+        "factor 3/3 done in 0:03",
+    ]

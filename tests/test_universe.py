@@ -15,17 +15,31 @@ def _bars(amount_q2=None):
     rows = []
     amount = np.array([5, 9, 1, 7, 3, 8, 2, 10, 6, 4], float) * 1e6
     mcap = np.array([9, 8, 7, 6, 5, 4, 3, 2, 1, 10], float) * 1e9
-    for t, d in enumerate(DATES):
+    for d in DATES:
         amt = amount if (amount_q2 is None or d < pd.Timestamp("2019-04-01")) else amount_q2
         for i in range(N):
             susp = i == 9 and d == pd.Timestamp("2019-03-29")
-            rows.append({
-                "date": d, "code": f"SZ{i:06d}", "open": 10.0, "high": 10.5, "low": 9.5, "close": 10.0,
-                "volume": 0.0 if susp else amt[i] / 10, "amount": 0.0 if susp else amt[i], "vwap": 10.0,
-                "adj_factor": 1.0, "turnover": 0.01, "float_mcap": mcap[i] / 2, "total_mcap": mcap[i],
-                "tradable": not susp, "limit_up": 11.0, "limit_down": 9.0,
-                "is_st": bool(i == 1 and pd.Timestamp("2019-05-06") <= d <= pd.Timestamp("2019-05-31")),
-            })
+            rows.append(
+                {
+                    "date": d,
+                    "code": f"SZ{i:06d}",
+                    "open": 10.0,
+                    "high": 10.5,
+                    "low": 9.5,
+                    "close": 10.0,
+                    "volume": 0.0 if susp else amt[i] / 10,
+                    "amount": 0.0 if susp else amt[i],
+                    "vwap": 10.0,
+                    "adj_factor": 1.0,
+                    "turnover": 0.01,
+                    "float_mcap": mcap[i] / 2,
+                    "total_mcap": mcap[i],
+                    "tradable": not susp,
+                    "limit_up": 11.0,
+                    "limit_down": 9.0,
+                    "is_st": bool(i == 1 and pd.Timestamp("2019-05-06") <= d <= pd.Timestamp("2019-05-31")),
+                }
+            )
     return pd.DataFrame(rows)[BARS_COLUMNS]
 
 
@@ -41,12 +55,23 @@ def _top(values, eligible, share):
 def universe():
     amount_q2 = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], float) * 1e6
     bars = _bars(amount_q2)
-    inst = pd.DataFrame({"code": [f"SZ{i:06d}" for i in range(N)], "name": None, "board": "main",
-                         "list_date": [pd.Timestamp("2019-02-01")] + [pd.Timestamp("2010-01-01")] * (N - 1),
-                         "delist_date": pd.NaT})
-    iw = pd.DataFrame({"date": pd.to_datetime(["2019-01-31", "2019-01-31", "2019-06-28"]),
-                       "index_code": "SH000905", "code": ["SZ000003", "SZ000004", "SZ000005"],
-                       "weight": [0.5, 0.5, 1.0]})
+    inst = pd.DataFrame(
+        {
+            "code": [f"SZ{i:06d}" for i in range(N)],
+            "name": None,
+            "board": "main",
+            "list_date": [pd.Timestamp("2019-02-01")] + [pd.Timestamp("2010-01-01")] * (N - 1),
+            "delist_date": pd.NaT,
+        }
+    )
+    iw = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2019-01-31", "2019-01-31", "2019-06-28"]),
+            "index_code": "SH000905",
+            "code": ["SZ000003", "SZ000004", "SZ000005"],
+            "weight": [0.5, 0.5, 1.0],
+        }
+    )
     return bars, build_universe(bars, inst, iw), amount_q2
 
 

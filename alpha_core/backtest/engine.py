@@ -39,8 +39,18 @@ from alpha_core.errors import DataContractError, Location
 log = logging.getLogger(__name__)
 
 PANEL_FIELDS = ("open", "high", "low", "close", "vwap", "adj_factor", "tradable", "limit_up", "limit_down")
-DAILY_COLUMNS = ["date", "nav", "ret", "bench_ret", "excess_ret", "cost", "turnover", "cash_weight",
-                 "n_holdings", "blocked_weight"]
+DAILY_COLUMNS = [
+    "date",
+    "nav",
+    "ret",
+    "bench_ret",
+    "excess_ret",
+    "cost",
+    "turnover",
+    "cash_weight",
+    "n_holdings",
+    "blocked_weight",
+]
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,10 @@ class BacktestConfig:
 
     def __post_init__(self) -> None:
         if self.lag < 0 or (self.lag == 0 and self.fill != FillPrice.CLOSE):
-            raise ValueError(f"lag={self.lag} with fill={self.fill} trades before the decision is known "
-                             "(look-ahead); use lag >= 1 or fill=close")
+            raise ValueError(
+                f"lag={self.lag} with fill={self.fill} trades before the decision is known "
+                "(look-ahead); use lag >= 1 or fill=close"
+            )
 
 
 @dataclass(frozen=True)
@@ -104,8 +116,12 @@ def _targets(weights: pd.DataFrame, panel: Panel, lag: int) -> dict[int, tuple[p
     """Execution day index -> (decision date, (N,) target weights)."""
     unknown = ~weights["code"].isin(panel.codes)
     if unknown.any():
-        log.warning("dropping %d weight rows of %d codes without bars (e.g. %s)", int(unknown.sum()),
-                    weights.loc[unknown, "code"].nunique(), weights.loc[unknown, "code"].iloc[0])
+        log.warning(
+            "dropping %d weight rows of %d codes without bars (e.g. %s)",
+            int(unknown.sum()),
+            weights.loc[unknown, "code"].nunique(),
+            weights.loc[unknown, "code"].iloc[0],
+        )
         weights = weights[~unknown]
     out: dict[int, tuple[pd.Timestamp, np.ndarray]] = {}
     n = len(panel.codes)
@@ -121,14 +137,22 @@ def _targets(weights: pd.DataFrame, panel: Panel, lag: int) -> dict[int, tuple[p
         w = np.zeros(n)
         w[panel.codes.get_indexer(grp["code"])] = grp["weight"].to_numpy(dtype=float)
         if (w < -1e-12).any() or w.sum() > 1 + 1e-6:
-            raise DataContractError("target weights must be >= 0 and sum to <= 1",
-                                    Location(column="weight", date=str(pd.Timestamp(day).date())))
+            raise DataContractError(
+                "target weights must be >= 0 and sum to <= 1",
+                Location(column="weight", date=str(pd.Timestamp(day).date())),
+            )
         out[ex] = (pd.Timestamp(day), w.clip(min=0))
     return out
 
 
-def run_backtest(bars: pd.DataFrame | Panel, weights: pd.DataFrame, config: BacktestConfig = BacktestConfig(), *,
-                 bench_ret: np.ndarray | pd.Series | None = None, initial_nav: float = 1.0) -> BacktestResult:
+def run_backtest(
+    bars: pd.DataFrame | Panel,
+    weights: pd.DataFrame,
+    config: BacktestConfig = BacktestConfig(),
+    *,
+    bench_ret: np.ndarray | pd.Series | None = None,
+    initial_nav: float = 1.0,
+) -> BacktestResult:
     """Simulate ``weights`` [date, code, weight] (decision dates) on daily ``bars``.
 
     Args:
@@ -146,8 +170,16 @@ def run_backtest(bars: pd.DataFrame | Panel, weights: pd.DataFrame, config: Back
     adj = panel["adj_factor"]
     price = pd.DataFrame(panel["close"] * adj).ffill().to_numpy()  # valuation price, carried through gaps
     fill = panel[str(config.fill)] * adj
-    can_buy, can_sell = trade_masks(np.nan_to_num(panel["tradable"]) > 0, fill, panel["open"], panel["high"],
-                                    panel["low"], panel["close"], panel["limit_up"], panel["limit_down"])
+    can_buy, can_sell = trade_masks(
+        np.nan_to_num(panel["tradable"]) > 0,
+        fill,
+        panel["open"],
+        panel["high"],
+        panel["low"],
+        panel["close"],
+        panel["limit_up"],
+        panel["limit_down"],
+    )
     if isinstance(bench_ret, pd.Series):
         bench = bench_ret.reindex(dates).fillna(0.0).to_numpy(dtype=float)
     else:
@@ -193,7 +225,9 @@ def run_backtest(bars: pd.DataFrame | Panel, weights: pd.DataFrame, config: Back
             h = np.where(ok, price[t] / np.where(ok, f, 1.0), 1.0)
             v = v_new * np.nan_to_num(h, nan=1.0)
             cols["cost"][i], cols["turnover"][i], cols["blocked_weight"][i] = cost / nav_pre, traded, blocked
-            trade_rows.append((decision, dates[t], traded, cost / nav_pre, blocked, int((locked & (target != executed)).sum())))
+            trade_rows.append(
+                (decision, dates[t], traded, cost / nav_pre, blocked, int((locked & (target != executed)).sum()))
+            )
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
                 g = price[t] / prev
@@ -208,6 +242,10 @@ def run_backtest(bars: pd.DataFrame | Panel, weights: pd.DataFrame, config: Back
     daily = pd.DataFrame({"date": dates[start:], **cols, "n_holdings": n_hold})
     daily["bench_ret"] = bench[start:]
     daily["excess_ret"] = daily["ret"] - daily["bench_ret"]
-    holdings = pd.concat(hold_rows, ignore_index=True) if hold_rows else pd.DataFrame(columns=["date", "code", "weight"])
-    trades = pd.DataFrame(trade_rows, columns=["decision_date", "date", "turnover", "cost", "blocked_weight", "n_locked"])
+    holdings = (
+        pd.concat(hold_rows, ignore_index=True) if hold_rows else pd.DataFrame(columns=["date", "code", "weight"])
+    )
+    trades = pd.DataFrame(
+        trade_rows, columns=["decision_date", "date", "turnover", "cost", "blocked_weight", "n_locked"]
+    )
     return BacktestResult(daily[DAILY_COLUMNS], holdings, trades)

@@ -17,8 +17,9 @@ import numpy as np
 CENT = 0.01 + 1e-9  # raw CNY tolerance of "equal to the limit price"; float noise included
 
 
-def one_price_limit(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
-                    limit: np.ndarray, tol: float = CENT) -> np.ndarray:
+def one_price_limit(
+    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, limit: np.ndarray, tol: float = CENT
+) -> np.ndarray:
     """True where open, high, low and close all equal ``limit`` within ``tol`` (arrays of one shape).
 
     NaN anywhere -> False (a missing bar is handled by the suspension rule).
@@ -30,8 +31,16 @@ def one_price_limit(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close:
     return out
 
 
-def trade_masks(tradable: np.ndarray, fill: np.ndarray, open_: np.ndarray, high: np.ndarray, low: np.ndarray,
-                close: np.ndarray, limit_up: np.ndarray, limit_down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def trade_masks(
+    tradable: np.ndarray,
+    fill: np.ndarray,
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    limit_up: np.ndarray,
+    limit_down: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """``(can_buy, can_sell)`` boolean arrays (same shape as the inputs, e.g. (T, N)).
 
     can_buy  = tradable & finite fill price & not one-price limit-up
@@ -43,8 +52,9 @@ def trade_masks(tradable: np.ndarray, fill: np.ndarray, open_: np.ndarray, high:
     return live & ~up, live & ~down
 
 
-def execute_weights(target: np.ndarray, current: np.ndarray, can_buy: np.ndarray, can_sell: np.ndarray,
-                    eps: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
+def execute_weights(
+    target: np.ndarray, current: np.ndarray, can_buy: np.ndarray, can_sell: np.ndarray, eps: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray]:
     """Weights a rebalance can reach, and the mask of names locked at their current weight.
 
     Args:

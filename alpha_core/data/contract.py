@@ -71,9 +71,23 @@ class MacroSeries(StrEnum):
 
 
 BARS_COLUMNS = [
-    "date", "code", "open", "high", "low", "close", "volume", "amount", "vwap",
-    "adj_factor", "turnover", "float_mcap", "total_mcap", "tradable",
-    "limit_up", "limit_down", "is_st",
+    "date",
+    "code",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "amount",
+    "vwap",
+    "adj_factor",
+    "turnover",
+    "float_mcap",
+    "total_mcap",
+    "tradable",
+    "limit_up",
+    "limit_down",
+    "is_st",
 ]
 INSTRUMENT_COLUMNS = ["code", "name", "board", "list_date", "delist_date"]
 INDUSTRY_COLUMNS = ["code", "start_date", "end_date", "industry", "sector"]
@@ -94,7 +108,10 @@ BARS_SCHEMA = pa.DataFrameSchema(
     columns={
         "date": _date,
         "code": pa.Column(str, nullable=False),
-        "open": _price, "high": _price, "low": _price, "close": _price,
+        "open": _price,
+        "high": _price,
+        "low": _price,
+        "close": _price,
         "volume": pa.Column(float, pa.Check.ge(0), nullable=True),
         "amount": pa.Column(float, pa.Check.ge(0), nullable=True),
         "vwap": _price,
@@ -103,16 +120,25 @@ BARS_SCHEMA = pa.DataFrameSchema(
         "float_mcap": pa.Column(float, pa.Check.ge(0), nullable=True),
         "total_mcap": pa.Column(float, pa.Check.ge(0), nullable=True),
         "tradable": pa.Column(bool, nullable=False),
-        "limit_up": _price, "limit_down": _price,
+        "limit_up": _price,
+        "limit_down": _price,
         "is_st": pa.Column(bool, nullable=False),
     },
     checks=[
-        pa.Check(lambda d: (d["high"] >= d["low"]) | d["high"].isna() | d["low"].isna(),
-                 name="high>=low", element_wise=False),
-        pa.Check(lambda d: ((d["high"] >= d[["open", "close"]].max(axis=1) - 1e-6)
-                            & (d["low"] <= d[["open", "close"]].min(axis=1) + 1e-6))
-                 | d[["open", "high", "low", "close"]].isna().any(axis=1),
-                 name="low<=open,close<=high", element_wise=False),
+        pa.Check(
+            lambda d: (d["high"] >= d["low"]) | d["high"].isna() | d["low"].isna(), name="high>=low", element_wise=False
+        ),
+        pa.Check(
+            lambda d: (
+                (
+                    (d["high"] >= d[["open", "close"]].max(axis=1) - 1e-6)
+                    & (d["low"] <= d[["open", "close"]].min(axis=1) + 1e-6)
+                )
+                | d[["open", "high", "low", "close"]].isna().any(axis=1)
+            ),
+            name="low<=open,close<=high",
+            element_wise=False,
+        ),
     ],
     unique=["date", "code"],
     strict=True,
@@ -171,8 +197,11 @@ FUNDAMENTALS_SCHEMA = pa.DataFrameSchema(
         "announce_date": _date,
         **{c: _num for c in FUNDAMENTAL_FLOWS + FUNDAMENTAL_STOCKS + ["roe"]},
     },
-    checks=[pa.Check(lambda d: d["announce_date"] > d["report_period"], name="announce_date>report_period",
-                     element_wise=False)],
+    checks=[
+        pa.Check(
+            lambda d: d["announce_date"] > d["report_period"], name="announce_date>report_period", element_wise=False
+        )
+    ],
     unique=["code", "report_period"],
     strict=True,
 )
@@ -274,13 +303,25 @@ def _where(df: pd.DataFrame, mask: np.ndarray) -> tuple[int, str | None, str | N
     return len(idx), instrument, date
 
 
-def _fail(schema: pa.DataFrameSchema, df: pd.DataFrame, mask: np.ndarray, what: str, column: str | None,
-          source_file: str | None, value: object = None) -> None:
+def _fail(
+    schema: pa.DataFrameSchema,
+    df: pd.DataFrame,
+    mask: np.ndarray,
+    what: str,
+    column: str | None,
+    source_file: str | None,
+    value: object = None,
+) -> None:
     n, instrument, date = _where(df, mask)
     raise DataContractError(
         f"{schema.name or 'table'}: {what} ({n} failing row(s))",
-        Location(file=source_file, column=column, instrument=instrument, date=date,
-                 value=None if value is None else repr(value)),
+        Location(
+            file=source_file,
+            column=column,
+            instrument=instrument,
+            date=date,
+            value=None if value is None else repr(value),
+        ),
     )
 
 
@@ -339,13 +380,13 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, *, source_file: str |
     expected = list(schema.columns)
     missing = [c for c in expected if c not in df.columns]
     if missing:
-        raise DataContractError(f"{name}: missing column(s) {missing}",
-                                Location(file=source_file, column=missing[0]))
+        raise DataContractError(f"{name}: missing column(s) {missing}", Location(file=source_file, column=missing[0]))
     if schema.strict:
         extra = [c for c in df.columns if c not in schema.columns]
         if extra:
-            raise DataContractError(f"{name}: unexpected column(s) {extra}",
-                                    Location(file=source_file, column=str(extra[0])))
+            raise DataContractError(
+                f"{name}: unexpected column(s) {extra}", Location(file=source_file, column=str(extra[0]))
+            )
     if len(df) == 0:
         return schema.validate(df)
     for col, spec in schema.columns.items():

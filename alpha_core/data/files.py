@@ -64,15 +64,31 @@ TABLES: dict[str, tuple[list[str], object]] = {
     "consensus": (C.CONSENSUS_COLUMNS, C.CONSENSUS_SCHEMA),
     "macro": (C.MACRO_COLUMNS, C.MACRO_SCHEMA),
 }
-_DATE_COLS = {"date", "list_date", "delist_date", "start_date", "end_date", "report_period", "announce_date",
-              "period", "release_date"}
+_DATE_COLS = {
+    "date",
+    "list_date",
+    "delist_date",
+    "start_date",
+    "end_date",
+    "report_period",
+    "announce_date",
+    "period",
+    "release_date",
+}
 _CODE_COLS = {"code", "index_code"}
 _BOOL_COLS = {"tradable", "is_st"}
 _STR_COLS = {"name", "board", "industry", "sector", "series"}
 _BARS_REQUIRED = ["date", "code", "open", "high", "low", "close", "volume"]
-_SORT = {"bars": ["date", "code"], "instruments": ["code"], "industry_map": ["code", "start_date"],
-         "index_levels": ["date", "index_code"], "index_weights": ["date", "index_code", "code"],
-         "fundamentals": ["code", "report_period"], "consensus": ["date", "code"], "macro": ["series", "period"]}
+_SORT = {
+    "bars": ["date", "code"],
+    "instruments": ["code"],
+    "industry_map": ["code", "start_date"],
+    "index_levels": ["date", "index_code"],
+    "index_weights": ["date", "index_code", "code"],
+    "fundamentals": ["code", "report_period"],
+    "consensus": ["date", "code"],
+    "macro": ["series", "period"],
+}
 
 
 def _find(path: Path, table: str) -> Path | None:
@@ -113,9 +129,10 @@ def _parse_dates(s: pd.Series, file: Path, col: str) -> pd.Series:
         try:
             pd.Timestamp(value)
         except (ValueError, TypeError, OverflowError):
-            raise DataContractError(f"unparsable date {value!r}",
-                                    Location(file=str(file), column=col, value=repr(value),
-                                             line=_line(file, pos))) from None
+            raise DataContractError(
+                f"unparsable date {value!r}",
+                Location(file=str(file), column=col, value=repr(value), line=_line(file, pos)),
+            ) from None
     # each value parses alone but not together (e.g. mixed formats): name the column
     raise DataContractError("dates in mixed formats (use YYYY-MM-DD)", Location(file=str(file), column=col))
 
@@ -172,8 +189,9 @@ class FileSource:
         if not self.path.is_dir():
             raise MissingInputError(f"data directory not found: {self.path}")
         if _find(self.path, "bars") is None:
-            raise DataContractError("a file source needs bars.parquet or bars.csv",
-                                    Location(file=str(self.path / "bars.parquet")))
+            raise DataContractError(
+                "a file source needs bars.parquet or bars.csv", Location(file=str(self.path / "bars.parquet"))
+            )
         self._cache: dict[str, pd.DataFrame] = {}
         self._calendar: pd.DatetimeIndex | None = None
 
@@ -190,22 +208,26 @@ class FileSource:
             if file.exists():
                 raw = _read(file)
                 if "date" not in raw.columns:
-                    raise DataContractError("calendar.csv needs a 'date' column",
-                                            Location(file=str(file), column="date"))
+                    raise DataContractError(
+                        "calendar.csv needs a 'date' column", Location(file=str(file), column="date")
+                    )
                 cal = pd.DatetimeIndex(_parse_dates(raw["date"], file, "date")).as_unit("ns")
                 if not cal.is_monotonic_increasing or cal.has_duplicates:
-                    raise DataContractError("calendar unsorted or with duplicates",
-                                            Location(file=str(file), column="date"))
+                    raise DataContractError(
+                        "calendar unsorted or with duplicates", Location(file=str(file), column="date")
+                    )
             else:
                 file = _find(self.path, "bars")
                 raw = _read(file)
                 if "date" not in raw.columns:
-                    raise DataContractError("bars: missing required column(s) ['date']",
-                                            Location(file=str(file), column="date"))
+                    raise DataContractError(
+                        "bars: missing required column(s) ['date']", Location(file=str(file), column="date")
+                    )
                 cal = pd.DatetimeIndex(np.unique(_parse_dates(raw["date"], file, "date").to_numpy())).as_unit("ns")
             if len(cal) == 0:
-                raise DataContractError("no trading day: the calendar has no dates", Location(file=str(file),
-                                                                                          column="date"))
+                raise DataContractError(
+                    "no trading day: the calendar has no dates", Location(file=str(file), column="date")
+                )
             self._calendar = cal
         return self._calendar
 
@@ -213,9 +235,15 @@ class FileSource:
         off = ~bars["date"].isin(self.calendar()).to_numpy()
         if off.any():
             row = bars.iloc[int(np.flatnonzero(off)[0])]
-            raise DataContractError("bar on a day missing from the calendar",
-                                    Location(file=str(self.path / "calendar.csv"), column="date",
-                                             instrument=str(row["code"]), date=str(row["date"].date())))
+            raise DataContractError(
+                "bar on a day missing from the calendar",
+                Location(
+                    file=str(self.path / "calendar.csv"),
+                    column="date",
+                    instrument=str(row["code"]),
+                    date=str(row["date"].date()),
+                ),
+            )
 
     def instruments(self) -> pd.DataFrame:
         if _find(self.path, "instruments") is not None:
@@ -226,13 +254,15 @@ class FileSource:
         cal = self.calendar()
         nxt = cal.searchsorted(last.to_numpy(), "right")
         delist = np.where(nxt < len(cal), cal.values[np.minimum(nxt, len(cal) - 1)], np.datetime64("NaT"))
-        df = pd.DataFrame({
-            "code": pd.array(first.index.to_numpy(), dtype="str"),
-            "name": pd.array([None] * len(first), dtype="str"),
-            "board": pd.array(boards_of(first.index.to_numpy()), dtype="str"),
-            "list_date": first.to_numpy().astype("datetime64[ns]"),
-            "delist_date": delist.astype("datetime64[ns]"),
-        })
+        df = pd.DataFrame(
+            {
+                "code": pd.array(first.index.to_numpy(), dtype="str"),
+                "name": pd.array([None] * len(first), dtype="str"),
+                "board": pd.array(boards_of(first.index.to_numpy()), dtype="str"),
+                "list_date": first.to_numpy().astype("datetime64[ns]"),
+                "delist_date": delist.astype("datetime64[ns]"),
+            }
+        )
         return C.validate(df, C.INSTRUMENTS_SCHEMA, source_file=str(_find(self.path, "bars")))
 
     def bars(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -250,8 +280,10 @@ class FileSource:
     @staticmethod
     def _bars_window(df: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int]:
         d = df["date"].to_numpy()
-        return (int(np.searchsorted(d, np.datetime64(pd.Timestamp(start)), "left")),
-                int(np.searchsorted(d, np.datetime64(pd.Timestamp(end)), "right")))
+        return (
+            int(np.searchsorted(d, np.datetime64(pd.Timestamp(start)), "left")),
+            int(np.searchsorted(d, np.datetime64(pd.Timestamp(end)), "right")),
+        )
 
     def industry_map(self) -> pd.DataFrame:
         return self._table("industry_map")
@@ -283,8 +315,12 @@ class FileSource:
         columns, schema = TABLES[table]
         file = _find(self.path, table)
         if file is None:
-            out = pd.DataFrame({c: pd.Series(dtype="str" if "str" in str(s.dtype) else str(s.dtype))
-                                for c, s in schema.columns.items()})[columns]
+            out = pd.DataFrame(
+                {
+                    c: pd.Series(dtype="str" if "str" in str(s.dtype) else str(s.dtype))
+                    for c, s in schema.columns.items()
+                }
+            )[columns]
             self._cache[table] = out
             return out
         df = _normalise(_read(file), file)
@@ -298,7 +334,9 @@ class FileSource:
                     df[c] = np.nan
         missing = [c for c in columns if c not in df.columns]
         if missing:
-            raise DataContractError(f"{table}: missing column(s) {missing}", Location(file=str(file), column=missing[0]))
+            raise DataContractError(
+                f"{table}: missing column(s) {missing}", Location(file=str(file), column=missing[0])
+            )
         extra = [c for c in df.columns if c not in columns]
         if extra:
             log.info("%s: ignoring extra column(s) %s", file, extra)
@@ -322,8 +360,9 @@ def _complete_bars(df: pd.DataFrame, file: Path, policy: RepairPolicy) -> tuple[
     """
     missing = [c for c in _BARS_REQUIRED if c not in df.columns]
     if missing:
-        raise DataContractError(f"bars: missing required column(s) {missing}",
-                                Location(file=str(file), column=missing[0]))
+        raise DataContractError(
+            f"bars: missing required column(s) {missing}", Location(file=str(file), column=missing[0])
+        )
     from alpha_core.data.limits import limit_prices
 
     n = len(df)
@@ -337,13 +376,23 @@ def _complete_bars(df: pd.DataFrame, file: Path, policy: RepairPolicy) -> tuple[
         raise DataContractError(
             f"bars: NaN close on a traded day (volume {volume[pos]:g}, tradable {bool(tradable[pos])}; "
             f"{int(bad.sum())} row(s)); RepairPolicy.REPAIR would make such rows untradable",
-            Location(file=str(file), column="close", instrument=str(df["code"].iloc[pos]),
-                     date=str(pd.Timestamp(df["date"].iloc[pos]).date()), value="nan", line=_line(file, pos)))
+            Location(
+                file=str(file),
+                column="close",
+                instrument=str(df["code"].iloc[pos]),
+                date=str(pd.Timestamp(df["date"].iloc[pos]).date()),
+                value="nan",
+                line=_line(file, pos),
+            ),
+        )
     df["tradable"] = tradable & ~bad
     if "vwap" not in df.columns:
         with np.errstate(invalid="ignore", divide="ignore"):
-            df["vwap"] = np.where(df["tradable"].to_numpy() & (df["volume"].to_numpy() > 0),
-                                  df["amount"].to_numpy() / df["volume"].to_numpy(), np.nan)
+            df["vwap"] = np.where(
+                df["tradable"].to_numpy() & (df["volume"].to_numpy() > 0),
+                df["amount"].to_numpy() / df["volume"].to_numpy(),
+                np.nan,
+            )
     if "adj_factor" not in df.columns:
         df["adj_factor"] = 1.0
     for c in ("turnover", "float_mcap", "total_mcap"):

@@ -47,8 +47,9 @@ def limit_pct(boards: np.ndarray, dates: np.ndarray, is_st: np.ndarray) -> np.nd
     return np.where(np.asarray(is_st, dtype=bool) & (base == 0.10), 0.05, base)
 
 
-def limit_prices(ref: np.ndarray, boards: np.ndarray, dates: np.ndarray, is_st: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def limit_prices(
+    ref: np.ndarray, boards: np.ndarray, dates: np.ndarray, is_st: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(limit_up, limit_down) = round_cent(round_cent(ref) x (1 +/- :func:`limit_pct`)).
 
     ``ref`` is the reference (previous, ex-rights) raw close; NaN ref gives NaN limits.

@@ -68,7 +68,7 @@ import pyarrow as pa
 
 from alpha_core.data import contract as C
 from alpha_core.data.codes import boards_of, normalize_codes
-from alpha_core.data.limits import limit_pct, limit_prices, round_cent
+from alpha_core.data.limits import limit_prices, round_cent
 from alpha_core.data.repairs import Repair, RepairConfig, RepairCounts, RepairPolicy
 from alpha_core.errors import DataContractError, Location
 
@@ -158,8 +158,10 @@ def _read_calendar(path: Path) -> pd.DatetimeIndex:
     if parsed.isna().any():
         i = int(np.flatnonzero(parsed.isna().to_numpy())[0])
         line = next(k + 1 for k, raw in enumerate(lines) if raw.strip() == text[i])
-        raise DataContractError(f"unparsable date {text[i]!r} in calendar (expected YYYY-MM-DD)",
-                                Location(file=str(file), column="date", value=repr(text[i]), line=line))
+        raise DataContractError(
+            f"unparsable date {text[i]!r} in calendar (expected YYYY-MM-DD)",
+            Location(file=str(file), column="date", value=repr(text[i]), line=line),
+        )
     dates = pd.DatetimeIndex(parsed)
     if len(dates) == 0 or not dates.is_monotonic_increasing or dates.has_duplicates:
         raise DataContractError("calendar empty, unsorted or with duplicate days", Location(file=str(file)))
@@ -173,8 +175,7 @@ def _read_spans(file: Path) -> pd.DataFrame:
     value and line.
     """
     try:
-        df = pd.read_csv(file, sep="\t", header=None, names=["code", "start", "end"], dtype=str,
-                         skip_blank_lines=False)
+        df = pd.read_csv(file, sep="\t", header=None, names=["code", "start", "end"], dtype=str, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise DataContractError("instrument list is empty", Location(file=str(file))) from None
     blank = df["code"].isna().to_numpy() & df["start"].isna().to_numpy() & df["end"].isna().to_numpy()
@@ -191,8 +192,14 @@ def _read_spans(file: Path) -> pd.DataFrame:
             value = df[col].iloc[i]
             raise DataContractError(
                 f"unparsable {col} date {value!r} (expected CODE<TAB>YYYY-MM-DD<TAB>YYYY-MM-DD)",
-                Location(file=str(file), column=col, instrument=str(df["code"].iloc[i]), value=repr(value),
-                         line=int(df["line"].iloc[i])))
+                Location(
+                    file=str(file),
+                    column=col,
+                    instrument=str(df["code"].iloc[i]),
+                    value=repr(value),
+                    line=int(df["line"].iloc[i]),
+                ),
+            )
         df[col] = parsed.astype("datetime64[ns]")
     return df.drop(columns="line")
 
@@ -200,22 +207,28 @@ def _read_spans(file: Path) -> pd.DataFrame:
 def _read_bin(file: Path, code: str, dates: pd.DatetimeIndex) -> tuple[int, np.ndarray]:
     """(first-day index, float32 values) of one .day.bin; errors name file, instrument and date."""
     if not file.exists():
-        raise DataContractError("missing .bin file", Location(file=str(file), column=file.name.split(".")[0],
-                                                              instrument=code))
+        raise DataContractError(
+            "missing .bin file", Location(file=str(file), column=file.name.split(".")[0], instrument=code)
+        )
     size = file.stat().st_size
     if size < 4 or size % 4:
-        raise DataContractError(f"truncated .bin ({size} bytes, not a whole number of float32)",
-                                Location(file=str(file), column=file.name.split(".")[0], instrument=code))
+        raise DataContractError(
+            f"truncated .bin ({size} bytes, not a whole number of float32)",
+            Location(file=str(file), column=file.name.split(".")[0], instrument=code),
+        )
     raw = np.fromfile(file, dtype="<f4")
     start = float(raw[0])
     if not np.isfinite(start) or start != int(start) or not 0 <= start < len(dates):
-        raise DataContractError(f"bad first-day index {start!r} in .bin header",
-                                Location(file=str(file), column=file.name.split(".")[0], instrument=code))
+        raise DataContractError(
+            f"bad first-day index {start!r} in .bin header",
+            Location(file=str(file), column=file.name.split(".")[0], instrument=code),
+        )
     s = int(start)
     if s + len(raw) - 1 > len(dates):
-        raise DataContractError(f"{len(raw) - 1} values from day {s} run past the calendar's {len(dates)} days",
-                                Location(file=str(file), column=file.name.split(".")[0], instrument=code,
-                                         date=str(dates[-1].date())))
+        raise DataContractError(
+            f"{len(raw) - 1} values from day {s} run past the calendar's {len(dates)} days",
+            Location(file=str(file), column=file.name.split(".")[0], instrument=code, date=str(dates[-1].date())),
+        )
     return s, raw[1:]
 
 
@@ -254,8 +267,15 @@ class QlibSource:
 
     name = "qlib"
 
-    def __init__(self, path: str | Path, extra_dir: str | Path | None = None, macro_dir: str | Path | None = None,
-                 *, volume_is_adjusted: bool = False, repairs: RepairConfig = RepairConfig()):
+    def __init__(
+        self,
+        path: str | Path,
+        extra_dir: str | Path | None = None,
+        macro_dir: str | Path | None = None,
+        *,
+        volume_is_adjusted: bool = False,
+        repairs: RepairConfig = RepairConfig(),
+    ):
         self.path = Path(path)
         self.repair_config = repairs
         self.extra_dir = Path(extra_dir) if extra_dir is not None else None
@@ -286,10 +306,10 @@ class QlibSource:
         """Column -> note for every bars column that is derived or a proxy rather than read."""
         notes = {
             "amount": "daily detail amount (raw CNY) where present; elsewhere PROXY (high+low+close)/3 x volume "
-                      "on raw prices",
+            "on raw prices",
             "vwap": "amount / volume (so a proxy wherever amount is); NaN when suspended",
             "turnover": "daily detail turn/100 where present; else volume / float shares from the month-end "
-                        "float market cap; else NaN",
+            "float market cap; else NaN",
             "float_mcap": "month-end float mcap -> shares, carried to the end of the next month x raw close; else NaN",
             "total_mcap": "month-end total mcap -> shares, carried to the end of the next month x raw close; else NaN",
             "limit_up": "round_half_up(prev adj close / factor x (1 + board pct), 0.01); NaN on the first row",
@@ -313,13 +333,15 @@ class QlibSource:
         delisted = last < keep.shape[0] - 1
         delist = np.where(delisted, dates[np.minimum(last + 1, keep.shape[0] - 1)], np.datetime64("NaT"))
         codes = cube.codes[has]
-        df = pd.DataFrame({
-            "code": pd.array(codes, dtype="str"),
-            "name": pd.array([None] * len(codes), dtype="str"),
-            "board": pd.array(boards_of(codes), dtype="str"),
-            "list_date": dates[first[has]],
-            "delist_date": delist[has].astype("datetime64[ns]"),
-        })
+        df = pd.DataFrame(
+            {
+                "code": pd.array(codes, dtype="str"),
+                "name": pd.array([None] * len(codes), dtype="str"),
+                "board": pd.array(boards_of(codes), dtype="str"),
+                "list_date": dates[first[has]],
+                "delist_date": delist[has].astype("datetime64[ns]"),
+            }
+        )
         dropped = cube.codes[stock & ~has]
         if len(dropped):
             log.warning("instruments without a single bar dropped: %s", list(dropped))
@@ -353,8 +375,9 @@ class QlibSource:
         idx = np.flatnonzero(_is_index(cube.codes))
         close = cube.fields["close"][t0:t1][:, idx]
         ti, ni = np.nonzero(np.isfinite(close) & (close > 0))
-        df = pd.DataFrame({"date": cube.dates.values[t0:t1][ti], "index_code": _str_take(cube.codes[idx], ni),
-                           "close": close[ti, ni]})
+        df = pd.DataFrame(
+            {"date": cube.dates.values[t0:t1][ti], "index_code": _str_take(cube.codes[idx], ni), "close": close[ti, ni]}
+        )
         return C.validate(df, C.INDEX_LEVELS_SCHEMA, source_file=str(self.path / "features"))
 
     def index_weights(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -392,9 +415,15 @@ class QlibSource:
         w = np.where(member, np.where(np.isfinite(cap), cap, med), 0.0)
         w = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-300)
         ti, ni = np.nonzero(member)
-        df = pd.DataFrame({"date": cube.dates.values[t0:t1][ti],
-                           "index_code": _str_take(np.array([CSI300]), np.zeros(len(ti), np.int64)),
-                           "code": _str_take(cube.codes, ni), "weight": w[ti, ni]}, copy=False)
+        df = pd.DataFrame(
+            {
+                "date": cube.dates.values[t0:t1][ti],
+                "index_code": _str_take(np.array([CSI300]), np.zeros(len(ti), np.int64)),
+                "code": _str_take(cube.codes, ni),
+                "weight": w[ti, ni],
+            },
+            copy=False,
+        )
         return C.validate(df, C.INDEX_WEIGHTS_SCHEMA, source_file=str(file))
 
     def industry_map(self) -> pd.DataFrame:
@@ -411,28 +440,42 @@ class QlibSource:
         unknown = sorted(set(raw["industry"]) - set(SW_L1))
         if unknown:
             bad = raw[raw["industry"].isin(unknown)].iloc[0]
-            raise DataContractError(f"unknown Shenwan level-1 industry {unknown}",
-                                    Location(file=str(file), column="industry", instrument=str(bad["code"]),
-                                             date=str(bad["ind_year"])))
-        df = pd.DataFrame({"code": normalize_codes(raw["code"], file=str(file)).to_numpy(), "year": raw["ind_year"],
-                           "name": raw["industry"]}).drop_duplicates(["code", "year"]).sort_values(["code", "year"])
+            raise DataContractError(
+                f"unknown Shenwan level-1 industry {unknown}",
+                Location(file=str(file), column="industry", instrument=str(bad["code"]), date=str(bad["ind_year"])),
+            )
+        df = (
+            pd.DataFrame(
+                {
+                    "code": normalize_codes(raw["code"], file=str(file)).to_numpy(),
+                    "year": raw["ind_year"],
+                    "name": raw["industry"],
+                }
+            )
+            .drop_duplicates(["code", "year"])
+            .sort_values(["code", "year"])
+        )
         last = df.groupby("code")["year"].transform("max").to_numpy() == df["year"].to_numpy()
-        out = pd.DataFrame({
-            "code": pd.array(df["code"].to_numpy(), dtype="str"),
-            "start_date": pd.to_datetime(df["year"].astype(str) + "-01-01").to_numpy().astype("datetime64[ns]"),
-            "end_date": np.where(last, np.datetime64("NaT"),
-                                 pd.to_datetime(df["year"].astype(str) + "-12-31").to_numpy()).astype("datetime64[ns]"),
-            "industry": pd.array([SW_L1[n][0] for n in df["name"]], dtype="str"),
-            "sector": pd.array([SW_L1[n][1].value for n in df["name"]], dtype="str"),
-        })
+        out = pd.DataFrame(
+            {
+                "code": pd.array(df["code"].to_numpy(), dtype="str"),
+                "start_date": pd.to_datetime(df["year"].astype(str) + "-01-01").to_numpy().astype("datetime64[ns]"),
+                "end_date": np.where(
+                    last, np.datetime64("NaT"), pd.to_datetime(df["year"].astype(str) + "-12-31").to_numpy()
+                ).astype("datetime64[ns]"),
+                "industry": pd.array([SW_L1[n][0] for n in df["name"]], dtype="str"),
+                "sector": pd.array([SW_L1[n][1].value for n in df["name"]], dtype="str"),
+            }
+        )
         return C.validate(out.reset_index(drop=True), C.INDUSTRY_SCHEMA, source_file=str(file))
 
     def fundamentals(self) -> pd.DataFrame:
         file = self._extra("csi300_fundamentals_quarterly.csv")
         if file is None:
             return _empty(C.FUNDAMENTAL_COLUMNS, C.FUNDAMENTALS_SCHEMA)
-        return C.validate(clean_quarterly(pd.read_csv(file), file=str(file)), C.FUNDAMENTALS_SCHEMA,
-                          source_file=str(file))
+        return C.validate(
+            clean_quarterly(pd.read_csv(file), file=str(file)), C.FUNDAMENTALS_SCHEMA, source_file=str(file)
+        )
 
     def consensus(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         """Not available in Qlib dumps: an empty contract table (``consensus`` not in available_tables)."""
@@ -453,22 +496,44 @@ class QlibSource:
         if m2f.exists():
             m2 = pd.read_csv(m2f)
             period = pd.to_datetime(m2["date"]).dt.to_period("M").dt.start_time
-            parts.append(pd.DataFrame({"series": C.MacroSeries.M2.value, "period": period,
-                                       "value": m2["m2_level"].astype(float),
-                                       "release_date": period + pd.DateOffset(months=1, days=14)}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "series": C.MacroSeries.M2.value,
+                        "period": period,
+                        "value": m2["m2_level"].astype(float),
+                        "release_date": period + pd.DateOffset(months=1, days=14),
+                    }
+                )
+            )
         daily = self.macro_dir / "cgb10y_daily_2002_2016.csv"
         if daily.exists():
             d = pd.read_csv(daily)
             day = pd.to_datetime(d["date"])
-            parts.append(pd.DataFrame({"series": C.MacroSeries.CGB10Y.value, "period": day,
-                                       "value": d["cgb10y_yield_pct"].astype(float), "release_date": day}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "series": C.MacroSeries.CGB10Y.value,
+                        "period": day,
+                        "value": d["cgb10y_yield_pct"].astype(float),
+                        "release_date": day,
+                    }
+                )
+            )
         monthly = self.macro_dir / "cgb10y_monthly_2019_onwards.csv"
         if monthly.exists():
             m = pd.read_csv(monthly)
             period = pd.to_datetime(m["month"]).dt.to_period("M").dt.start_time
-            parts.append(pd.DataFrame({"series": C.MacroSeries.CGB10Y.value, "period": period,
-                                       "value": m["cgb10y_yield_pct"].astype(float),
-                                       "release_date": period + pd.offsets.MonthEnd(0)}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "series": C.MacroSeries.CGB10Y.value,
+                        "period": period,
+                        "value": m["cgb10y_yield_pct"].astype(float),
+                        "release_date": period + pd.offsets.MonthEnd(0),
+                    }
+                )
+            )
         if not parts:
             return _empty(C.MACRO_COLUMNS, C.MACRO_SCHEMA)
         df = pd.concat(parts, ignore_index=True).dropna(subset=["value"])
@@ -504,7 +569,7 @@ class QlibSource:
             for f in _FIELDS:
                 file = folder / f"{f}.day.bin"
                 s, vals = _read_bin(file, code, dates)
-                fields[f][s:s + len(vals), n] = vals
+                fields[f][s : s + len(vals), n] = vals
                 lengths[f] = (s, len(vals), file)
             # truncation: a field shorter than its siblings or than the span in all.txt
             stop = max(s + k for s, k, _ in lengths.values())
@@ -513,8 +578,9 @@ class QlibSource:
                 if s + k < stop:
                     raise DataContractError(
                         f"truncated .bin: {k} values from {dates[s].date()}, expected data through "
-                        f"{dates[stop - 1].date()}", Location(file=str(file), column=f, instrument=code,
-                                                               date=str(dates[s + k].date())))
+                        f"{dates[stop - 1].date()}",
+                        Location(file=str(file), column=f, instrument=code, date=str(dates[s + k].date())),
+                    )
         self._cube = _Cube(dates=dates, codes=codes, fields=fields, ends=np.asarray(ends), starts=np.asarray(starts))
         return self._cube
 
@@ -589,9 +655,18 @@ class QlibSource:
             ref = np.where(prev_keep, ref, np.nan)
         limit_up, limit_down = limit_prices(ref, boards_of(cube.codes)[None, :], cube.dates.values[:, None], is_st)
         self._grid = {
-            "keep": keep, **raw, "volume": volume, "amount": amount, "vwap": vwap, "adj_factor": factor,
-            "turnover": turnover, "float_mcap": float_shares * raw["close"], "total_mcap": total_shares * raw["close"],
-            "tradable": tradable, "limit_up": limit_up, "limit_down": limit_down,
+            "keep": keep,
+            **raw,
+            "volume": volume,
+            "amount": amount,
+            "vwap": vwap,
+            "adj_factor": factor,
+            "turnover": turnover,
+            "float_mcap": float_shares * raw["close"],
+            "total_mcap": total_shares * raw["close"],
+            "tradable": tradable,
+            "limit_up": limit_up,
+            "limit_down": limit_down,
             "is_st": is_st,
         }
         return self._grid
@@ -622,9 +697,14 @@ class QlibSource:
                 raise DataContractError(
                     f"{what}{note}; RepairPolicy.REPAIR would make such rows suspension days "
                     f"({int(mask.sum())} row(s))",
-                    Location(file=str(self.path / "features" / code.lower() / f"{field_name}.day.bin"),
-                             column=field_name, instrument=code, date=str(cube.dates[t].date()),
-                             value=repr(float(f[field_name][t, n]))))
+                    Location(
+                        file=str(self.path / "features" / code.lower() / f"{field_name}.day.bin"),
+                        column=field_name,
+                        instrument=code,
+                        date=str(cube.dates[t].date()),
+                        value=repr(float(f[field_name][t, n])),
+                    ),
+                )
             invalid |= mask
         return invalid
 
@@ -693,8 +773,10 @@ def _quarter_end(label: pd.Series, file: str, codes: pd.Series) -> pd.Series:
     bad = parts[0].isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataContractError(f"unparsable report quarter {label.iloc[i]!r} (expected 'Q1 FY2016')",
-                                Location(file=file, column="report_date", instrument=str(codes.iloc[i])))
+        raise DataContractError(
+            f"unparsable report quarter {label.iloc[i]!r} (expected 'Q1 FY2016')",
+            Location(file=file, column="report_date", instrument=str(codes.iloc[i])),
+        )
     q, y = parts[0].astype(int), parts[1].astype(int)
     return pd.to_datetime(dict(year=y, month=q * 3, day=1)) + pd.offsets.MonthEnd(0)
 
@@ -733,16 +815,22 @@ def clean_quarterly(raw: pd.DataFrame, *, file: str = "csi300_fundamentals_quart
     """
     codes = normalize_codes(raw["code"], file=file)
     period = _quarter_end(raw["report_date"].astype(str), file, codes)
-    num = {c: raw[c].to_numpy(dtype=np.float64, na_value=np.nan).copy()
-           for c in ("revenue", "ocf", "net_profit", "total_assets", "total_liabilities")}
+    num = {
+        c: raw[c].to_numpy(dtype=np.float64, na_value=np.nan).copy()
+        for c in ("revenue", "ocf", "net_profit", "total_assets", "total_liabilities")
+    }
     np_abs = np.abs(num["net_profit"])
     ta, tl = num["total_assets"], num["total_liabilities"]
     s_ta = (ta >= 1) & (ta < 100) & (ta < np_abs)
     s_tl = (tl >= 1) & (tl < 100) & ((tl < np_abs) | (s_ta & (tl <= ta * 1.2)))
     s_ta &= s_tl | ~(tl < ta * 1e4 / 100)
     rev = num["revenue"]
-    s_rev = (np.abs(rev) >= 1e-3) & (np.abs(rev) < 100) & (np.abs(rev) < np.abs(num["ocf"]) / 20) & (
-        np.abs(rev) < np_abs / 20)
+    s_rev = (
+        (np.abs(rev) >= 1e-3)
+        & (np.abs(rev) < 100)
+        & (np.abs(rev) < np.abs(num["ocf"]) / 20)
+        & (np.abs(rev) < np_abs / 20)
+    )
     num["total_assets"] = np.where(s_ta, ta * 1e4, ta)
     num["total_liabilities"] = np.where(s_tl, tl * 1e4, tl)
     num["revenue"] = np.where(s_rev, rev * 1e4, rev)
@@ -756,33 +844,44 @@ def clean_quarterly(raw: pd.DataFrame, *, file: str = "csi300_fundamentals_quart
     wide = df.pivot_table(index=["code", "year"], columns="q", values="revenue", dropna=False)
     wide = wide.reindex(columns=[1, 2, 3, 4])
     with np.errstate(invalid="ignore", divide="ignore"):
-        ytd_year = ((wide[2] > wide[1]) & (wide[3] > wide[2]) & (wide[4] > wide[3]) & (wide[4] / wide[1] > 2.5))
+        ytd_year = (wide[2] > wide[1]) & (wide[3] > wide[2]) & (wide[4] > wide[3]) & (wide[4] / wide[1] > 2.5)
     complete = wide.notna().all(axis=1)
     share = ytd_year[complete].groupby(level="code").mean()
     ytd_codes = set(share.index[share >= 0.5])
     if ytd_codes:
         log.info("%s: %d codes report year-to-date flows; converted to single quarters", file, len(ytd_codes))
     is_ytd = df["code"].isin(ytd_codes).to_numpy()
-    prev_q_same_year = (df.groupby("code")["report_period"].shift(1) + pd.offsets.QuarterEnd(1)
-                        == df["report_period"]) & (df["q"] > 1)
+    prev_q_same_year = (
+        df.groupby("code")["report_period"].shift(1) + pd.offsets.QuarterEnd(1) == df["report_period"]
+    ) & (df["q"] > 1)
     for col in ("revenue", "net_profit", "ocf"):
         prev = df.groupby("code")[col].shift(1).to_numpy()
-        single = np.where(df["q"].to_numpy() == 1, df[col].to_numpy(),
-                          np.where(prev_q_same_year.to_numpy(), df[col].to_numpy() - prev, np.nan))
+        single = np.where(
+            df["q"].to_numpy() == 1,
+            df[col].to_numpy(),
+            np.where(prev_q_same_year.to_numpy(), df[col].to_numpy() - prev, np.nan),
+        )
         df[col] = np.where(is_ytd, single, df[col].to_numpy())
     book = df["total_assets"].to_numpy() - df["total_liabilities"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         roe = np.where(book > 0, df["net_profit"].to_numpy() / book, np.nan)
-    out = pd.DataFrame({
-        "code": pd.array(df["code"].to_numpy(), dtype="str"),
-        "report_period": df["report_period"].to_numpy().astype("datetime64[ns]"),
-        "announce_date": announce_deadline(df["report_period"]).to_numpy(),
-        "revenue": df["revenue"] * _YI, "net_profit": df["net_profit"] * _YI, "ocf": df["ocf"] * _YI,
-        "gross_profit": np.nan, "dividends": np.nan,
-        "book_value": book * _YI, "total_assets": df["total_assets"] * _YI,
-        "total_liabilities": df["total_liabilities"] * _YI, "current_liabilities": np.nan,
-        "roe": roe,
-    })
+    out = pd.DataFrame(
+        {
+            "code": pd.array(df["code"].to_numpy(), dtype="str"),
+            "report_period": df["report_period"].to_numpy().astype("datetime64[ns]"),
+            "announce_date": announce_deadline(df["report_period"]).to_numpy(),
+            "revenue": df["revenue"] * _YI,
+            "net_profit": df["net_profit"] * _YI,
+            "ocf": df["ocf"] * _YI,
+            "gross_profit": np.nan,
+            "dividends": np.nan,
+            "book_value": book * _YI,
+            "total_assets": df["total_assets"] * _YI,
+            "total_liabilities": df["total_liabilities"] * _YI,
+            "current_liabilities": np.nan,
+            "roe": roe,
+        }
+    )
     return out[C.FUNDAMENTAL_COLUMNS].astype({c: "float64" for c in C.FUNDAMENTAL_COLUMNS[3:]}).reset_index(drop=True)
 
 
@@ -793,5 +892,10 @@ def _empty(columns: list[str], schema) -> pd.DataFrame:
 
 
 __all__ = [
-    "INDEX_CODES", "QlibSource", "REPORT_DEADLINES", "SW_L1", "announce_deadline", "clean_quarterly",
+    "INDEX_CODES",
+    "QlibSource",
+    "REPORT_DEADLINES",
+    "SW_L1",
+    "announce_deadline",
+    "clean_quarterly",
 ]

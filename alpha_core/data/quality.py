@@ -50,8 +50,9 @@ def check_ohlc(df: pd.DataFrame) -> CheckOutcome:
     for rule, column, failing in ROW_RULES["bars"]:
         mask = failing(df)
         if mask.any():
-            return CheckOutcome(BarCheck.OHLC_CONSISTENT, False, int(mask.sum()), _first(df, mask, column),
-                                f"violates {rule}")
+            return CheckOutcome(
+                BarCheck.OHLC_CONSISTENT, False, int(mask.sum()), _first(df, mask, column), f"violates {rule}"
+            )
     return CheckOutcome(BarCheck.OHLC_CONSISTENT, True)
 
 
@@ -59,8 +60,9 @@ def check_unique(df: pd.DataFrame) -> CheckOutcome:
     """No two rows share (date, code)."""
     dup = df.duplicated(["date", "code"], keep="first").to_numpy()
     if dup.any():
-        return CheckOutcome(BarCheck.UNIQUE_DATE_CODE, False, int(dup.sum()), _first(df, dup, "code"),
-                            "duplicate (date, code)")
+        return CheckOutcome(
+            BarCheck.UNIQUE_DATE_CODE, False, int(dup.sum()), _first(df, dup, "code"), "duplicate (date, code)"
+        )
     return CheckOutcome(BarCheck.UNIQUE_DATE_CODE, True)
 
 
@@ -71,8 +73,9 @@ def check_non_negative(df: pd.DataFrame) -> CheckOutcome:
             with np.errstate(invalid="ignore"):
                 bad = df[col].to_numpy(float) < 0
             if bad.any():
-                return CheckOutcome(BarCheck.NON_NEGATIVE, False, int(bad.sum()), _first(df, bad, col),
-                                    f"negative {col}")
+                return CheckOutcome(
+                    BarCheck.NON_NEGATIVE, False, int(bad.sum()), _first(df, bad, col), f"negative {col}"
+                )
     return CheckOutcome(BarCheck.NON_NEGATIVE, True)
 
 
@@ -94,14 +97,20 @@ def check_calendar(df: pd.DataFrame, calendar: pd.DatetimeIndex) -> CheckOutcome
     off = dates.difference(calendar)
     if len(off):
         mask = pd.to_datetime(df["date"]).isin(off).to_numpy()
-        return CheckOutcome(BarCheck.CALENDAR_COVERAGE, False, int(mask.sum()), _first(df, mask, "date"),
-                            "bar on a non-trading day")
+        return CheckOutcome(
+            BarCheck.CALENDAR_COVERAGE, False, int(mask.sum()), _first(df, mask, "date"), "bar on a non-trading day"
+        )
     if len(dates):
         span = calendar[(calendar >= dates.min()) & (calendar <= dates.max())]
         missing = span.difference(dates)
         if len(missing):
-            return CheckOutcome(BarCheck.CALENDAR_COVERAGE, False, len(missing),
-                                Location(column="date", date=str(missing[0].date())), "trading day without bars")
+            return CheckOutcome(
+                BarCheck.CALENDAR_COVERAGE,
+                False,
+                len(missing),
+                Location(column="date", date=str(missing[0].date())),
+                "trading day without bars",
+            )
     return CheckOutcome(BarCheck.CALENDAR_COVERAGE, True)
 
 

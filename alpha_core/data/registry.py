@@ -77,11 +77,11 @@ def open_source(spec: str | None = None, *, repairs: RepairConfig | None = None)
             raise SourceSpecError(f"{ENV}={text!r}: {exc}") from None
     path = Path(text).expanduser()
     if not path.exists():
-        raise SourceSpecError(
-            f"{ENV}={text!r} is neither 'synthetic', 'synthetic:<profile>' nor an existing directory")
+        raise SourceSpecError(f"{ENV}={text!r} is neither 'synthetic', 'synthetic:<profile>' nor an existing directory")
     if not path.is_dir():
-        raise SourceSpecError(f"{ENV}={text!r} is a file; point it at a Qlib cn_data directory or a "
-                              f"directory of Parquet/CSV tables")
+        raise SourceSpecError(
+            f"{ENV}={text!r} is a file; point it at a Qlib cn_data directory or a directory of Parquet/CSV tables"
+        )
     if (path / "calendars" / "day.txt").exists():
         from alpha_core.data.qlib import QlibSource
 

@@ -46,7 +46,7 @@ class Repair(StrEnum):
 @dataclass(frozen=True)
 class RepairConfig:
     """Args:
-        invalid_values: policy for inf, factor <= 0 and NaN close with volume > 0 (default FAIL).
+    invalid_values: policy for inf, factor <= 0 and NaN close with volume > 0 (default FAIL).
     """
 
     invalid_values: RepairPolicy = RepairPolicy.FAIL

@@ -23,7 +23,19 @@ from alpha_core.factors.registry import (
 )
 
 __all__ = [
-    "FACTORS", "FACTOR_SETS", "R1_FACTORS", "R3_EDGE_FEATURES", "R3_FLOW_FEATURES", "R3_NODE_FEATURES",
-    "R3_TS_FEATURES", "XGB_FACTORS", "FactorContext", "FactorInputs", "FactorSet", "absent_factors",
-    "compute_factor_sets", "compute_factors", "factor_coverage",
+    "FACTORS",
+    "FACTOR_SETS",
+    "R1_FACTORS",
+    "R3_EDGE_FEATURES",
+    "R3_FLOW_FEATURES",
+    "R3_NODE_FEATURES",
+    "R3_TS_FEATURES",
+    "XGB_FACTORS",
+    "FactorContext",
+    "FactorInputs",
+    "FactorSet",
+    "absent_factors",
+    "compute_factor_sets",
+    "compute_factors",
+    "factor_coverage",
 ]

@@ -70,9 +70,37 @@ EPS = 1e-12
 CORR_FLAT_STD = 2e-5  # Qlib's Corr: NaN where np.isclose(rolling std, 0, atol=2e-5)
 KBAR_FIELDS = ("KMID", "KLEN", "KMID2", "KUP", "KUP2", "KLOW", "KLOW2", "KSFT", "KSFT2")
 PRICE_FIELDS = ("OPEN0", "HIGH0", "LOW0", "VWAP0")
-ROLLING_OPS = ("ROC", "MA", "STD", "BETA", "RSQR", "RESI", "MAX", "MIN", "QTLU", "QTLD", "RANK", "RSV",
-               "IMAX", "IMIN", "IMXD", "CORR", "CORD", "CNTP", "CNTN", "CNTD", "SUMP", "SUMN", "SUMD",
-               "VMA", "VSTD", "WVMA", "VSUMP", "VSUMN", "VSUMD")
+ROLLING_OPS = (
+    "ROC",
+    "MA",
+    "STD",
+    "BETA",
+    "RSQR",
+    "RESI",
+    "MAX",
+    "MIN",
+    "QTLU",
+    "QTLD",
+    "RANK",
+    "RSV",
+    "IMAX",
+    "IMIN",
+    "IMXD",
+    "CORR",
+    "CORD",
+    "CNTP",
+    "CNTN",
+    "CNTD",
+    "SUMP",
+    "SUMN",
+    "SUMD",
+    "VMA",
+    "VSTD",
+    "WVMA",
+    "VSUMP",
+    "VSUMN",
+    "VSUMD",
+)
 
 Array = np.ndarray
 
@@ -132,10 +160,18 @@ def _div(a: Array, b: Array) -> Array:
 
 # --- heavy per-window intermediates: built once, dropped after their last reader ------------
 _READERS = {  # how many fields read each intermediate
-    "max_high": 2, "age_high": 2, "min_low": 2, "age_low": 2,  # MAX RSV | IMAX IMXD | MIN RSV | IMIN IMXD
-    "q80": 1, "q20": 1, "rank": 1,
-    "slope": 1, "rsq": 1, "resi": 1,
-    "abs_dclose": 3, "abs_dvol": 3,  # SUMP SUMN SUMD | VSUMP VSUMN VSUMD
+    "max_high": 2,
+    "age_high": 2,
+    "min_low": 2,
+    "age_low": 2,  # MAX RSV | IMAX IMXD | MIN RSV | IMIN IMXD
+    "q80": 1,
+    "q20": 1,
+    "rank": 1,
+    "slope": 1,
+    "rsq": 1,
+    "resi": 1,
+    "abs_dclose": 3,
+    "abs_dvol": 3,  # SUMP SUMN SUMD | VSUMP VSUMN VSUMD
 }
 
 
@@ -164,11 +200,20 @@ def _build_abs_sum(key):
     return lambda ctx, d: {key: rolling_sum(np.abs(src(ctx)), d, _mp(d)) + EPS}
 
 
-_BUILDERS = {"abs_dclose": _build_abs_sum("abs_dclose"), "abs_dvol": _build_abs_sum("abs_dvol"),
-             "max_high": _build_extremes_high, "age_high": _build_extremes_high,
-             "min_low": _build_extremes_low, "age_low": _build_extremes_low,
-             "q80": _build_order, "q20": _build_order, "rank": _build_order,
-             "slope": _build_trend, "rsq": _build_trend, "resi": _build_trend}
+_BUILDERS = {
+    "abs_dclose": _build_abs_sum("abs_dclose"),
+    "abs_dvol": _build_abs_sum("abs_dvol"),
+    "max_high": _build_extremes_high,
+    "age_high": _build_extremes_high,
+    "min_low": _build_extremes_low,
+    "age_low": _build_extremes_low,
+    "q80": _build_order,
+    "q20": _build_order,
+    "rank": _build_order,
+    "slope": _build_trend,
+    "rsq": _build_trend,
+    "resi": _build_trend,
+}
 
 
 def _shared(ctx: FactorContext, name: str, d: int) -> Array:
@@ -188,9 +233,17 @@ def _kbar(field: str) -> Callable[[FactorContext], Array]:
     def fn(ctx: FactorContext) -> Array:
         o, h, lo, c = (ctx.adjusted(f) for f in ("open", "high", "low", "close"))
         rng = h - lo + EPS
-        num = {"KMID": c - o, "KLEN": h - lo, "KMID2": c - o, "KUP": h - np.maximum(o, c),
-               "KUP2": h - np.maximum(o, c), "KLOW": np.minimum(o, c) - lo, "KLOW2": np.minimum(o, c) - lo,
-               "KSFT": 2 * c - h - lo, "KSFT2": 2 * c - h - lo}[field]
+        num = {
+            "KMID": c - o,
+            "KLEN": h - lo,
+            "KMID2": c - o,
+            "KUP": h - np.maximum(o, c),
+            "KUP2": h - np.maximum(o, c),
+            "KLOW": np.minimum(o, c) - lo,
+            "KLOW2": np.minimum(o, c) - lo,
+            "KSFT": 2 * c - h - lo,
+            "KSFT2": 2 * c - h - lo,
+        }[field]
         return _div(num, rng if field.endswith("2") else o)
 
     return fn

@@ -90,8 +90,10 @@ class Alpha360Sequences:
         if t < 0:
             raise DataContractError("date is not a trading day of the bars", Location(date=str(date)))
         if t + 1 < LAGS:
-            raise DataContractError(f"fewer than {LAGS} trading days of history before the date",
-                                    Location(date=str(pd.Timestamp(date).date())))
+            raise DataContractError(
+                f"fewer than {LAGS} trading days of history before the date",
+                Location(date=str(pd.Timestamp(date).date())),
+            )
         if codes is None:
             cols = np.flatnonzero(ctx.active[t])
         else:
@@ -99,7 +101,7 @@ class Alpha360Sequences:
             if (cols < 0).any():
                 bad = [c for c, i in zip(codes, cols, strict=True) if i < 0][0]
                 raise DataContractError("code not in bars", Location(instrument=bad, date=str(date)))
-        win = self._fields[t - LAGS + 1: t + 1][:, cols]  # (60, N, 6)
+        win = self._fields[t - LAGS + 1 : t + 1][:, cols]  # (60, N, 6)
         den = np.empty((len(cols), len(FIELDS)))
         den[:, :-1] = ctx.adjusted("close")[t, cols][:, None]
         den[:, -1] = ctx.field("volume")[t, cols] + EPS

@@ -36,5 +36,6 @@ def con_np_g(ctx: FactorContext) -> np.ndarray:
     return _g(ctx, "con_np_fy1")
 
 
-FACTORS = family("expectation", {"con_eps_g": con_eps_g, "con_roe_g": con_roe_g, "con_np_g": con_np_g},
-                 frozenset({"consensus"}))
+FACTORS = family(
+    "expectation", {"con_eps_g": con_eps_g, "con_roe_g": con_roe_g, "con_np_g": con_np_g}, frozenset({"consensus"})
+)

@@ -52,15 +52,25 @@ class PitFundamentals:
             quarter when no newer quarter arrives (None: carried forward without limit).
     """
 
-    def __init__(self, fundamentals: pd.DataFrame, dates: pd.DatetimeIndex, codes: pd.Index,
-                 max_age_days: int | None = DEFAULT_MAX_AGE_DAYS):
+    def __init__(
+        self,
+        fundamentals: pd.DataFrame,
+        dates: pd.DatetimeIndex,
+        codes: pd.Index,
+        max_age_days: int | None = DEFAULT_MAX_AGE_DAYS,
+    ):
         f = fundamentals
         bad = f["announce_date"].isna()
         if bad.any():
             row = f[bad].iloc[0]
-            raise DataContractError("fundamentals row without announce_date",
-                                    Location(column="announce_date", instrument=str(row["code"]),
-                                             date=str(pd.Timestamp(row["report_period"]).date())))
+            raise DataContractError(
+                "fundamentals row without announce_date",
+                Location(
+                    column="announce_date",
+                    instrument=str(row["code"]),
+                    date=str(pd.Timestamp(row["report_period"]).date()),
+                ),
+            )
         f = f[f["code"].isin(codes)].copy()
         f["_ni"] = codes.get_indexer(f["code"])
         f["_qi"] = _quarter_index(f["report_period"])
@@ -99,7 +109,7 @@ class PitFundamentals:
                 self._ev[f"{c}_q{k}"] = lag[:, k]
             for y in range(5):
                 name = f"{c}_ttm" if y == 0 else f"{c}_ttm_y{y}"
-                self._ev[name] = lag[:, 4 * y: 4 * y + 4].sum(axis=1)  # NaN if any quarter unknown
+                self._ev[name] = lag[:, 4 * y : 4 * y + 4].sum(axis=1)  # NaN if any quarter unknown
 
         # event index per (date, code): the latest event effective on that date
         t_eff = dates.searchsorted(ann.astype("datetime64[ns]"), side="right")

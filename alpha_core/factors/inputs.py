@@ -33,8 +33,19 @@ from alpha_core.factors.pit import PitConfig, asof_panel
 log = logging.getLogger(__name__)
 
 # is_st / float_mcap / limits are not factor inputs (the universe reads them): not pivoted, saving memory
-_BAR_FIELDS = ["open", "high", "low", "close", "volume", "amount", "vwap", "adj_factor", "turnover",
-               "total_mcap", "tradable"]
+_BAR_FIELDS = [
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "amount",
+    "vwap",
+    "adj_factor",
+    "turnover",
+    "total_mcap",
+    "tradable",
+]
 
 
 @dataclass(frozen=True)
@@ -99,9 +110,10 @@ class FactorContext:
         self.present.reshape(-1)[self._flat] = True
         if int(self.present.sum()) != len(bars):  # cheap check: duplicates collapse in the pivot
             row = bars[bars.duplicated(["date", "code"])].iloc[0]
-            raise DataContractError("duplicate (date, code) in bars",
-                                    Location(column="code", instrument=str(row["code"]),
-                                             date=str(pd.Timestamp(row["date"]).date())))
+            raise DataContractError(
+                "duplicate (date, code) in bars",
+                Location(column="code", instrument=str(row["code"]), date=str(pd.Timestamp(row["date"]).date())),
+            )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -123,8 +135,11 @@ class FactorContext:
     def active(self) -> np.ndarray:
         bars = self.inputs.bars
         with np.errstate(invalid="ignore"):  # on the long columns: no (T, N) pivot of the flags
-            ok = (bars["tradable"].to_numpy(dtype=bool) & (bars["volume"].to_numpy(dtype=np.float64) > 0)
-                  & bars["close"].notna().to_numpy())
+            ok = (
+                bars["tradable"].to_numpy(dtype=bool)
+                & (bars["volume"].to_numpy(dtype=np.float64) > 0)
+                & bars["close"].notna().to_numpy()
+            )
         out = np.zeros(self.shape, dtype=bool)
         out.reshape(-1)[self._flat] = ok
         return out
@@ -167,8 +182,9 @@ class FactorContext:
 
         if "fundamentals" not in self.inputs.available():
             return None
-        return PitFundamentals(self.inputs.fundamentals, self.dates, self.codes,
-                               max_age_days=self.pit.fundamentals_max_age_days)
+        return PitFundamentals(
+            self.inputs.fundamentals, self.dates, self.codes, max_age_days=self.pit.fundamentals_max_age_days
+        )
 
     @cached_property
     def industry(self) -> tuple[np.ndarray, list[str]] | None:
@@ -187,12 +203,15 @@ class FactorContext:
         """
         if "consensus" not in self.inputs.available():
             return None
-        return self._cache(f"con_{column}", lambda: asof_panel(self.inputs.consensus, column, self.dates, self.codes,
-                                                               self.pit.consensus_max_age_days))
+        return self._cache(
+            f"con_{column}",
+            lambda: asof_panel(self.inputs.consensus, column, self.dates, self.codes, self.pit.consensus_max_age_days),
+        )
 
 
-def industry_panel(industry_map: pd.DataFrame, dates: pd.DatetimeIndex,
-                   codes: pd.Index) -> tuple[np.ndarray, list[str]]:
+def industry_panel(
+    industry_map: pd.DataFrame, dates: pd.DatetimeIndex, codes: pd.Index
+) -> tuple[np.ndarray, list[str]]:
     """(T, N) industry id per date from [start_date, end_date] spans (end NaT = open)."""
     names = sorted(industry_map["industry"].astype(str).unique())
     lookup = {n: i for i, n in enumerate(names)}

@@ -92,6 +92,19 @@ def ksft2(ctx):
     return _by_range(ctx, 2 * c - h - lo, h, lo)
 
 
-FACTORS = family("kbar", {"low2high": low2high, "vwap2close": vwap2close, "kmid": kmid, "klen": klen,
-                          "kmid2": kmid2, "kup": kup, "kup2": kup2, "klow": klow, "klow2": klow2,
-                          "ksft": ksft, "ksft2": ksft2})
+FACTORS = family(
+    "kbar",
+    {
+        "low2high": low2high,
+        "vwap2close": vwap2close,
+        "kmid": kmid,
+        "klen": klen,
+        "kmid2": kmid2,
+        "kup": kup,
+        "kup2": kup2,
+        "klow": klow,
+        "klow2": klow2,
+        "ksft": ksft,
+        "ksft2": ksft2,
+    },
+)

@@ -82,8 +82,9 @@ def age_days(dates: pd.DatetimeIndex, announced_ns: np.ndarray, idx: np.ndarray)
     return np.where(idx >= 0, age, np.nan)
 
 
-def fresh_mask(dates: pd.DatetimeIndex, announced_ns: np.ndarray, idx: np.ndarray,
-               max_age_days: int | None) -> np.ndarray:
+def fresh_mask(
+    dates: pd.DatetimeIndex, announced_ns: np.ndarray, idx: np.ndarray, max_age_days: int | None
+) -> np.ndarray:
     """(T, N) bool: a row is in effect (``idx >= 0``) and at most ``max_age_days`` old."""
     if max_age_days is None or len(announced_ns) == 0:
         return idx >= 0
@@ -91,8 +92,9 @@ def fresh_mask(dates: pd.DatetimeIndex, announced_ns: np.ndarray, idx: np.ndarra
     return (idx >= 0) & (day - announced_ns[np.maximum(idx, 0)] <= max_age_days * DAY_NS)
 
 
-def asof_panel(table: pd.DataFrame, column: str, dates: pd.DatetimeIndex, codes: pd.Index,
-               max_age_days: int | None) -> np.ndarray:
+def asof_panel(
+    table: pd.DataFrame, column: str, dates: pd.DatetimeIndex, codes: pd.Index, max_age_days: int | None
+) -> np.ndarray:
     """(T, N) latest non-NaN ``column`` of a dated long table (``date``, ``code``) as known on each date.
 
     A row dated d is known from the first panel date >= d (rows before the panel's first date

@@ -129,8 +129,9 @@ def neutralize(df: pd.DataFrame, exposures: pd.DataFrame, columns=None, fill_val
     if not need <= set(exposures.columns):
         missing = sorted(need - set(exposures.columns))
         raise DataContractError(f"exposures lack columns {missing}", Location(column=missing[0]))
-    m = df[["date", "code"]].merge(exposures[["date", "code", "industry", "total_mcap"]],
-                                   on=["date", "code"], how="left")
+    m = df[["date", "code"]].merge(
+        exposures[["date", "code", "industry", "total_mcap"]], on=["date", "code"], how="left"
+    )
     cap = m["total_mcap"].to_numpy(dtype=np.float64, na_value=np.nan)
     has_ind = m["industry"].notna().to_numpy()
     has_cap = cap > 0
@@ -145,8 +146,12 @@ def neutralize(df: pd.DataFrame, exposures: pd.DataFrame, columns=None, fill_val
     bounds = np.r_[starts, len(df)]
     k = len(ind_names)
     # (rows of the group, use industry dummies, use log cap)
-    groups = ((has_ind & has_cap, True, True), (has_ind & ~has_cap, True, False),
-              (~has_ind & has_cap, False, True), (~has_ind & ~has_cap, False, False))
+    groups = (
+        (has_ind & has_cap, True, True),
+        (has_ind & ~has_cap, True, False),
+        (~has_ind & has_cap, False, True),
+        (~has_ind & ~has_cap, False, False),
+    )
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # a few least squares per date
         for mask, use_ind, use_cap in groups:
             rows = np.arange(a, b)[mask[a:b]]
@@ -169,8 +174,9 @@ def neutralize(df: pd.DataFrame, exposures: pd.DataFrame, columns=None, fill_val
     return out
 
 
-def preprocess(df: pd.DataFrame, columns=None, config: PreprocessConfig = PreprocessConfig(),
-               exposures: pd.DataFrame | None = None) -> pd.DataFrame:
+def preprocess(
+    df: pd.DataFrame, columns=None, config: PreprocessConfig = PreprocessConfig(), exposures: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Winsorise, z-score, fill, (optionally) neutralise and re-z-score ``columns`` per date.
 
     Returns a copy of ``df`` (same rows and order) with the processed columns.
@@ -183,8 +189,9 @@ def preprocess(df: pd.DataFrame, columns=None, config: PreprocessConfig = Prepro
         out = coverage_gate(df, out, cols, config.min_coverage, config.fill_value)
     if config.neutralize == Neutralize.INDUSTRY_SIZE:
         if exposures is None:
-            raise DataContractError("industry+size neutralisation needs exposures (industry, total_mcap)",
-                                    Location(column="industry"))
+            raise DataContractError(
+                "industry+size neutralisation needs exposures (industry, total_mcap)", Location(column="industry")
+            )
         out = neutralize(out, exposures, cols, config.fill_value)
         out = zscore(out, cols)
         out[cols] = out[cols].fillna(config.fill_value)
@@ -197,8 +204,9 @@ def daily_coverage(df: pd.DataFrame, columns) -> pd.DataFrame:
     return df[cols].notna().groupby(df["date"], sort=True).mean()
 
 
-def coverage_gate(raw: pd.DataFrame, out: pd.DataFrame, columns, min_coverage: float,
-                  fill_value: float = 0.0) -> pd.DataFrame:
+def coverage_gate(
+    raw: pd.DataFrame, out: pd.DataFrame, columns, min_coverage: float, fill_value: float = 0.0
+) -> pd.DataFrame:
     """``out`` with every (date, column) whose coverage in ``raw`` (same rows and order) is below
     ``min_coverage`` set to ``fill_value`` for all of that date's rows."""
     cols = list(columns)
@@ -226,5 +234,11 @@ def exposures_from(bars: pd.DataFrame, industry_map: pd.DataFrame) -> pd.DataFra
     ni = codes.get_indexer(bars["code"])
     ids = ind[ti, ni]
     lab = np.where(ids >= 0, np.asarray(names, dtype=object)[np.maximum(ids, 0)] if names else None, None)
-    return pd.DataFrame({"date": bars["date"].to_numpy(), "code": bars["code"].to_numpy(),
-                         "industry": lab, "total_mcap": bars["total_mcap"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "date": bars["date"].to_numpy(),
+            "code": bars["code"].to_numpy(),
+            "industry": lab,
+            "total_mcap": bars["total_mcap"].to_numpy(),
+        }
+    )

@@ -57,7 +57,11 @@ def variability(ctx: FactorContext, x: str) -> np.ndarray:
 FACTORS = family(
     "profitability",
     {
-        "roe_ttm": roe_ttm, "roa_ttm": roa_ttm, "roic_ttm": roic_ttm, "gp_ttm": gp_ttm, "np_ttm": np_ttm,
+        "roe_ttm": roe_ttm,
+        "roa_ttm": roa_ttm,
+        "roic_ttm": roic_ttm,
+        "gp_ttm": gp_ttm,
+        "np_ttm": np_ttm,
         "sales_var": lambda ctx: variability(ctx, "revenue"),
         "profit_var": lambda ctx: variability(ctx, "net_profit"),
         "ocf_var": lambda ctx: variability(ctx, "ocf"),

@@ -1,8 +1,8 @@
 """Quality factors (R1 table 32), point in time.
 
-    assetturnover_ttm = revenue TTM / total_assets
-    ocfr_ttm          = ocf TTM / current_liabilities      (operating cash-flow ratio)
-    currentdebt2debt  = current_liabilities / total_liabilities
+assetturnover_ttm = revenue TTM / total_assets
+ocfr_ttm          = ocf TTM / current_liabilities      (operating cash-flow ratio)
+currentdebt2debt  = current_liabilities / total_liabilities
 """
 
 from __future__ import annotations
@@ -26,5 +26,8 @@ def currentdebt2debt(ctx):
     return safe_div(f.get("current_liabilities"), f.get("total_liabilities"))
 
 
-FACTORS = family("quality", {"assetturnover_ttm": assetturnover_ttm, "ocfr_ttm": ocfr_ttm,
-                             "currentdebt2debt": currentdebt2debt}, frozenset({"fundamentals"}))
+FACTORS = family(
+    "quality",
+    {"assetturnover_ttm": assetturnover_ttm, "ocfr_ttm": ocfr_ttm, "currentdebt2debt": currentdebt2debt},
+    frozenset({"fundamentals"}),
+)

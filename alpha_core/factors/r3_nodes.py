@@ -51,6 +51,7 @@ def _turnstd(n):
     def fn(ctx):
         t = ctx.field("turnover")
         return safe_div(rolling_std(t, n), rolling_mean(t, n))
+
     return fn
 
 
@@ -61,6 +62,7 @@ def _signed_std(n, positive):
             keep = r > 0 if positive else r < 0
         # only about half the days qualify: require n // 4 of them (not the usual n / 2)
         return rolling_std(np.where(keep, r, np.nan), n, min_periods=max(3, n // 4))
+
     return fn
 
 
@@ -145,8 +147,11 @@ _NODE = {
 _NODE_IND = {"pe_ind": pe_ind, "qroe": qroe, "deltapb": deltapb}
 _EDGE_IND = {"cor_ret": cor_ret, "dlev": dlev, "z_rev": z_rev, "cfr": cfr}
 _EDGE_IND_REQ = {"cor_ret": frozenset({"industry_map"})}
-_FLOW = {"flow_f": flow_f, "deltatr": deltatr,
-         "corpv": lambda ctx: rolling_corr(ctx.adjusted("close"), ctx.field("volume"), 20)}
+_FLOW = {
+    "flow_f": flow_f,
+    "deltatr": deltatr,
+    "corpv": lambda ctx: rolling_corr(ctx.adjusted("close"), ctx.field("volume"), 20),
+}
 
 NODE_FACTORS = (
     *(Factor(n, f, "r3_nodes") for n, f in _NODE.items()),

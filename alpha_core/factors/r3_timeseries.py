@@ -112,7 +112,22 @@ def breadth(ctx):
     return np.where(ctx.present, b[:, None], np.nan)
 
 
-FACTORS = family("r3_timeseries", {
-    "pvo": pvo, "sse": sse, "liq": liq, "skew": skew, "gap": gap, "vts": vts, "vcll": vcll, "rvr": rvr,
-    "csl": csl, "rev": rev, "vclb": vclb, "kurtosis": kurtosis, "lip": lip, "breadth": breadth,
-})
+FACTORS = family(
+    "r3_timeseries",
+    {
+        "pvo": pvo,
+        "sse": sse,
+        "liq": liq,
+        "skew": skew,
+        "gap": gap,
+        "vts": vts,
+        "vcll": vcll,
+        "rvr": rvr,
+        "csl": csl,
+        "rev": rev,
+        "vclb": vclb,
+        "kurtosis": kurtosis,
+        "lip": lip,
+        "breadth": breadth,
+    },
+)

@@ -46,34 +46,112 @@ log = logging.getLogger(__name__)
 
 FACTORS: dict[str, Factor] = {
     f.name: f
-    for mod in (value, expectation, reversal, volatility, turnover, technical, kbar, growth, profitability,
-                quality, r3_timeseries, r3_nodes, alpha158, alpha360)
+    for mod in (
+        value,
+        expectation,
+        reversal,
+        volatility,
+        turnover,
+        technical,
+        kbar,
+        growth,
+        profitability,
+        quality,
+        r3_timeseries,
+        r3_nodes,
+        alpha158,
+        alpha360,
+    )
     for f in mod.FACTORS
 }
 
 R1_FACTORS: tuple[str, ...] = (
-    "bp_lf", "ep_ttm", "ocfp_ttm", "dyr12",
-    "con_eps_g", "con_roe_g", "con_np_g",
-    "ret_5d", "ret_1m", "exp_wgt_return_3m",
-    "std_1m", "vstd_1m", "ivr_ff3factor_1m",
-    "turn_1m", "std_turn_1m", "bias_turn_1m",
-    "std_ret_10d", "std_vol_10d", "std_turn_10d",
-    "corr_ret_close", "corr_ret_open", "corr_ret_high", "corr_ret_low", "corr_ret_vwap", "corr_ret_vol",
+    "bp_lf",
+    "ep_ttm",
+    "ocfp_ttm",
+    "dyr12",
+    "con_eps_g",
+    "con_roe_g",
+    "con_np_g",
+    "ret_5d",
+    "ret_1m",
+    "exp_wgt_return_3m",
+    "std_1m",
+    "vstd_1m",
+    "ivr_ff3factor_1m",
+    "turn_1m",
+    "std_turn_1m",
+    "bias_turn_1m",
+    "std_ret_10d",
+    "std_vol_10d",
+    "std_turn_10d",
+    "corr_ret_close",
+    "corr_ret_open",
+    "corr_ret_high",
+    "corr_ret_low",
+    "corr_ret_vwap",
+    "corr_ret_vol",
     "corr_ret_turn",
-    "corr_vol_close", "corr_vol_open", "corr_vol_high", "corr_vol_low", "corr_vol_vwap",
-    "low2high", "vwap2close", "kmid", "klen", "kmid2", "kup", "kup2", "klow", "klow2", "ksft", "ksft2",
+    "corr_vol_close",
+    "corr_vol_open",
+    "corr_vol_high",
+    "corr_vol_low",
+    "corr_vol_vwap",
+    "low2high",
+    "vwap2close",
+    "kmid",
+    "klen",
+    "kmid2",
+    "kup",
+    "kup2",
+    "klow",
+    "klow2",
+    "ksft",
+    "ksft2",
 )
 XGB_FACTORS: tuple[str, ...] = (
-    "bp_lf", "ep_ttm", "ocfp_ttm", "dyr12",
-    "sales_g_q", "profit_g_q", "ocf_g_q", "roe_g_q",
-    "roe_ttm", "roa_ttm", "roic_ttm", "gp_ttm", "np_ttm",
-    "sales_var", "profit_var", "ocf_var", "roe_var",
-    "assetturnover_ttm", "ocfr_ttm", "currentdebt2debt",
-    "con_eps_g", "con_roe_g", "con_np_g",
-    "ret_5d", "ret_1m", "ret_12m", "exp_wgt_return_3m",
-    "std_1m", "vstd_1m", "ivr_ff3factor_1m",
-    "turn_1m", "std_turn_1m", "bias_turn_1m",
-    "kmid", "klen", "kmid2", "kup", "kup2", "klow", "klow2", "ksft", "ksft2",
+    "bp_lf",
+    "ep_ttm",
+    "ocfp_ttm",
+    "dyr12",
+    "sales_g_q",
+    "profit_g_q",
+    "ocf_g_q",
+    "roe_g_q",
+    "roe_ttm",
+    "roa_ttm",
+    "roic_ttm",
+    "gp_ttm",
+    "np_ttm",
+    "sales_var",
+    "profit_var",
+    "ocf_var",
+    "roe_var",
+    "assetturnover_ttm",
+    "ocfr_ttm",
+    "currentdebt2debt",
+    "con_eps_g",
+    "con_roe_g",
+    "con_np_g",
+    "ret_5d",
+    "ret_1m",
+    "ret_12m",
+    "exp_wgt_return_3m",
+    "std_1m",
+    "vstd_1m",
+    "ivr_ff3factor_1m",
+    "turn_1m",
+    "std_turn_1m",
+    "bias_turn_1m",
+    "kmid",
+    "klen",
+    "kmid2",
+    "kup",
+    "kup2",
+    "klow",
+    "klow2",
+    "ksft",
+    "ksft2",
 )
 R3_TS_FEATURES: tuple[str, ...] = tuple(f.name for f in r3_timeseries.FACTORS)
 R3_NODE_FEATURES: tuple[str, ...] = tuple(f.name for f in r3_nodes.NODE_FACTORS)
@@ -136,9 +214,15 @@ def absent_factors(inputs: FactorInputs, names: Iterable[str]) -> dict[str, str]
     return out
 
 
-def compute_factors(inputs: FactorInputs, names: Iterable[str], start: pd.Timestamp | str | None = None,
-                    end: pd.Timestamp | str | None = None, *, context: FactorContext | None = None,
-                    progress_log: ProgressLog | None = None) -> pd.DataFrame:
+def compute_factors(
+    inputs: FactorInputs,
+    names: Iterable[str],
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+    *,
+    context: FactorContext | None = None,
+    progress_log: ProgressLog | None = None,
+) -> pd.DataFrame:
     """Compute factors on the wide panel and return them long.
 
     Args:
@@ -186,8 +270,9 @@ def compute_factors(inputs: FactorInputs, names: Iterable[str], start: pd.Timest
         if len(col) and np.isnan(col).all():
             # inputs present but empty (e.g. a fundamentals column the source never fills)
             empty.append(name)
-            log.warning("factor %s is entirely missing on [%s, %s]", name, ctx.dates[lo].date(),
-                        ctx.dates[hi - 1].date())
+            log.warning(
+                "factor %s is entirely missing on [%s, %s]", name, ctx.dates[lo].date(), ctx.dates[hi - 1].date()
+            )
         out[name] = col
         log.debug("factor %s: %.2fs", name, time.perf_counter() - t0)
         if progress is not None:
@@ -198,9 +283,12 @@ def compute_factors(inputs: FactorInputs, names: Iterable[str], start: pd.Timest
     return df
 
 
-def compute_factor_sets(inputs: FactorInputs, sets: Iterable[FactorSet | str],
-                        start: pd.Timestamp | str | None = None,
-                        end: pd.Timestamp | str | None = None) -> dict[FactorSet, pd.DataFrame]:
+def compute_factor_sets(
+    inputs: FactorInputs,
+    sets: Iterable[FactorSet | str],
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+) -> dict[FactorSet, pd.DataFrame]:
     """One long table per named set (e.g. R3 node / edge / flow series for the graph builder),
     sharing one :class:`FactorContext` so common arrays are built once."""
     ctx = FactorContext(inputs)

@@ -1,11 +1,11 @@
 """Reversal / momentum factors (R1 tables 15 and 32). c = adjusted close (forward-filled over suspensions).
 
-    ret_5d  = c_t / c_{t-5} - 1
-    ret_1m  = c_t / c_{t-21} - 1
-    ret_12m = (c_t / c_{t-252} - 1) - (c_t / c_{t-21} - 1)      (12-month return minus the last month)
-    exp_wgt_return_3m = (1/n) sum_{i=0}^{62} r_{t-i} * turn_{t-i} * exp(-i / (4 * 3))
-        (Huatai definition: daily return times turnover times exp(-x_i / N / 4), N = 3 months,
-        x_i = trading days from t; mean over the n valid days of the 63-day window)
+ret_5d  = c_t / c_{t-5} - 1
+ret_1m  = c_t / c_{t-21} - 1
+ret_12m = (c_t / c_{t-252} - 1) - (c_t / c_{t-21} - 1)      (12-month return minus the last month)
+exp_wgt_return_3m = (1/n) sum_{i=0}^{62} r_{t-i} * turn_{t-i} * exp(-i / (4 * 3))
+    (Huatai definition: daily return times turnover times exp(-x_i / N / 4), N = 3 months,
+    x_i = trading days from t; mean over the n valid days of the 63-day window)
 """
 
 from __future__ import annotations
@@ -59,5 +59,6 @@ def exp_wgt_return_3m(ctx: FactorContext) -> np.ndarray:
     return np.where(n >= default_min_periods(EXP_WINDOW), out, np.nan)
 
 
-FACTORS = family("reversal", {"ret_5d": ret_5d, "ret_1m": ret_1m, "ret_12m": ret_12m,
-                              "exp_wgt_return_3m": exp_wgt_return_3m})
+FACTORS = family(
+    "reversal", {"ret_5d": ret_5d, "ret_1m": ret_1m, "ret_12m": ret_12m, "exp_wgt_return_3m": exp_wgt_return_3m}
+)

@@ -54,7 +54,7 @@ def window_sum(x: np.ndarray, window: int, *, inplace: bool = False) -> np.ndarr
     stop = t
     while stop > window:
         start = max(window, stop - window)
-        c[start:stop] -= c[start - window: stop - window]
+        c[start:stop] -= c[start - window : stop - window]
         stop = start
     return c
 
@@ -65,7 +65,7 @@ def _count(valid: np.ndarray, window: int) -> np.ndarray:
     stop = len(c)
     while stop > window:
         start = max(window, stop - window)
-        c[start:stop] -= c[start - window: stop - window]
+        c[start:stop] -= c[start - window : stop - window]
         stop = start
     return c
 

@@ -100,8 +100,9 @@ def _extreme_age_pass(xt, window, sign, min_periods, out_val, out_age):  # pragm
                 out_age[j, t] = t - s
 
 
-def rolling_quantiles_rank(x: np.ndarray, window: int, quantiles: tuple[float, ...],
-                           min_periods: int) -> tuple[list[np.ndarray], np.ndarray]:
+def rolling_quantiles_rank(
+    x: np.ndarray, window: int, quantiles: tuple[float, ...], min_periods: int
+) -> tuple[list[np.ndarray], np.ndarray]:
     """Windowed quantiles and the percentile rank of the current value.
 
     For the n valid values v_(0) <= ... <= v_(n-1) of rows (t-w, t] of a column:
@@ -131,8 +132,7 @@ def rolling_quantiles_rank(x: np.ndarray, window: int, quantiles: tuple[float, .
     return [np.ascontiguousarray(q.T) for q in out_q], np.ascontiguousarray(out_rank.T)
 
 
-def rolling_extreme_age(x: np.ndarray, window: int, kind: str,
-                        min_periods: int) -> tuple[np.ndarray, np.ndarray]:
+def rolling_extreme_age(x: np.ndarray, window: int, kind: str, min_periods: int) -> tuple[np.ndarray, np.ndarray]:
     """Windowed max (``kind="max"``) or min of the valid values, and the age of that value.
 
     age_t = t - s*, s* = the OLDEST row of (t-w, t] holding the extreme (ties resolve as

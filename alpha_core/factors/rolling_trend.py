@@ -107,8 +107,9 @@ def _corr_pass(xt, yt, window, min_periods, flat_std, out):  # pragma: no cover 
             out[j, t] = min(1.0, max(-1.0, r))
 
 
-def rolling_corr_guarded(x: np.ndarray, y: np.ndarray, window: int, min_periods: int,
-                         flat_std: float = 0.0) -> np.ndarray:
+def rolling_corr_guarded(
+    x: np.ndarray, y: np.ndarray, window: int, min_periods: int, flat_std: float = 0.0
+) -> np.ndarray:
     """Pearson correlation of x and y over the rows of (t-w, t] where both are valid, (T, N) float64.
 
     r = Sxy / sqrt(Sxx Syy) (two-pass sums about the window means); NaN below ``min_periods``

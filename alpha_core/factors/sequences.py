@@ -45,8 +45,10 @@ class SequenceBuilder:
         if t < 0:
             raise DataContractError("date is not a trading day of the bars", Location(date=str(date)))
         if t + 1 < L:
-            raise DataContractError(f"fewer than L={L} trading days of history before the date",
-                                    Location(date=str(pd.Timestamp(date).date())))
+            raise DataContractError(
+                f"fewer than L={L} trading days of history before the date",
+                Location(date=str(pd.Timestamp(date).date())),
+            )
         last_close = ctx.close_ff[t]
         if codes is None:
             cols = np.flatnonzero(~np.isnan(last_close) & ctx.present[t])
@@ -64,7 +66,8 @@ class SequenceBuilder:
         return list(ctx.codes[cols]), out.astype(np.float32)
 
 
-def daily_sequences(inputs: FactorInputs, date: pd.Timestamp | str, length: int = 40,
-                    codes: list[str] | None = None) -> tuple[list[str], np.ndarray]:
+def daily_sequences(
+    inputs: FactorInputs, date: pd.Timestamp | str, length: int = 40, codes: list[str] | None = None
+) -> tuple[list[str], np.ndarray]:
     """One-shot :class:`SequenceBuilder` call: (codes, (N, L, 7) float32) for ``date``."""
     return SequenceBuilder(inputs, length)(date, codes)

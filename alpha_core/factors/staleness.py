@@ -22,8 +22,7 @@ from alpha_core.errors import DataContractError, Location
 N_STALEST = 10  # stocks listed by name in the summary
 
 
-def newest_report_age(fundamentals: pd.DataFrame | None, codes: pd.Index | list[str],
-                      date: pd.Timestamp) -> pd.Series:
+def newest_report_age(fundamentals: pd.DataFrame | None, codes: pd.Index | list[str], date: pd.Timestamp) -> pd.Series:
     """(N,) float64 age in days of each code's newest report announced strictly before ``date``.
 
     Returns a Series indexed by ``codes`` (NaN: nothing announced; all NaN when the table is None).
@@ -40,8 +39,9 @@ def newest_report_age(fundamentals: pd.DataFrame | None, codes: pd.Index | list[
             raise DataContractError("fundamentals lack a column", Location(column=col))
     known = fundamentals.loc[fundamentals["announce_date"] < date, ["code", "report_period", "announce_date"]]
     # newest quarter first, its first version first: the first row per code is the newest report
-    newest = known.sort_values(["code", "report_period", "announce_date"], ascending=[True, False, True],
-                               kind="stable").drop_duplicates("code", keep="first")
+    newest = known.sort_values(
+        ["code", "report_period", "announce_date"], ascending=[True, False, True], kind="stable"
+    ).drop_duplicates("code", keep="first")
     ann = newest.set_index("code")["announce_date"].reindex(codes)
     return ((date - ann) / pd.Timedelta(days=1)).astype(np.float64)
 
@@ -70,28 +70,36 @@ class ReportStaleness:
 
     def as_dict(self) -> dict[str, object]:
         """JSON-friendly values (NaN -> None) for run metadata."""
+
         def num(x: float) -> float | None:
             return None if np.isnan(x) else float(x)
 
         return {
-            "date": None if pd.isna(self.date) else str(self.date.date()), "max_age_days": self.max_age_days,
+            "date": None if pd.isna(self.date) else str(self.date.date()),
+            "max_age_days": self.max_age_days,
             "n_stocks": self.n_stocks,
-            "n_without_report": self.n_without_report, "n_stale": self.n_stale,
-            "median_age_days": num(self.median_age_days), "oldest_age_days": num(self.oldest_age_days),
+            "n_without_report": self.n_without_report,
+            "n_stale": self.n_stale,
+            "median_age_days": num(self.median_age_days),
+            "oldest_age_days": num(self.oldest_age_days),
             "stalest": {code: age for code, age in self.stalest},
         }
 
 
-def report_staleness(fundamentals: pd.DataFrame | None, codes: pd.Index | list[str], date: pd.Timestamp,
-                     max_age_days: int | None) -> ReportStaleness:
+def report_staleness(
+    fundamentals: pd.DataFrame | None, codes: pd.Index | list[str], date: pd.Timestamp, max_age_days: int | None
+) -> ReportStaleness:
     """Summarise :func:`newest_report_age` of ``codes`` on ``date`` against the expiry ``max_age_days``."""
     age = newest_report_age(fundamentals, codes, date)
     have = age.dropna()
     stale = have[have > max_age_days] if max_age_days is not None else have.iloc[:0]
     stalest = have.sort_values(ascending=False, kind="stable").head(N_STALEST)
     return ReportStaleness(
-        date=pd.Timestamp(date), max_age_days=max_age_days, n_stocks=len(age),
-        n_without_report=int(age.isna().sum()), n_stale=len(stale),
+        date=pd.Timestamp(date),
+        max_age_days=max_age_days,
+        n_stocks=len(age),
+        n_without_report=int(age.isna().sum()),
+        n_stale=len(stale),
         median_age_days=float(have.median()) if len(have) else float("nan"),
         oldest_age_days=float(have.max()) if len(have) else float("nan"),
         stalest=tuple((str(c), float(a)) for c, a in stalest.items()),

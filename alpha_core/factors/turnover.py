@@ -1,8 +1,8 @@
 """Turnover factors (R1 table 15); turnover = volume / float shares (fraction), active days only.
 
-    turn_1m      = mean_21(turn)
-    std_turn_1m  = std_21(turn)          (sample std, ddof=1)
-    bias_turn_1m = mean_21(turn) / mean_504(turn)
+turn_1m      = mean_21(turn)
+std_turn_1m  = std_21(turn)          (sample std, ddof=1)
+bias_turn_1m = mean_21(turn) / mean_504(turn)
 """
 
 from __future__ import annotations

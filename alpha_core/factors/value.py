@@ -38,5 +38,6 @@ def dyr12(ctx: FactorContext) -> np.ndarray:
     return _per_mcap(ctx, "dividends_ttm")
 
 
-FACTORS = family("value", {"bp_lf": bp_lf, "ep_ttm": ep_ttm, "ocfp_ttm": ocfp_ttm, "dyr12": dyr12},
-                 frozenset({"fundamentals"}))
+FACTORS = family(
+    "value", {"bp_lf": bp_lf, "ep_ttm": ep_ttm, "ocfp_ttm": ocfp_ttm, "dyr12": dyr12}, frozenset({"fundamentals"})
+)

@@ -112,8 +112,9 @@ def _solve_scaled(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return x, ok
 
 
-def rolling_residual_std(y: np.ndarray, factors: np.ndarray, window: int,
-                         min_periods: int | None = None, block: int = 512) -> np.ndarray:
+def rolling_residual_std(
+    y: np.ndarray, factors: np.ndarray, window: int, min_periods: int | None = None, block: int = 512
+) -> np.ndarray:
     """Per-column rolling OLS of y (T, N) on [1, factors (T, K)]; std (ddof=1) of the window residuals.
 
     Normal equations from windowed sums: beta = (X'X)^-1 X'y, SSR = y'y - beta'X'y.
@@ -135,7 +136,7 @@ def rolling_residual_std(y: np.ndarray, factors: np.ndarray, window: int,
     inv_day = np.linalg.inv(np.where(ok_day[:, None, None], a_day, np.eye(p)))
     out = np.full((t, n), np.nan)
     for c0 in range(0, n, block):
-        yb = y[:, c0:c0 + block]
+        yb = y[:, c0 : c0 + block]
         m = ~np.isnan(yb) & row_ok[:, None]
         mf = m.astype(np.float64)
         y0 = np.where(m, yb, 0.0)
@@ -158,7 +159,7 @@ def rolling_residual_std(y: np.ndarray, factors: np.ndarray, window: int,
         ssr = syy - (beta * sxy).sum(-1)
         with np.errstate(invalid="ignore", divide="ignore"):
             sd = np.sqrt(np.maximum(ssr, 0.0) / (cnt - 1))
-        out[:, c0:c0 + block] = np.where(good, sd, np.nan)
+        out[:, c0 : c0 + block] = np.where(good, sd, np.nan)
     return out
 
 

@@ -82,8 +82,9 @@ class AdjacencyBuildConfig:
     r3_flow_fields: tuple[str, ...] = tuple(R3_FLOW_FEATURES)
 
     def __post_init__(self) -> None:  # a read-only copy, values as enums
-        object.__setattr__(self, "frequencies", MappingProxyType(
-            {k: RebuildFrequency(v) for k, v in self.frequencies.items()}))
+        object.__setattr__(
+            self, "frequencies", MappingProxyType({k: RebuildFrequency(v) for k, v in self.frequencies.items()})
+        )
 
 
 GraphBuilder = Callable[[GraphInputs, pd.DatetimeIndex, AdjacencyBuildConfig], pd.DataFrame]
@@ -114,6 +115,7 @@ class GraphSpec:
 def _membership(kind: GraphKind) -> GraphBuilder:
     def build(inputs: GraphInputs, dates: pd.DatetimeIndex, config: AdjacencyBuildConfig) -> pd.DataFrame:
         return membership_graph(inputs.industry_map, dates, kind=kind)
+
     return build
 
 
@@ -148,38 +150,57 @@ def _r3_config(config: AdjacencyBuildConfig, threshold: float) -> CorrelationGra
 
 def _r3_industry(inputs: GraphInputs, dates: pd.DatetimeIndex, config: AdjacencyBuildConfig) -> pd.DataFrame:
     fields = list(config.r3_edge_fields)
-    return r3_industry_graph(inputs.industry_map, inputs.r3_features[["date", "code", *fields]], dates,
-                             config=_r3_config(config, config.r3_industry_threshold), fields=fields)
+    return r3_industry_graph(
+        inputs.industry_map,
+        inputs.r3_features[["date", "code", *fields]],
+        dates,
+        config=_r3_config(config, config.r3_industry_threshold),
+        fields=fields,
+    )
 
 
 def _r3_flow(inputs: GraphInputs, dates: pd.DatetimeIndex, config: AdjacencyBuildConfig) -> pd.DataFrame:
     fields = list(config.r3_flow_fields)
-    return r3_flow_graph(inputs.r3_features[["date", "code", *fields]], dates,
-                         config=_r3_config(config, config.r3_flow_threshold), fields=fields)
+    return r3_flow_graph(
+        inputs.r3_features[["date", "code", *fields]],
+        dates,
+        config=_r3_config(config, config.r3_flow_threshold),
+        fields=fields,
+    )
 
 
-GRAPH_KINDS: Mapping[GraphKind, GraphSpec] = MappingProxyType({
-    GraphKind.SECTOR: GraphSpec(_membership(GraphKind.SECTOR), RebuildFrequency.YEARLY),  # R1: year end
-    GraphKind.INDUSTRY: GraphSpec(_membership(GraphKind.INDUSTRY), RebuildFrequency.YEARLY),
-    # fundamentals change quarterly
-    GraphKind.R2_SIMILARITY: GraphSpec(_similarity, RebuildFrequency.QUARTERLY, _no_fundamentals),
-    # R3 rebalances monthly
-    GraphKind.R3_INDUSTRY: GraphSpec(_r3_industry, RebuildFrequency.MONTHLY, _no_r3_edge_features),
-    GraphKind.R3_FLOW: GraphSpec(_r3_flow, RebuildFrequency.MONTHLY, _no_r3_flow_features),
-})
+GRAPH_KINDS: Mapping[GraphKind, GraphSpec] = MappingProxyType(
+    {
+        GraphKind.SECTOR: GraphSpec(_membership(GraphKind.SECTOR), RebuildFrequency.YEARLY),  # R1: year end
+        GraphKind.INDUSTRY: GraphSpec(_membership(GraphKind.INDUSTRY), RebuildFrequency.YEARLY),
+        # fundamentals change quarterly
+        GraphKind.R2_SIMILARITY: GraphSpec(_similarity, RebuildFrequency.QUARTERLY, _no_fundamentals),
+        # R3 rebalances monthly
+        GraphKind.R3_INDUSTRY: GraphSpec(_r3_industry, RebuildFrequency.MONTHLY, _no_r3_edge_features),
+        GraphKind.R3_FLOW: GraphSpec(_r3_flow, RebuildFrequency.MONTHLY, _no_r3_flow_features),
+    }
+)
 """The graph kinds of the ``adjacency`` table (read only), in build order."""
 
 
-def rebuild_frequency(kind: StrEnum, config: AdjacencyBuildConfig = AdjacencyBuildConfig(),
-                      table: Mapping[StrEnum, GraphSpec] = GRAPH_KINDS) -> RebuildFrequency:
+def rebuild_frequency(
+    kind: StrEnum,
+    config: AdjacencyBuildConfig = AdjacencyBuildConfig(),
+    table: Mapping[StrEnum, GraphSpec] = GRAPH_KINDS,
+) -> RebuildFrequency:
     """The rebuild frequency of ``kind``: ``config.frequencies[kind]``, else the table's default."""
     return RebuildFrequency(config.frequencies.get(kind, table[kind].frequency))
 
 
-def build_adjacency(calendar: Sequence[pd.Timestamp] | pd.DatetimeIndex, industry_map: pd.DataFrame,
-                    fundamentals: pd.DataFrame | None, r3_features: pd.DataFrame | None,
-                    config: AdjacencyBuildConfig = AdjacencyBuildConfig(), *,
-                    table: Mapping[StrEnum, GraphSpec] = GRAPH_KINDS) -> tuple[pd.DataFrame, dict[str, str]]:
+def build_adjacency(
+    calendar: Sequence[pd.Timestamp] | pd.DatetimeIndex,
+    industry_map: pd.DataFrame,
+    fundamentals: pd.DataFrame | None,
+    r3_features: pd.DataFrame | None,
+    config: AdjacencyBuildConfig = AdjacencyBuildConfig(),
+    *,
+    table: Mapping[StrEnum, GraphSpec] = GRAPH_KINDS,
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """(edges, skipped): the checked edge list (date, graph, src, dst, weight) of ``config.graphs``
     and, per graph not built, why.
 

@@ -136,10 +136,15 @@ def correlation_edges(
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     zv = np.ascontiguousarray(z[:, vidx])  # only valid stocks enter the products
     labels = None if exclude_labels is None else np.asarray(exclude_labels, dtype=np.int64)[vidx]
-    src, dst, wt = gram_edges(zv, threshold=config.threshold, top_k=config.top_k, block_size=config.block_size,
-                              exclude_labels=labels,
-                              counts=None if counts is None else np.ascontiguousarray(counts[:, vidx]),
-                              min_count=min_count)
+    src, dst, wt = gram_edges(
+        zv,
+        threshold=config.threshold,
+        top_k=config.top_k,
+        block_size=config.block_size,
+        exclude_labels=labels,
+        counts=None if counts is None else np.ascontiguousarray(counts[:, vidx]),
+        min_count=min_count,
+    )
     return vidx[src], vidx[dst], wt
 
 
@@ -228,7 +233,7 @@ def window_arrays(
         if name not in panel.fields:
             raise DataContractError("correlation feature missing from the panel", Location(column=name))
         block = np.full((window, len(codes)), np.nan)
-        block[:, present] = panel.fields[name][end - window:end, cols[present]]
+        block[:, present] = panel.fields[name][end - window : end, cols[present]]
         out.append(block)
     return out
 
@@ -281,7 +286,9 @@ def rolling_correlation_graph(
             continue
         src, dst, w = correlation_edges(wins, config)
         frames.append(edges_frame(date, kind, codes, src, dst, w))
-    log_skipped_dates(f"{kind} graph", skipped, len(rebuild_dates), f"fewer than {config.window} days of data, no edges")
+    log_skipped_dates(
+        f"{kind} graph", skipped, len(rebuild_dates), f"fewer than {config.window} days of data, no edges"
+    )
     return concat_edges(frames)
 
 

@@ -84,7 +84,9 @@ def edges_frame(
     )
 
 
-def symmetrise(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def symmetrise(
+    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Union of the directed edges and their reverses, duplicates removed.
 
     Where both (i, j) and (j, i) exist with different weights (e.g. kNN), the pair keeps

@@ -32,7 +32,8 @@ def universe_codes(universe: Universe, date: pd.Timestamp, *, member_column: str
             rows = rows[rows[member_column].astype(bool)]
         if len(rows) == 0:
             raise DataContractError(
-                "universe table has no member on a rebuild date", Location(column="date", date=str(pd.Timestamp(date).date()))
+                "universe table has no member on a rebuild date",
+                Location(column="date", date=str(pd.Timestamp(date).date())),
             )
         return np.sort(rows["code"].astype(str).unique()).astype(object)
     return np.sort(np.unique(np.asarray(list(universe), dtype=object).astype(str))).astype(object)
@@ -43,6 +44,9 @@ def listed_stocks(instruments: pd.DataFrame, day: pd.Timestamp) -> list[str]:
     listed), board not :attr:`~alpha_core.data.contract.Board.INDEX`. The node set that exposes
     isolated stocks in :func:`alpha_core.graph.stats.edge_list_stats`."""
     day = pd.Timestamp(day)
-    live = ((instruments["list_date"] <= day) & (instruments["delist_date"].isna() | (instruments["delist_date"] > day))
-            & (instruments["board"] != Board.INDEX))
+    live = (
+        (instruments["list_date"] <= day)
+        & (instruments["delist_date"].isna() | (instruments["delist_date"] > day))
+        & (instruments["board"] != Board.INDEX)
+    )
     return sorted(instruments.loc[live, "code"].astype(str).unique())

@@ -26,7 +26,9 @@ def graph_on(edges: pd.DataFrame, day: pd.Timestamp, graph: GraphKind | str) -> 
     return sub[sub["date"] == dates.max()]
 
 
-def to_edge_index(edges_day: pd.DataFrame, codes: list[str] | np.ndarray | pd.Index) -> tuple[torch.Tensor, torch.Tensor]:
+def to_edge_index(
+    edges_day: pd.DataFrame, codes: list[str] | np.ndarray | pd.Index
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Edge list of one graph and date -> (edge_index LongTensor (2, E), weight FloatTensor (E,)).
 
     Raises:
@@ -60,8 +62,13 @@ def mask_to_edge_index(mask: torch.Tensor) -> torch.Tensor:
     return torch.stack([src, dst])
 
 
-def from_edge_index(edge_index: torch.Tensor, weight: torch.Tensor | None, codes: list[str] | np.ndarray,
-                    date: pd.Timestamp, graph: GraphKind | str) -> pd.DataFrame:
+def from_edge_index(
+    edge_index: torch.Tensor,
+    weight: torch.Tensor | None,
+    codes: list[str] | np.ndarray,
+    date: pd.Timestamp,
+    graph: GraphKind | str,
+) -> pd.DataFrame:
     """(2, E) positions back to an edge list (the round trip of :func:`to_edge_index`)."""
     ei = edge_index.detach().cpu().numpy()
     w = np.ones(ei.shape[1]) if weight is None else weight.detach().cpu().numpy().astype(np.float64)
@@ -121,8 +128,14 @@ class GraphTimeline:
         return torch.from_numpy(np.stack([s[keep], d[keep]])), torch.from_numpy(w[keep])
 
 
-def day_graph(edges: pd.DataFrame, day: pd.Timestamp, codes: list[str] | np.ndarray, graph: GraphKind | str,
-              *, dense: bool = False) -> dict[str, torch.Tensor]:
+def day_graph(
+    edges: pd.DataFrame,
+    day: pd.Timestamp,
+    codes: list[str] | np.ndarray,
+    graph: GraphKind | str,
+    *,
+    dense: bool = False,
+) -> dict[str, torch.Tensor]:
     """The entries for ``DayBatch.graphs``: ``{name: edge_index (2, E), name_weight: (E,)}``,
     or ``{name: (N, N) bool mask}`` when ``dense`` (block-dense sector/industry graphs)."""
     name = str(GraphKind(graph))

@@ -94,8 +94,12 @@ def r3_industry_graph(
             s_x, d_x, w_x = correlation_edges(wins, config, exclude_labels=labels)
         src, dst, w = symmetrise(np.r_[s_in, s_x], np.r_[d_in, d_x], np.r_[w_in, w_x], len(codes))
         frames.append(edges_frame(date, GraphKind.R3_INDUSTRY, codes, src, dst, w))
-    log_skipped_dates(str(GraphKind.R3_INDUSTRY), skipped, len(rebuild_dates),
-                      f"fewer than {config.window} days of edge features; industry edges only")
+    log_skipped_dates(
+        str(GraphKind.R3_INDUSTRY),
+        skipped,
+        len(rebuild_dates),
+        f"fewer than {config.window} days of edge features; industry edges only",
+    )
     return concat_edges(frames)
 
 
@@ -113,5 +117,12 @@ def r3_flow_graph(
     Returns:
         Edge list with graph = ``r3_flow`` and weight = mean correlation.
     """
-    return rolling_correlation_graph(flow_features, rebuild_dates, kind=GraphKind.R3_FLOW, config=config,
-                                     fields=fields, universe=universe, member_column=member_column)
+    return rolling_correlation_graph(
+        flow_features,
+        rebuild_dates,
+        kind=GraphKind.R3_FLOW,
+        config=config,
+        fields=fields,
+        universe=universe,
+        member_column=member_column,
+    )

@@ -33,6 +33,7 @@ from alpha_core.graph.nodes import Universe, universe_codes
 
 log = logging.getLogger(__name__)
 
+
 def membership_at(industry_map: pd.DataFrame, date: pd.Timestamp, *, source: str | None = None) -> pd.DataFrame:
     """Rows of ``industry_map`` in force on ``date``: columns code, industry, sector (one row per code).
 
@@ -50,8 +51,8 @@ def membership_at(industry_map: pd.DataFrame, date: pd.Timestamp, *, source: str
     if dup.any():
         code = rows.loc[dup, "code"].iloc[0]
         raise DataContractError(
-            "industry_map has overlapping rows for one code", Location(file=source, column="start_date",
-                                                                        instrument=str(code), date=str(date.date()))
+            "industry_map has overlapping rows for one code",
+            Location(file=source, column="start_date", instrument=str(code), date=str(date.date())),
         )
     return rows.sort_values("code").reset_index(drop=True)
 
@@ -125,7 +126,9 @@ def membership_graph(
         group = pd.Series(members[column].to_numpy(), index=members["code"].to_numpy()).reindex(codes)
         n_missing = int(group.isna().sum())
         if n_missing:
-            log.info("%s graph %s: %d of %d nodes have no industry (isolated)", kind, date.date(), n_missing, len(codes))
+            log.info(
+                "%s graph %s: %d of %d nodes have no industry (isolated)", kind, date.date(), n_missing, len(codes)
+            )
         labels = np.full(len(codes), -1, dtype=np.int64)
         has = group.notna().to_numpy()
         labels[has] = pd.factorize(group[has])[0]

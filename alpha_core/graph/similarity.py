@@ -90,8 +90,9 @@ class SimilarityConfig:
             raise ValueError("k must be >= 1")
 
 
-def latest_announced(fundamentals: pd.DataFrame, date: pd.Timestamp, *,
-                     max_age_days: int | None = None) -> pd.DataFrame:
+def latest_announced(
+    fundamentals: pd.DataFrame, date: pd.Timestamp, *, max_age_days: int | None = None
+) -> pd.DataFrame:
     """Per code, the report with the latest report_period among those with ``announce_date < date``,
     dropped when it was announced more than ``max_age_days`` days before ``date`` (expired).
 
@@ -130,8 +131,9 @@ def standardise_cross_section(x: np.ndarray, mad_k: float = 5.0) -> np.ndarray:
     return z
 
 
-def similarity_vectors(fundamentals: pd.DataFrame, date: pd.Timestamp, codes: np.ndarray | None,
-                       config: SimilarityConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def similarity_vectors(
+    fundamentals: pd.DataFrame, date: pd.Timestamp, codes: np.ndarray | None, config: SimilarityConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Standardised fundamental vectors of one date.
 
     Returns:
@@ -141,8 +143,11 @@ def similarity_vectors(fundamentals: pd.DataFrame, date: pd.Timestamp, codes: np
     if codes is None:
         codes = np.sort(rows["code"].astype(str).unique()).astype(object)
     try:
-        raw = np.column_stack([FUNDAMENTAL_RATIOS[f](rows) for f in config.features]) if len(rows) else \
-            np.zeros((0, len(config.features)))
+        raw = (
+            np.column_stack([FUNDAMENTAL_RATIOS[f](rows) for f in config.features])
+            if len(rows)
+            else np.zeros((0, len(config.features)))
+        )
     except KeyError as exc:
         raise DataContractError("fundamentals lack a column a ratio needs", Location(column=str(exc.args[0]))) from None
     pos = pd.Index(rows["code"].astype(str)).get_indexer(pd.Index(codes))
@@ -187,7 +192,11 @@ def similarity_graph(
         zv = np.ascontiguousarray((z[idx] / norm[idx, None]).T)  # (D, M) unit columns
         src, dst, w = gram_edges(zv, threshold=config.min_similarity, top_k=config.k, block_size=config.block_size)
         if (~ok).any():
-            log.info("r2_similarity %s: %d of %d nodes without usable fundamentals (isolated)",
-                     pd.Timestamp(date).date(), int((~ok).sum()), len(codes))
+            log.info(
+                "r2_similarity %s: %d of %d nodes without usable fundamentals (isolated)",
+                pd.Timestamp(date).date(),
+                int((~ok).sum()),
+                len(codes),
+            )
         frames.append(edges_frame(date, GraphKind.R2_SIMILARITY, codes, idx[src], idx[dst], w))
     return concat_edges(frames)

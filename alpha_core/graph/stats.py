@@ -17,8 +17,9 @@ import pandas as pd
 QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def graph_stats(edges_day: pd.DataFrame, nodes: Sequence[str] | np.ndarray | None = None,
-                *, max_listed: int = 20) -> dict:
+def graph_stats(
+    edges_day: pd.DataFrame, nodes: Sequence[str] | np.ndarray | None = None, *, max_listed: int = 20
+) -> dict:
     """Statistics of one graph on one date.
 
     Args:
@@ -60,7 +61,9 @@ def graph_stats(edges_day: pd.DataFrame, nodes: Sequence[str] | np.ndarray | Non
     return out
 
 
-def edge_list_stats(edges: pd.DataFrame, nodes_by_date: dict[pd.Timestamp, Sequence[str]] | None = None) -> pd.DataFrame:
+def edge_list_stats(
+    edges: pd.DataFrame, nodes_by_date: dict[pd.Timestamp, Sequence[str]] | None = None
+) -> pd.DataFrame:
     """:func:`graph_stats` for every (date, graph) of an edge list, one row each."""
     rows = []
     for (date, graph), grp in edges.groupby(["date", "graph"], sort=True):
@@ -79,8 +82,16 @@ def latest_rebuilds(stats: pd.DataFrame) -> pd.DataFrame:
     """
     last = stats.sort_values("date").groupby("graph").tail(1).set_index("graph")
     count = stats.groupby("graph").size()
-    return pd.DataFrame({
-        "rebuilds": count.reindex(last.index), "last date": last["date"].dt.date, "nodes": last["nodes"],
-        "edges": last["edges"], "density": last["density"], "isolated": last["isolated"],
-        "degree q50": last["degree_q50"], "degree max": last["degree_q100"],
-    }, index=last.index)
+    return pd.DataFrame(
+        {
+            "rebuilds": count.reindex(last.index),
+            "last date": last["date"].dt.date,
+            "nodes": last["nodes"],
+            "edges": last["edges"],
+            "density": last["density"],
+            "isolated": last["isolated"],
+            "degree q50": last["degree_q50"],
+            "degree max": last["degree_q100"],
+        },
+        index=last.index,
+    )

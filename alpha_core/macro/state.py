@@ -45,8 +45,18 @@ from alpha_core.macro.hp_filter import MONTHLY_LAMBDA, one_sided_hp_trend, two_s
 log = logging.getLogger(__name__)
 
 MACRO_STATE_COLUMNS = [
-    "date", "m2_period", "ln_m", "dln_m", "ln_m_star", "ln_m_gap", "m2_imputed",
-    "r_period", "r", "r_star", "r_gap", "r_imputed",
+    "date",
+    "m2_period",
+    "ln_m",
+    "dln_m",
+    "ln_m_star",
+    "ln_m_gap",
+    "m2_imputed",
+    "r_period",
+    "r",
+    "r_star",
+    "r_gap",
+    "r_imputed",
 ]
 MODEL_INPUTS = ["dln_m", "ln_m_gap", "r_gap"]
 """The three terms of R3's state equation du/dt = a dlnM/dt + b (ln M - ln M*) - c (r - r*)."""
@@ -101,18 +111,23 @@ def _series(macro_raw: pd.DataFrame, name: MacroSeries) -> pd.DataFrame:
             raise DataContractError("macro_raw lacks a column", Location(column=col))
     s = macro_raw[macro_raw["series"] == str(name)][["period", "value", "release_date"]]
     if len(s) == 0:
-        raise DataContractError("macro_raw has no row of a required series", Location(column="series", instrument=str(name)))
+        raise DataContractError(
+            "macro_raw has no row of a required series", Location(column="series", instrument=str(name))
+        )
     s = s.sort_values("period").reset_index(drop=True)
     for col in ("period", "release_date"):  # one resolution for searchsorted / output (contract: ns)
         s[col] = pd.to_datetime(s[col]).astype("datetime64[ns]")
     dup = s["period"].duplicated()
     if dup.any():
-        raise DataContractError("macro_raw has a duplicate period", Location(
-            column="period", instrument=str(name), date=str(s.loc[dup, "period"].iloc[0].date())))
+        raise DataContractError(
+            "macro_raw has a duplicate period",
+            Location(column="period", instrument=str(name), date=str(s.loc[dup, "period"].iloc[0].date())),
+        )
     if not np.isfinite(s["value"].to_numpy(dtype=np.float64)).all():
         bad = s.loc[~np.isfinite(s["value"].to_numpy(dtype=np.float64)), "period"].iloc[0]
-        raise DataContractError("macro_raw value is not finite", Location(column="value", instrument=str(name),
-                                                                           date=str(bad.date())))
+        raise DataContractError(
+            "macro_raw value is not finite", Location(column="value", instrument=str(name), date=str(bad.date()))
+        )
     # a period is visible only once every earlier period is (cumulative max of release dates)
     s["release_date"] = pd.DatetimeIndex(np.maximum.accumulate(s["release_date"].to_numpy()))
     return s
@@ -132,36 +147,56 @@ def find_gaps(periods: pd.DatetimeIndex, releases: pd.DatetimeIndex, max_gap_day
         p0, p1 = periods[i], periods[i + 1]
         m0, m1 = p0.to_period("M") + 1, p1.to_period("M") - 1
         months = (m1 - m0).n + 1 if m1 >= m0 else 0
-        out.append({
-            "after": str(p0.date()), "before": str(p1.date()), "release_after_gap": str(releases[i + 1].date()),
-            "first_missing_month": str(m0) if months else None, "last_missing_month": str(m1) if months else None,
-            "months": int(months),
-        })
+        out.append(
+            {
+                "after": str(p0.date()),
+                "before": str(p1.date()),
+                "release_after_gap": str(releases[i + 1].date()),
+                "first_missing_month": str(m0) if months else None,
+                "last_missing_month": str(m1) if months else None,
+                "months": int(months),
+            }
+        )
     return out
 
 
-def trailing_gap(periods: pd.DatetimeIndex, releases: pd.DatetimeIndex, end: pd.Timestamp,
-                 max_gap_days: int) -> list[dict]:
+def trailing_gap(
+    periods: pd.DatetimeIndex, releases: pd.DatetimeIndex, end: pd.Timestamp, max_gap_days: int
+) -> list[dict]:
     """A gap after the last observation when the calendar runs on for more than ``max_gap_days``
     past the last release (``before`` and ``release_after_gap`` are None)."""
     if (end - releases[-1]).days <= max_gap_days:
         return []
     m0, m1 = periods[-1].to_period("M") + 1, end.to_period("M")
     months = (m1 - m0).n + 1 if m1 >= m0 else 0
-    return [{"after": str(periods[-1].date()), "before": None, "release_after_gap": None,
-             "first_missing_month": str(m0) if months else None, "last_missing_month": str(m1) if months else None,
-             "months": int(months)}]
+    return [
+        {
+            "after": str(periods[-1].date()),
+            "before": None,
+            "release_after_gap": None,
+            "first_missing_month": str(m0) if months else None,
+            "last_missing_month": str(m1) if months else None,
+            "months": int(months),
+        }
+    ]
 
 
 def _gaps_in_range(gaps: list[dict], start: pd.Timestamp, end: pd.Timestamp) -> list[dict]:
     """Gaps whose unobserved span (after, release_after_gap) overlaps [start, end]."""
-    return [g for g in gaps if pd.Timestamp(g["after"]) < end
-            and (g["release_after_gap"] is None or pd.Timestamp(g["release_after_gap"]) > start)]
+    return [
+        g
+        for g in gaps
+        if pd.Timestamp(g["after"]) < end
+        and (g["release_after_gap"] is None or pd.Timestamp(g["release_after_gap"]) > start)
+    ]
 
 
 def _raise_gap(name: str, gap: dict) -> None:
-    months = (f" (missing months {gap['first_missing_month']}..{gap['last_missing_month']}, {gap['months']} months)"
-              if gap["months"] else "")
+    months = (
+        f" (missing months {gap['first_missing_month']}..{gap['last_missing_month']}, {gap['months']} months)"
+        if gap["months"]
+        else ""
+    )
     until = f"and {gap['before']}" if gap["before"] is not None else "and the end of the calendar"
     raise DataContractError(
         f"macro series {name!r} has no observation between {gap['after']} {until}{months}; "
@@ -174,11 +209,15 @@ def _m2_monthly(m2: pd.DataFrame, config: MacroStateConfig) -> tuple[pd.DataFram
     """Regular monthly ln M2 table: period, release_date, ln_m, dln_m, ln_m_star, filled."""
     periods = pd.DatetimeIndex(m2["period"]).to_period("M")
     if periods.duplicated().any():
-        raise DataContractError("m2 has two observations in one month", Location(
-            column="period", instrument="m2", date=str(m2["period"][periods.duplicated()].iloc[0].date())))
+        raise DataContractError(
+            "m2 has two observations in one month",
+            Location(column="period", instrument="m2", date=str(m2["period"][periods.duplicated()].iloc[0].date())),
+        )
     if (m2["value"] <= 0).any():
         bad = m2.loc[m2["value"] <= 0, "period"].iloc[0]
-        raise DataContractError("m2 level must be positive", Location(column="value", instrument="m2", date=str(bad.date())))
+        raise DataContractError(
+            "m2 level must be positive", Location(column="value", instrument="m2", date=str(bad.date()))
+        )
     full = pd.period_range(periods[0], periods[-1], freq="M")
     ln = pd.Series(np.log(m2["value"].to_numpy(dtype=np.float64)), index=periods).reindex(full)
     rel = pd.Series(m2["release_date"].to_numpy(), index=periods).reindex(full)
@@ -193,9 +232,16 @@ def _m2_monthly(m2: pd.DataFrame, config: MacroStateConfig) -> tuple[pd.DataFram
     ln_v = ln.to_numpy()
     dln = np.r_[np.nan, np.diff(ln_v)]
     star = one_sided_hp_trend(ln_v, config.hp_lambda, min_periods=config.hp_min_periods)
-    out = pd.DataFrame({"period": full.to_timestamp().astype("datetime64[ns]"),
-                        "release_date": pd.DatetimeIndex(rel.to_numpy()).astype("datetime64[ns]"),
-                        "ln_m": ln_v, "dln_m": dln, "ln_m_star": star, "filled": filled})
+    out = pd.DataFrame(
+        {
+            "period": full.to_timestamp().astype("datetime64[ns]"),
+            "release_date": pd.DatetimeIndex(rel.to_numpy()).astype("datetime64[ns]"),
+            "ln_m": ln_v,
+            "dln_m": dln,
+            "ln_m_star": star,
+            "filled": filled,
+        }
+    )
     return out, gaps
 
 
@@ -229,13 +275,15 @@ def build_macro_state(
 
     # ---- M2: monthly state, then the latest released month on each day
     monthly, m2_gaps = _m2_monthly(m2, config)
-    m2_gaps = m2_gaps + trailing_gap(pd.DatetimeIndex(m2["period"]), pd.DatetimeIndex(m2["release_date"]), cal[-1],
-                                     config.max_gap_days)
+    m2_gaps = m2_gaps + trailing_gap(
+        pd.DatetimeIndex(m2["period"]), pd.DatetimeIndex(m2["release_date"]), cal[-1], config.max_gap_days
+    )
     m2_gaps_cal = _gaps_in_range(m2_gaps, cal[0], cal[-1])
     r_periods = pd.DatetimeIndex(r_raw["period"])
     r_rel = pd.DatetimeIndex(r_raw["release_date"])
-    r_gaps = find_gaps(r_periods, r_rel, config.max_gap_days) + trailing_gap(r_periods, r_rel, cal[-1],
-                                                                             config.max_gap_days)
+    r_gaps = find_gaps(r_periods, r_rel, config.max_gap_days) + trailing_gap(
+        r_periods, r_rel, cal[-1], config.max_gap_days
+    )
     r_gaps_cal = _gaps_in_range(r_gaps, cal[0], cal[-1])
     if policy is GapPolicy.RAISE:
         for name, gaps in ((str(MacroSeries.M2), m2_gaps_cal), (str(MacroSeries.CGB10Y), r_gaps_cal)):
@@ -263,7 +311,9 @@ def build_macro_state(
     # causal staleness: the latest release is older than max_gap_days (trailing gaps included)
     r_imputed = r_ok & ((dvals - r_last_release) > np.timedelta64(config.max_gap_days, "D"))
     if policy is GapPolicy.INTERPOLATE_WITH_FLAG:
-        for i in np.flatnonzero(np.diff(r_periods.values).astype("timedelta64[D]").astype(np.int64) > config.max_gap_days):
+        for i in np.flatnonzero(
+            np.diff(r_periods.values).astype("timedelta64[D]").astype(np.int64) > config.max_gap_days
+        ):
             # days after the last pre-gap observation and before the post-gap release
             inside = (dvals > r_periods.values[i]) & (dvals < r_rel.values[i + 1]) & r_ok
             p0, p1 = r_periods.values[i], r_periods.values[i + 1]
@@ -273,23 +323,32 @@ def build_macro_state(
         log.warning("macro state: 10y yield gaps interpolated (uses future values): plots/research only")
     r_star = pd.Series(r).rolling(config.r_star_window, min_periods=config.r_star_min_periods).mean().to_numpy()
 
-    out = pd.DataFrame({
-        "date": cal,
-        "m2_period": pd.DatetimeIndex(np.where(m_ok, monthly["period"].values[mi_c], np.datetime64("NaT"))),
-        "ln_m": _m("ln_m"), "dln_m": _m("dln_m"), "ln_m_star": _m("ln_m_star"),
-        "ln_m_gap": _m("ln_m") - _m("ln_m_star"),
-        "m2_imputed": m2_stale,
-        "r_period": pd.DatetimeIndex(r_period),
-        "r": r, "r_star": r_star, "r_gap": r - r_star,
-        "r_imputed": r_imputed,
-    })[MACRO_STATE_COLUMNS]
+    out = pd.DataFrame(
+        {
+            "date": cal,
+            "m2_period": pd.DatetimeIndex(np.where(m_ok, monthly["period"].values[mi_c], np.datetime64("NaT"))),
+            "ln_m": _m("ln_m"),
+            "dln_m": _m("dln_m"),
+            "ln_m_star": _m("ln_m_star"),
+            "ln_m_gap": _m("ln_m") - _m("ln_m_star"),
+            "m2_imputed": m2_stale,
+            "r_period": pd.DatetimeIndex(r_period),
+            "r": r,
+            "r_star": r_star,
+            "r_gap": r - r_star,
+            "r_imputed": r_imputed,
+        }
+    )[MACRO_STATE_COLUMNS]
 
     def _cover(s: pd.DataFrame, gaps: list[dict], gaps_cal: list[dict], flagged: np.ndarray) -> dict:
         days = cal[flagged]
         return {
-            "first_period": str(s["period"].iloc[0].date()), "last_period": str(s["period"].iloc[-1].date()),
-            "first_release": str(s["release_date"].iloc[0].date()), "n_obs": int(len(s)),
-            "gaps": gaps, "gaps_in_calendar": len(gaps_cal),
+            "first_period": str(s["period"].iloc[0].date()),
+            "last_period": str(s["period"].iloc[-1].date()),
+            "first_release": str(s["release_date"].iloc[0].date()),
+            "n_obs": int(len(s)),
+            "gaps": gaps,
+            "gaps_in_calendar": len(gaps_cal),
             "flagged_trading_days": int(flagged.sum()),
             "first_flagged_day": str(days[0].date()) if len(days) else None,
             "last_flagged_day": str(days[-1].date()) if len(days) else None,
@@ -298,20 +357,32 @@ def build_macro_state(
     summary = {
         "gap_policy": str(policy),
         "causal": policy is not GapPolicy.INTERPOLATE_WITH_FLAG,
-        "hp_lambda": float(config.hp_lambda), "hp_min_periods": int(config.hp_min_periods),
-        "r_star_window": int(config.r_star_window), "max_gap_days": int(config.max_gap_days),
-        "first_date": str(cal[0].date()), "last_date": str(cal[-1].date()), "rows": int(len(out)),
+        "hp_lambda": float(config.hp_lambda),
+        "hp_min_periods": int(config.hp_min_periods),
+        "r_star_window": int(config.r_star_window),
+        "max_gap_days": int(config.max_gap_days),
+        "first_date": str(cal[0].date()),
+        "last_date": str(cal[-1].date()),
+        "rows": int(len(out)),
         "series": {
-            str(MacroSeries.M2): {**_cover(m2, m2_gaps, m2_gaps_cal, m2_stale),
-                                   "filled_months": int(monthly["filled"].sum())},
+            str(MacroSeries.M2): {
+                **_cover(m2, m2_gaps, m2_gaps_cal, m2_stale),
+                "filled_months": int(monthly["filled"].sum()),
+            },
             str(MacroSeries.CGB10Y): _cover(r_raw, r_gaps, r_gaps_cal, r_imputed),
         },
         "nan_days": {c: int(out[c].isna().sum()) for c in ("ln_m", "dln_m", "ln_m_star", "r", "r_star")},
     }
     for name, gaps in ((str(MacroSeries.M2), m2_gaps_cal), (str(MacroSeries.CGB10Y), r_gaps_cal)):
         for g in gaps:
-            log.warning("macro series %s: no observation between %s and %s (%d whole months), policy %s",
-                        name, g["after"], g["before"], g["months"], policy)
+            log.warning(
+                "macro series %s: no observation between %s and %s (%d whole months), policy %s",
+                name,
+                g["after"],
+                g["before"],
+                g["months"],
+                policy,
+            )
     return out, summary
 
 
@@ -322,10 +393,16 @@ def m2_trend_for_plots(macro_raw: pd.DataFrame, config: MacroStateConfig = Macro
         DataFrame: period, ln_m, ln_m_star (one-sided), ln_m_star_two_sided_plots_only.
     """
     monthly, _ = _m2_monthly(_series(macro_raw, MacroSeries.M2), config)
-    return pd.DataFrame({
-        "period": monthly["period"], "ln_m": monthly["ln_m"], "ln_m_star": monthly["ln_m_star"],
-        "ln_m_star_two_sided_plots_only": two_sided_hp_trend_for_plots(monthly["ln_m"].to_numpy(), config.hp_lambda),
-    })
+    return pd.DataFrame(
+        {
+            "period": monthly["period"],
+            "ln_m": monthly["ln_m"],
+            "ln_m_star": monthly["ln_m_star"],
+            "ln_m_star_two_sided_plots_only": two_sided_hp_trend_for_plots(
+                monthly["ln_m"].to_numpy(), config.hp_lambda
+            ),
+        }
+    )
 
 
 def gap_table(summary: dict) -> pd.DataFrame:
@@ -335,7 +412,10 @@ def gap_table(summary: dict) -> pd.DataFrame:
     (``first..last`` missing month), n (whole months missing). No gap: one row
     ``- | - | - | none | 0``. Cells are text except n.
     """
-    rows = [(name, str(g["after"]), str(g["before"]), f"{g['first_missing_month']}..{g['last_missing_month']}",
-             g["months"]) for name, s in summary["series"].items() for g in s["gaps"]]
+    rows = [
+        (name, str(g["after"]), str(g["before"]), f"{g['first_missing_month']}..{g['last_missing_month']}", g["months"])
+        for name, s in summary["series"].items()
+        for g in s["gaps"]
+    ]
     columns = ["series", "last obs before", "first obs after", "missing months", "n"]
     return pd.DataFrame(rows or [("-", "-", "-", "none", 0)], columns=columns).set_index("series")

@@ -26,9 +26,18 @@ import pandas as pd
 
 TRADING_DAYS = 252
 METRICS = [
-    "annual_return", "annual_volatility", "sharpe", "max_drawdown", "calmar",
-    "annual_excess_return", "tracking_error", "information_ratio", "excess_max_drawdown", "excess_calmar",
-    "monthly_win_rate", "annual_turnover",
+    "annual_return",
+    "annual_volatility",
+    "sharpe",
+    "max_drawdown",
+    "calmar",
+    "annual_excess_return",
+    "tracking_error",
+    "information_ratio",
+    "excess_max_drawdown",
+    "excess_calmar",
+    "monthly_win_rate",
+    "annual_turnover",
 ]
 
 
@@ -97,11 +106,17 @@ def performance_summary(daily: pd.DataFrame) -> dict[str, float]:
     """Every metric of :data:`METRICS` over the rows of ``daily``."""
     r, e = daily["ret"].to_numpy(float), daily["excess_ret"].to_numpy(float)
     out = {
-        "annual_return": annual_return(r), "annual_volatility": annual_volatility(r),
-        "sharpe": sharpe_ratio(r), "max_drawdown": max_drawdown(r), "calmar": calmar_ratio(r),
-        "annual_excess_return": annual_return(e), "tracking_error": tracking_error(e),
-        "information_ratio": information_ratio(e), "excess_max_drawdown": max_drawdown(e),
-        "excess_calmar": calmar_ratio(e), "monthly_win_rate": monthly_win_rate(e, daily["date"]),
+        "annual_return": annual_return(r),
+        "annual_volatility": annual_volatility(r),
+        "sharpe": sharpe_ratio(r),
+        "max_drawdown": max_drawdown(r),
+        "calmar": calmar_ratio(r),
+        "annual_excess_return": annual_return(e),
+        "tracking_error": tracking_error(e),
+        "information_ratio": information_ratio(e),
+        "excess_max_drawdown": max_drawdown(e),
+        "excess_calmar": calmar_ratio(e),
+        "monthly_win_rate": monthly_win_rate(e, daily["date"]),
         "annual_turnover": annual_turnover(daily["turnover"]) if "turnover" in daily else float("nan"),
     }
     return out
@@ -124,8 +139,18 @@ def monthly_excess_table(daily: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-HEADLINE = ["annual_excess_return", "tracking_error", "information_ratio", "excess_max_drawdown",
-            "excess_calmar", "monthly_win_rate", "annual_return", "sharpe", "max_drawdown", "annual_turnover"]
+HEADLINE = [
+    "annual_excess_return",
+    "tracking_error",
+    "information_ratio",
+    "excess_max_drawdown",
+    "excess_calmar",
+    "monthly_win_rate",
+    "annual_return",
+    "sharpe",
+    "max_drawdown",
+    "annual_turnover",
+]
 
 
 def compare_strategies(dailies: dict[str, pd.DataFrame], metrics: list[str] | None = None) -> pd.DataFrame:

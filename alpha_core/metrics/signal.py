@@ -201,7 +201,9 @@ def top_turnover(score: np.ndarray, lag: int = 1, n_groups: int = 10) -> np.ndar
     return out
 
 
-def daily_signal_metrics(score: np.ndarray, label: np.ndarray, ret: np.ndarray, config: SignalEvalConfig) -> pd.DataFrame:
+def daily_signal_metrics(
+    score: np.ndarray, label: np.ndarray, ret: np.ndarray, config: SignalEvalConfig
+) -> pd.DataFrame:
     """Per evaluation date metrics as columns (rows aligned with the input rows)."""
     p_top, p_bot = decile_precision(score, label, config.n_groups)
     groups = group_returns(score, ret, config.n_groups)

@@ -58,8 +58,13 @@ def group_mask(groups: torch.Tensor) -> torch.Tensor:
     return (groups[:, None] == groups[None, :]) & (groups[:, None] >= 0)
 
 
-def rank1_attention(key: torch.Tensor, query: torch.Tensor, values: torch.Tensor,
-                    slots: torch.Tensor | None = None, slope: float = NEGATIVE_SLOPE) -> torch.Tensor:
+def rank1_attention(
+    key: torch.Tensor,
+    query: torch.Tensor,
+    values: torch.Tensor,
+    slots: torch.Tensor | None = None,
+    slope: float = NEGATIVE_SLOPE,
+) -> torch.Tensor:
     """``out_gi = sum_j softmax_j(LeakyReLU(query_gi + key_gj)) values[slot_gj]`` per grid row g.
 
     The sorted-prefix-sum evaluation of the module docstring; padding keys are -inf (weight 0).
@@ -123,9 +128,7 @@ class GraphAttention(nn.Module):
         self.out_dim = out_dim
         self.chunk_rows = chunk_rows
         # The GATConv owns the parameters; the dense path reads them directly.
-        self.conv = GATConv(
-            in_dim, out_dim, heads=1, add_self_loops=True, bias=False, negative_slope=NEGATIVE_SLOPE
-        )
+        self.conv = GATConv(in_dim, out_dim, heads=1, add_self_loops=True, bias=False, negative_slope=NEGATIVE_SLOPE)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -87,8 +87,14 @@ class BiAGRUEncoder(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        self.gru = nn.GRU(c.n_inputs, c.hidden, num_layers=c.num_layers, batch_first=True,
-                          bidirectional=True, dropout=c.dropout if c.num_layers > 1 else 0.0)
+        self.gru = nn.GRU(
+            c.n_inputs,
+            c.hidden,
+            num_layers=c.num_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=c.dropout if c.num_layers > 1 else 0.0,
+        )
         self.pool = AttentionPool(2 * c.hidden)
         self.dropout = nn.Dropout(c.dropout)
         self.reset_parameters()
@@ -106,9 +112,10 @@ class BiAGRUEncoder(nn.Module):
         c = self.config
         seq = checked_tensor(batch, batch.seq, "seq", 3, c.n_inputs)
         if seq.shape[1] < c.window:
-            raise DataContractError(f"seq has {seq.shape[1]} steps, BiAGRU needs {c.window}",
-                                    day_location(batch, "seq"))
-        return seq[:, -c.window:, :]
+            raise DataContractError(
+                f"seq has {seq.shape[1]} steps, BiAGRU needs {c.window}", day_location(batch, "seq")
+            )
+        return seq[:, -c.window :, :]
 
     def forward(self, batch: DayBatch) -> torch.Tensor:
         h, _ = self.gru(self.window(batch))
@@ -150,9 +157,11 @@ class BiAGRU(nn.Module):
         if self.factor_proj is None:
             raise ValueError("factors() needs BiAGRUConfig(orthogonal=True)")
         if batch.n <= self.config.n_factors:
-            raise DataContractError(f"{self.config.n_factors} orthogonal factors need more than "
-                                    f"{self.config.n_factors} stocks, the day has {batch.n}",
-                                    day_location(batch, "seq"))
+            raise DataContractError(
+                f"{self.config.n_factors} orthogonal factors need more than "
+                f"{self.config.n_factors} stocks, the day has {batch.n}",
+                day_location(batch, "seq"),
+            )
         return self.ortho(self.factor_proj(self.embed(batch)))
 
     def forward(self, batch: DayBatch) -> torch.Tensor:

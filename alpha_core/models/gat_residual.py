@@ -111,8 +111,9 @@ class GATResidual(nn.Module):
     def _act(self, x: torch.Tensor) -> torch.Tensor:
         return F.leaky_relu(x, self.config.negative_slope)
 
-    def _block(self, h: torch.Tensor, hp: torch.Tensor, backcast: nn.Linear, forecast: nn.Linear | None
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _block(
+        self, h: torch.Tensor, hp: torch.Tensor, backcast: nn.Linear, forecast: nn.Linear | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(residual h - hhat, forecast y) of one residual block; hp = h'."""
         hhat = backcast(hp)
         y = self._act(hhat if forecast is None else forecast(hp))

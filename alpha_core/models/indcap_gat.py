@@ -43,8 +43,9 @@ def day_location(batch: DayBatch, column: str, row: int | None = None) -> Locati
     return Location(column=column, instrument=code, date=date)
 
 
-def checked_tensor(batch: DayBatch, value: torch.Tensor | None, name: str, ndim: int,
-                   last_dim: int | None = None) -> torch.Tensor:
+def checked_tensor(
+    batch: DayBatch, value: torch.Tensor | None, name: str, ndim: int, last_dim: int | None = None
+) -> torch.Tensor:
     """``value`` validated: present, ``ndim`` dims, N rows, last dim ``last_dim``, all finite.
 
     Raises DataContractError naming the day, the input and the first bad instrument.
@@ -54,10 +55,12 @@ def checked_tensor(batch: DayBatch, value: torch.Tensor | None, name: str, ndim:
     if value.dim() != ndim or value.shape[0] != batch.n:
         raise DataContractError(
             f"{name} has shape {tuple(value.shape)}, expected {ndim} dims with {batch.n} rows",
-            day_location(batch, name))
+            day_location(batch, name),
+        )
     if last_dim is not None and value.shape[-1] != last_dim:
-        raise DataContractError(f"{name} has {value.shape[-1]} features, model expects {last_dim}",
-                                day_location(batch, name))
+        raise DataContractError(
+            f"{name} has {value.shape[-1]} features, model expects {last_dim}", day_location(batch, name)
+        )
     finite = torch.isfinite(value).reshape(value.shape[0], -1).all(dim=1)
     if not bool(finite.all()):
         row = int((~finite).nonzero()[0, 0])
@@ -72,14 +75,18 @@ def checked_graph(batch: DayBatch, name: str) -> torch.Tensor:
         raise DataContractError(f"graph {name!r} is missing from the batch", day_location(batch, name))
     if graph.dtype == torch.bool:
         if tuple(graph.shape) != (batch.n, batch.n):
-            raise DataContractError(f"graph mask {name!r} has shape {tuple(graph.shape)}, expected "
-                                    f"({batch.n}, {batch.n})", day_location(batch, name))
+            raise DataContractError(
+                f"graph mask {name!r} has shape {tuple(graph.shape)}, expected ({batch.n}, {batch.n})",
+                day_location(batch, name),
+            )
     elif graph.dim() != 2 or graph.shape[0] != 2 or graph.dtype not in (torch.int64, torch.int32):
-        raise DataContractError(f"graph {name!r} is neither a bool mask nor a (2, E) edge_index",
-                                day_location(batch, name))
+        raise DataContractError(
+            f"graph {name!r} is neither a bool mask nor a (2, E) edge_index", day_location(batch, name)
+        )
     elif graph.numel() and (int(graph.min()) < 0 or int(graph.max()) >= batch.n):
-        raise DataContractError(f"edge_index {name!r} points outside the day's {batch.n} stocks",
-                                day_location(batch, name))
+        raise DataContractError(
+            f"edge_index {name!r} points outside the day's {batch.n} stocks", day_location(batch, name)
+        )
     return graph if graph.dtype != torch.int32 else graph.long()
 
 
@@ -169,8 +176,7 @@ class IndcapEncoder(nn.Module):
 
     def forward(self, batch: DayBatch) -> torch.Tensor:
         c = self.config
-        x_ind = checked_tensor(batch, batch.extras.get(c.industry_key), c.industry_key, 2,
-                               c.n_industry_features)
+        x_ind = checked_tensor(batch, batch.extras.get(c.industry_key), c.industry_key, 2, c.n_industry_features)
         x_flow = checked_tensor(batch, batch.extras.get(c.flow_key), c.flow_key, 2, c.n_flow_features)
         h_ind = self.industry(x_ind, checked_graph(batch, c.industry_graph))
         h_flow = self.flow(x_flow, checked_graph(batch, c.flow_graph))
@@ -188,4 +194,3 @@ class IndcapGAT(LinearHeadScorer):
     def __init__(self, config: IndcapGATConfig = IndcapGATConfig()):
         super().__init__(IndcapEncoder(config), config.hidden)
         self.config = config
-

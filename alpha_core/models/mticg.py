@@ -85,8 +85,9 @@ class MTICG(nn.Module):
 
     def _macro_input(self, batch: DayBatch) -> torch.Tensor:
         if batch.macro is None:
-            raise DataContractError("pinn_mticg needs batch.macro (drivers at t and t - dt)",
-                                    day_location(batch, "macro"))
+            raise DataContractError(
+                "pinn_mticg needs batch.macro (drivers at t and t - dt)", day_location(batch, "macro")
+            )
         if not bool(torch.isfinite(batch.macro).all()):
             raise DataContractError("batch.macro has non-finite values", day_location(batch, "macro"))
         return batch.macro

@@ -32,8 +32,20 @@ from alpha_core.models.base import LinearHeadScorer
 from alpha_core.models.indcap_gat import checked_tensor, day_location
 
 R3_SEQ_FEATURES = (
-    "pvo", "sse", "liq", "skew", "gap", "vts", "vcll", "rvr", "csl", "rev", "vclb", "kurtosis",
-    "lip", "breadth",
+    "pvo",
+    "sse",
+    "liq",
+    "skew",
+    "gap",
+    "vts",
+    "vcll",
+    "rvr",
+    "csl",
+    "rev",
+    "vclb",
+    "kurtosis",
+    "lip",
+    "breadth",
 )
 """The 14 R3 daily features (table 1 of seeds/004), in ``seq``'s last-axis order."""
 
@@ -85,8 +97,7 @@ class ScaleEncoder(nn.Module):
         self.window = window
         self.input = nn.Linear(c.n_features, c.d_model)
         self.register_buffer("pe", sinusoidal_encoding(window, c.d_model), persistent=False)
-        layer = nn.TransformerEncoderLayer(c.d_model, c.n_heads, c.dim_feedforward, c.dropout,
-                                           batch_first=True)
+        layer = nn.TransformerEncoderLayer(c.d_model, c.n_heads, c.dim_feedforward, c.dropout, batch_first=True)
         self.encoder = nn.TransformerEncoder(layer, c.n_layers, enable_nested_tensor=False)
         self.reset_parameters()
 
@@ -131,15 +142,15 @@ class MultiScaleEncoder(nn.Module):
         c = self.config
         seq = checked_tensor(batch, batch.seq, "seq", 3, c.n_features)
         if seq.shape[1] < c.length:
-            raise DataContractError(f"seq has {seq.shape[1]} steps, multi_transformer needs {c.length}",
-                                    day_location(batch, "seq"))
+            raise DataContractError(
+                f"seq has {seq.shape[1]} steps, multi_transformer needs {c.length}", day_location(batch, "seq")
+            )
         ups = []
         for enc in self.scales:
-            z = enc(seq[:, -enc.window:, :])  # (N, w, D)
+            z = enc(seq[:, -enc.window :, :])  # (N, w, D)
             if enc.window != c.length:
                 # Linear interpolation along time: (N, D, w) -> (N, D, 80).
-                z = F.interpolate(z.transpose(1, 2), size=c.length, mode="linear",
-                                  align_corners=True).transpose(1, 2)
+                z = F.interpolate(z.transpose(1, 2), size=c.length, mode="linear", align_corners=True).transpose(1, 2)
             ups.append(z)
         return torch.stack(ups, dim=2)
 
@@ -165,4 +176,3 @@ class MultiTransformer(LinearHeadScorer):
     def __init__(self, config: MultiTransformerConfig = MultiTransformerConfig()):
         super().__init__(MultiScaleEncoder(config), config.d_model)
         self.config = config
-

@@ -41,8 +41,7 @@ class OrthoMethod(StrEnum):
     QR = "qr"  # Gram-Schmidt order: factor 1 kept, later ones made orthogonal to earlier
 
 
-def orthogonalize(factors: torch.Tensor, method: OrthoMethod = OrthoMethod.LOWDIN,
-                  eps: float = 1e-12) -> torch.Tensor:
+def orthogonalize(factors: torch.Tensor, method: OrthoMethod = OrthoMethod.LOWDIN, eps: float = 1e-12) -> torch.Tensor:
     """Centred, cross-sectionally orthonormal version of ``factors``.
 
     Args:
@@ -59,8 +58,8 @@ def orthogonalize(factors: torch.Tensor, method: OrthoMethod = OrthoMethod.LOWDI
     n, k = factors.shape
     if n <= k:
         raise DataContractError(
-            f"orthogonalising {k} factors needs more than {k} stocks, got {n}",
-            Location(column="factors"))
+            f"orthogonalising {k} factors needs more than {k} stocks, got {n}", Location(column="factors")
+        )
     f = factors.double()
     fc = f - f.mean(dim=0, keepdim=True)
     if method == OrthoMethod.LOWDIN:

@@ -77,8 +77,9 @@ class MacroStateConfig:
     physics_weight: float = 0.1
 
 
-def state_equation_residual(u: torch.Tensor, drivers: torch.Tensor, coefficients: torch.Tensor,
-                            dt: float = 1.0) -> torch.Tensor:
+def state_equation_residual(
+    u: torch.Tensor, drivers: torch.Tensor, coefficients: torch.Tensor, dt: float = 1.0
+) -> torch.Tensor:
     """Backward-Euler residual of du/dt = a x1 + b x2 - c x3 at each step.
 
     Args:
@@ -91,8 +92,9 @@ def state_equation_residual(u: torch.Tensor, drivers: torch.Tensor, coefficients
         (K,) residuals P_k = (u[k] - u[k + 1]) / dt - (a x[k, 0] + b x[k, 1] - c x[k, 2]).
     """
     if u.dim() != 1 or drivers.dim() != 2 or drivers.shape != (u.shape[0], 3) or u.shape[0] < 2:
-        raise ValueError(f"u (K+1,) with K >= 1 and drivers (K+1, 3) expected, got "
-                         f"{tuple(u.shape)} and {tuple(drivers.shape)}")
+        raise ValueError(
+            f"u (K+1,) with K >= 1 and drivers (K+1, 3) expected, got {tuple(u.shape)} and {tuple(drivers.shape)}"
+        )
     a, b, c = coefficients[0], coefficients[1], coefficients[2]
     rhs = a * drivers[:-1, 0] + b * drivers[:-1, 1] - c * drivers[:-1, 2]
     return (u[:-1] - u[1:]) / dt - rhs
@@ -142,17 +144,18 @@ class MacroStateNet(nn.Module):
         n = self.config.n_drivers
         if macro.dim() == 1:
             if macro.numel() % n:
-                raise DataContractError(f"macro input of length {macro.numel()} is not a multiple of "
-                                        f"{n} drivers", Location(column="macro"))
+                raise DataContractError(
+                    f"macro input of length {macro.numel()} is not a multiple of {n} drivers", Location(column="macro")
+                )
             macro = macro.reshape(-1, n)
         if macro.dim() != 2 or macro.shape[1] != n:
-            raise DataContractError(f"macro input has shape {tuple(macro.shape)}, expected (K+1, {n})",
-                                    Location(column="macro"))
+            raise DataContractError(
+                f"macro input has shape {tuple(macro.shape)}, expected (K+1, {n})", Location(column="macro")
+            )
         if not bool(torch.isfinite(macro).all()):
             lag, col = (int(v) for v in (~torch.isfinite(macro)).nonzero()[0])
             name = MACRO_DRIVERS[col] if n == len(MACRO_DRIVERS) else f"macro[{col}]"
-            raise DataContractError(f"macro input has non-finite values at lag {lag}",
-                                    Location(column=name))
+            raise DataContractError(f"macro input has non-finite values at lag {lag}", Location(column=name))
         return macro
 
     def forward(self, macro: torch.Tensor) -> torch.Tensor:
@@ -161,12 +164,16 @@ class MacroStateNet(nn.Module):
     def physics_loss(self, macro: torch.Tensor) -> torch.Tensor:
         x = self.drivers(macro)
         if x.shape[0] < 2:
-            raise DataContractError("the physics loss needs the macro drivers at t and t - dt "
-                                    "(batch.macro with at least 2 rows)", Location(column="macro"))
+            raise DataContractError(
+                "the physics loss needs the macro drivers at t and t - dt (batch.macro with at least 2 rows)",
+                Location(column="macro"),
+            )
         res = state_equation_residual(self.mlp(x).squeeze(-1), x, self.coefficients, self.config.dt)
         return (res**2).mean()
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"hidden={c.hidden}, layers={c.n_layers}, dt={c.dt:g}, "
-                f"coefficients={c.coefficient_norm.value}, lambda={c.physics_weight:g}")
+        return (
+            f"hidden={c.hidden}, layers={c.n_layers}, dt={c.dt:g}, "
+            f"coefficients={c.coefficient_norm.value}, lambda={c.physics_weight:g}"
+        )

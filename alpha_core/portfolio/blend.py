@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 
-def blend_daily(a: pd.DataFrame, b: pd.DataFrame, *, every: int = 60, weight_a: float = 0.5,
-                transfer_cost: float = 0.002) -> pd.DataFrame:
+def blend_daily(
+    a: pd.DataFrame, b: pd.DataFrame, *, every: int = 60, weight_a: float = 0.5, transfer_cost: float = 0.002
+) -> pd.DataFrame:
     """Daily table of the blend from two backtests' ``daily`` tables (common dates only).
 
     Returns columns date, nav, ret, bench_ret, excess_ret, cost, turnover, weight_a (the A
@@ -47,8 +48,18 @@ def blend_daily(a: pd.DataFrame, b: pd.DataFrame, *, every: int = 60, weight_a: 
         sa, sb = sa * (1 + ra[t]), sb * (1 + rb[t])
         ret[t] = (sa + sb) / before - 1
     bench = m["bench_ret_a"].to_numpy(float)
-    return pd.DataFrame({"date": m["date"], "nav": np.cumprod(1 + ret), "ret": ret, "bench_ret": bench,
-                         "excess_ret": ret - bench, "cost": cost, "turnover": turn, "weight_a": share})
+    return pd.DataFrame(
+        {
+            "date": m["date"],
+            "nav": np.cumprod(1 + ret),
+            "ret": ret,
+            "bench_ret": bench,
+            "excess_ret": ret - bench,
+            "cost": cost,
+            "turnover": turn,
+            "weight_a": share,
+        }
+    )
 
 
 def excess_correlation(a: pd.DataFrame, b: pd.DataFrame) -> float:

@@ -60,8 +60,9 @@ def expected_return_proxy(scores: pd.Series, codes: pd.Index) -> pd.Series:
     return z.reindex(codes).fillna(z.min())
 
 
-def style_frame(bars: pd.DataFrame, factors: pd.DataFrame | None = None,
-                columns: tuple[str, ...] = ("bp_lf",)) -> pd.DataFrame:
+def style_frame(
+    bars: pd.DataFrame, factors: pd.DataFrame | None = None, columns: tuple[str, ...] = ("bp_lf",)
+) -> pd.DataFrame:
     """Raw style values [date, code, log_float_mcap, *columns] from bars (+ a factor table).
 
     ``log_float_mcap = ln(float_mcap)`` of the same day; ``columns`` are taken from ``factors``
@@ -96,14 +97,17 @@ class _BenchLookup:
     def at(self, date: pd.Timestamp) -> pd.Series:
         i = int(self.dates.searchsorted(date, side="right")) - 1
         if i < 0:
-            raise DataContractError("no benchmark weights on or before the rebalance day",
-                                    Location(column="weight", date=str(pd.Timestamp(date).date())))
+            raise DataContractError(
+                "no benchmark weights on or before the rebalance day",
+                Location(column="weight", date=str(pd.Timestamp(date).date())),
+            )
         return self.by_date[self.dates[i]]
 
 
 def _industry_at(industry_map: pd.DataFrame, date: pd.Timestamp) -> pd.Series:
-    live = industry_map[(industry_map["start_date"] <= date)
-                        & (industry_map["end_date"].isna() | (industry_map["end_date"] >= date))]
+    live = industry_map[
+        (industry_map["start_date"] <= date) & (industry_map["end_date"].isna() | (industry_map["end_date"] >= date))
+    ]
     return live.drop_duplicates("code", keep="last").set_index("code")["industry"]
 
 
@@ -144,7 +148,9 @@ def optimize_portfolios(
         raise DataContractError("several benchmarks in index_weights; pass index_code", Location(column="index_code"))
     bench_lookup = _BenchLookup(index_weights)
     industries = sorted(industry_map["industry"].dropna().unique())
-    style_cols = preset.style_columns([c for c in (styles.columns if styles is not None else []) if c not in ("date", "code")])
+    style_cols = preset.style_columns(
+        [c for c in (styles.columns if styles is not None else []) if c not in ("date", "code")]
+    )
     constraints = preset.constraints(style_cols)
     sig = signals.dropna(subset=["score"])
     days = preset.rebalance_days(pd.DatetimeIndex(sig["date"].unique()))
@@ -168,15 +174,26 @@ def optimize_portfolios(
         onehot = (ind.to_numpy()[:, None] == np.asarray(industries, dtype=object)[None, :]).astype(float)
         if style_cols:
             st = style_by_day.get(day)
-            raw = (st.set_index("code")[style_cols].reindex(codes).to_numpy(dtype=float)
-                   if st is not None else np.full((n, len(style_cols)), np.nan))
+            raw = (
+                st.set_index("code")[style_cols].reindex(codes).to_numpy(dtype=float)
+                if st is not None
+                else np.full((n, len(style_cols)), np.nan)
+            )
             x = mad_zscore(raw)
         else:
             x = np.zeros((n, 0))
         wb = bench.reindex(codes).fillna(0.0).to_numpy()
         w0 = prev.reindex(codes).fillna(0.0).to_numpy() if prev is not None else np.zeros(n)
-        data = ProblemData(mu=mu, w_bench=wb / wb.sum(), w_prev=w0, industry=onehot, style=x,
-                           member=(wb > 0).astype(float), upper=np.ones(n), has_prev=prev is not None)
+        data = ProblemData(
+            mu=mu,
+            w_bench=wb / wb.sum(),
+            w_prev=w0,
+            industry=onehot,
+            style=x,
+            member=(wb > 0).astype(float),
+            upper=np.ones(n),
+            has_prev=prev is not None,
+        )
         layout = Layout.from_onehot(onehot, pad)
         if layout.blocks not in problems:
             problems[layout.blocks] = PortfolioProblem(constraints, layout, len(style_cols))
@@ -185,10 +202,26 @@ def optimize_portfolios(
         w = w[w > 1e-8]  # drop interior-point dust (~1e-9) so holdings lists stay clean
         w = w / w.sum()
         rows.append(pd.DataFrame({"date": day, "code": w.index, "weight": w.to_numpy()}))
-        logs.append({"date": day, "n": n, "status": res.status, "relaxed": ", ".join(res.relaxed),
-                     "objective": res.objective, "seconds": res.seconds})
+        logs.append(
+            {
+                "date": day,
+                "n": n,
+                "status": res.status,
+                "relaxed": ", ".join(res.relaxed),
+                "objective": res.objective,
+                "seconds": res.seconds,
+            }
+        )
         prev, prev_day = w, day
-    weights = (pd.concat(rows, ignore_index=True) if rows
-               else pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "code": pd.Series(dtype=object),
-                                  "weight": pd.Series(dtype=float)}))
+    weights = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(
+            {
+                "date": pd.Series(dtype="datetime64[ns]"),
+                "code": pd.Series(dtype=object),
+                "weight": pd.Series(dtype=float),
+            }
+        )
+    )
     return EnhanceResult(weights.sort_values(["date", "code"], ignore_index=True), pd.DataFrame(logs))

@@ -26,8 +26,16 @@ import pandas as pd
 
 from alpha_core.backtest.rules import execute_weights, one_price_limit
 
-ORDER_COLUMNS = ["date", "code", "current_weight", "target_weight", "trade", "executable_weight",
-                 "executable_trade", "blocked_reason"]
+ORDER_COLUMNS = [
+    "date",
+    "code",
+    "current_weight",
+    "target_weight",
+    "trade",
+    "executable_weight",
+    "executable_trade",
+    "blocked_reason",
+]
 
 
 class BlockedReason(StrEnum):
@@ -36,8 +44,9 @@ class BlockedReason(StrEnum):
     LIMIT_DOWN_NO_SELL = "limit_down_no_sell"
 
 
-def target_orders(current: pd.Series, target: pd.Series, bars_day: pd.DataFrame, date: pd.Timestamp,
-                  *, eps: float = 1e-9) -> pd.DataFrame:
+def target_orders(
+    current: pd.Series, target: pd.Series, bars_day: pd.DataFrame, date: pd.Timestamp, *, eps: float = 1e-9
+) -> pd.DataFrame:
     """Orders for one rebalance.
 
     Args:
@@ -64,11 +73,18 @@ def target_orders(current: pd.Series, target: pd.Series, bars_day: pd.DataFrame,
     reason[(trade < -eps) & tradable & down] = BlockedReason.LIMIT_DOWN_NO_SELL.value
     reason[(np.abs(trade) > eps) & ~tradable] = BlockedReason.SUSPENDED.value
     executed, _ = execute_weights(tgt, cur, can_buy, can_sell)
-    out = pd.DataFrame({
-        "date": pd.Timestamp(date), "code": codes.astype(object), "current_weight": cur, "target_weight": tgt,
-        "trade": trade, "executable_weight": executed, "executable_trade": executed - cur,
-        "blocked_reason": pd.array(reason, dtype="string"),  # a string column even when all null
-    })
+    out = pd.DataFrame(
+        {
+            "date": pd.Timestamp(date),
+            "code": codes.astype(object),
+            "current_weight": cur,
+            "target_weight": tgt,
+            "trade": trade,
+            "executable_weight": executed,
+            "executable_trade": executed - cur,
+            "blocked_reason": pd.array(reason, dtype="string"),  # a string column even when all null
+        }
+    )
     keep = (np.abs(out["current_weight"]) > eps) | (np.abs(out["target_weight"]) > eps)
     return out[keep].sort_values("code", ignore_index=True)[ORDER_COLUMNS]
 
@@ -84,6 +100,5 @@ def order_summary(orders: pd.DataFrame) -> dict[str, float | int]:
         "buys": int((orders["trade"] > 1e-9).sum()),
         "sells": int((orders["trade"] < -1e-9).sum()),
         "blocked": int(len(blocked)),
-        **{f"blocked_{r.value}": int((blocked["blocked_reason"] == r.value).sum())
-           for r in BlockedReason},
+        **{f"blocked_{r.value}": int((blocked["blocked_reason"] == r.value).sum()) for r in BlockedReason},
     }

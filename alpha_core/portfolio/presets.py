@@ -99,15 +99,30 @@ class PortfolioPreset:
 
 
 R1 = PortfolioPreset(
-    PresetName.R1, stock_dev=0.01, industry_dev=0.01, style_bounds={LOG_FLOAT_CAP: 0.01, BP: 0.01},
-    turnover=0.15, every=5, costs=CostModel.one_way(0.002),
+    PresetName.R1,
+    stock_dev=0.01,
+    industry_dev=0.01,
+    style_bounds={LOG_FLOAT_CAP: 0.01, BP: 0.01},
+    turnover=0.15,
+    every=5,
+    costs=CostModel.one_way(0.002),
 )
 R2 = PortfolioPreset(
-    PresetName.R2, stock_dev=0.005, industry_dev=0.0, style_bounds={LOG_FLOAT_CAP: 0.0, BP: 0.0}, other_style_bound=0.5,
-    turnover=0.30, every=5, costs=CostModel.two_way(0.003),
+    PresetName.R2,
+    stock_dev=0.005,
+    industry_dev=0.0,
+    style_bounds={LOG_FLOAT_CAP: 0.0, BP: 0.0},
+    other_style_bound=0.5,
+    turnover=0.30,
+    every=5,
+    costs=CostModel.two_way(0.003),
 )
 R3 = PortfolioPreset(
-    PresetName.R3, stock_dev=0.01, industry_dev=None, min_constituent_share=1.0, frequency=Rebalance.MONTH_END,
+    PresetName.R3,
+    stock_dev=0.01,
+    industry_dev=None,
+    min_constituent_share=1.0,
+    frequency=Rebalance.MONTH_END,
     costs=CostModel.one_way(0.002),
 )
 PRESETS: Mapping[PresetName, PortfolioPreset] = MappingProxyType({p.name: p for p in (R1, R2, R3)})

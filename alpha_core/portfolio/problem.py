@@ -69,13 +69,22 @@ class ProblemData:
     def arranged(self, layout: Layout) -> ProblemData:
         """Rows scattered into the padded, industry-blocked order of ``layout`` (padding rows: zeros)."""
         n, pos = layout.n, layout.positions
+
         def scatter(a: np.ndarray) -> np.ndarray:
             out = np.zeros((n, *a.shape[1:]))
             out[pos] = a
             return out
-        return ProblemData(mu=scatter(self.mu), w_bench=scatter(self.w_bench), w_prev=scatter(self.w_prev),
-                           industry=layout.onehot(), style=scatter(self.style), member=scatter(self.member),
-                           upper=scatter(self.upper), has_prev=self.has_prev)
+
+        return ProblemData(
+            mu=scatter(self.mu),
+            w_bench=scatter(self.w_bench),
+            w_prev=scatter(self.w_prev),
+            industry=layout.onehot(),
+            style=scatter(self.style),
+            member=scatter(self.member),
+            upper=scatter(self.upper),
+            has_prev=self.has_prev,
+        )
 
 
 @dataclass(frozen=True)
@@ -203,13 +212,19 @@ class PortfolioProblem:
         n, k, s = self.shape
         style = data.style if data.style.shape[1] else np.zeros((data.n, 1))
         if style.shape != (n, s) or data.n != n:
-            raise ValueError(f"data shape {(data.n, style.shape[1])} != problem shape {(n, s)}; "
-                             "arrange the data with the problem's layout")
+            raise ValueError(
+                f"data shape {(data.n, style.shape[1])} != problem shape {(n, s)}; "
+                "arrange the data with the problem's layout"
+            )
         self.mu.value = data.mu
         values = {
-            "w_bench": data.w_bench, "w_prev": data.w_prev, "member": data.member, "upper": data.upper,
+            "w_bench": data.w_bench,
+            "w_prev": data.w_prev,
+            "member": data.member,
+            "upper": data.upper,
             "industry_bench": self.ctx.ht @ data.w_bench,
-            "style": style, "style_bench": style.T @ data.w_bench,
+            "style": style,
+            "style_bench": style.T @ data.w_bench,
         }
         for c in self.constraints:
             bound = c.bound(data, relax.get(c.key, 1.0))

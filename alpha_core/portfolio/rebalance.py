@@ -53,8 +53,9 @@ def rebalance(
         raise ValueError(f"no scores on the decision day {day.date()}")
     styles = style_frame(bars_day, factors_day)
     # One decision date: the preset's calendar picks it (the schedule decides when we rebalance).
-    result = optimize_portfolios(scores, index_weights, industry_map, preset, styles=styles,
-                                 index_code=index_code, initial_weights=current)
+    result = optimize_portfolios(
+        scores, index_weights, industry_map, preset, styles=styles, index_code=index_code, initial_weights=current
+    )
     target = result.weights.set_index("code")["weight"]
     orders = target_orders(current, target, bars_day, day)
     bench = index_weights[(index_weights["index_code"] == index_code) & (index_weights["date"] <= day)]
@@ -64,8 +65,9 @@ def rebalance(
     summary = {
         **order_summary(orders),
         "date": str(pd.Timestamp(day).date()),
-        "expected_active_score": float((active * expected_return_proxy(scores.set_index("code")["score"],
-                                                                       active.index)).sum()),
+        "expected_active_score": float(
+            (active * expected_return_proxy(scores.set_index("code")["score"], active.index)).sum()
+        ),
         "max_stock_deviation": float(active.abs().max()) if len(active) else 0.0,
         "optimizer_status": str(status.get("status", "")),
         "relaxed": str(status.get("relaxed", "")),

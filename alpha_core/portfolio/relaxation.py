@@ -30,14 +30,27 @@ from alpha_core.portfolio.problem import PortfolioProblem, ProblemData
 log = logging.getLogger(__name__)
 
 INF = math.inf
-_T, _S, _I, _C, _D = (ConstraintKey.TURNOVER, ConstraintKey.STYLE_EXPOSURE, ConstraintKey.INDUSTRY_DEVIATION,
-                      ConstraintKey.CONSTITUENT_SHARE, ConstraintKey.STOCK_DEVIATION)
+_T, _S, _I, _C, _D = (
+    ConstraintKey.TURNOVER,
+    ConstraintKey.STYLE_EXPOSURE,
+    ConstraintKey.INDUSTRY_DEVIATION,
+    ConstraintKey.CONSTITUENT_SHARE,
+    ConstraintKey.STOCK_DEVIATION,
+)
 DEFAULT_ORDER: tuple[tuple[ConstraintKey, float], ...] = (
-    (_T, 2.0), (_T, INF),
-    (_S, 2.0), (_S, 4.0), (_S, INF),
-    (_I, 2.0), (_I, 4.0), (_I, INF),
-    (_C, 2.0), (_C, INF),
-    (_D, 2.0), (_D, 4.0), (_D, INF),
+    (_T, 2.0),
+    (_T, INF),
+    (_S, 2.0),
+    (_S, 4.0),
+    (_S, INF),
+    (_I, 2.0),
+    (_I, 4.0),
+    (_I, INF),
+    (_C, 2.0),
+    (_C, INF),
+    (_D, 2.0),
+    (_D, 4.0),
+    (_D, INF),
 )
 """The relaxation steps (constraint, cumulative factor on its nominal bound; ``inf`` = removed)."""
 
@@ -76,9 +89,13 @@ def _label(key: ConstraintKey, factor: float) -> str:
     return f"{key} removed" if math.isinf(factor) else f"{key} x{factor:g}"
 
 
-def solve_with_relaxation(problem: PortfolioProblem, data: ProblemData, *,
-                          order: tuple[tuple[ConstraintKey, float], ...] = DEFAULT_ORDER,
-                          label: str = "") -> OptimizeResult:
+def solve_with_relaxation(
+    problem: PortfolioProblem,
+    data: ProblemData,
+    *,
+    order: tuple[tuple[ConstraintKey, float], ...] = DEFAULT_ORDER,
+    label: str = "",
+) -> OptimizeResult:
     """Solve ``problem`` on ``data`` (already padded to the problem's N), relaxing per ``order``.
 
     ``label`` (e.g. the date) only decorates log lines. Steps naming a constraint the problem

@@ -31,8 +31,15 @@ import pandas as pd
 from alpha_core.data.codes import board_of
 from alpha_core.data.contract import Board
 
-TICKET_COLUMNS = ["ref_close", "ref_vwap", "current_shares", "target_shares", "trade_shares", "notional",
-                  "cash_residual"]
+TICKET_COLUMNS = [
+    "ref_close",
+    "ref_vwap",
+    "current_shares",
+    "target_shares",
+    "trade_shares",
+    "notional",
+    "cash_residual",
+]
 DEFAULT_CAPITAL = 10_000_000.0  # CNY
 
 
@@ -75,8 +82,9 @@ def round_order(desired: float, held: int, rule: LotRule) -> int:
     return 0
 
 
-def order_ticket(orders: pd.DataFrame, bars_day: pd.DataFrame, capital: float,
-                 current_shares: pd.Series | None = None) -> pd.DataFrame:
+def order_ticket(
+    orders: pd.DataFrame, bars_day: pd.DataFrame, capital: float, current_shares: pd.Series | None = None
+) -> pd.DataFrame:
     """Add :data:`TICKET_COLUMNS` to one decision day's orders.
 
     Args:
@@ -95,8 +103,12 @@ def order_ticket(orders: pd.DataFrame, bars_day: pd.DataFrame, capital: float,
     bars = bars_day.drop_duplicates("code").set_index("code")
     close = bars["close"].reindex(orders["code"]).to_numpy(float)
     vwap = bars["vwap"].reindex(orders["code"]).to_numpy(float)
-    held = (current_shares if current_shares is not None else pd.Series(dtype=float)).reindex(
-        orders["code"]).fillna(0).to_numpy(np.int64)
+    held = (
+        (current_shares if current_shares is not None else pd.Series(dtype=float))
+        .reindex(orders["code"])
+        .fillna(0)
+        .to_numpy(np.int64)
+    )
     blocked = orders["blocked_reason"].notna().to_numpy()
     trades = np.zeros(len(orders), dtype=np.int64)
     for i, (code, weight) in enumerate(zip(orders["code"], orders["executable_weight"], strict=True)):
@@ -104,8 +116,10 @@ def order_ticket(orders: pd.DataFrame, bars_day: pd.DataFrame, capital: float,
             continue
         if not (np.isfinite(close[i]) and close[i] > 0):
             if weight > 0 or held[i] > 0:
-                raise ValueError(f"order ticket: {code} has no positive close on the decision day "
-                                 f"({close[i]}); cannot size its order")
+                raise ValueError(
+                    f"order ticket: {code} has no positive close on the decision day "
+                    f"({close[i]}); cannot size its order"
+                )
             continue
         trades[i] = round_order(weight * capital / close[i] - held[i], int(held[i]), lot_rule(code))
     target = held + trades

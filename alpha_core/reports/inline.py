@@ -24,8 +24,20 @@ from alpha_core.reports.signal_inputs import rank_ic_by_date
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DPI = 80
-SIGNAL_METRICS = ["ic", "ic_ir", "rank_ic", "rank_ic_ir", "weighted_ic", "weighted_rank_ic", "weighted_rank_ic_ir",
-                  "top_precision", "bottom_precision", "long_short_ann", "autocorr", "top_turnover"]
+SIGNAL_METRICS = [
+    "ic",
+    "ic_ir",
+    "rank_ic",
+    "rank_ic_ir",
+    "weighted_ic",
+    "weighted_rank_ic",
+    "weighted_rank_ic_ir",
+    "top_precision",
+    "bottom_precision",
+    "long_short_ann",
+    "autocorr",
+    "top_turnover",
+]
 
 
 def figure_png(fig: Figure, width_px: int = 700, height_px: int = 300, dpi: int = DPI, colors: int = 64) -> bytes:
@@ -75,8 +87,9 @@ def finite_floats(row: Mapping[str, object] | pd.Series, keys: Iterable[str]) ->
     return out
 
 
-def signal_evaluation_chart(frame: pd.DataFrame, table: pd.DataFrame, *, label: str, step: int,
-                            name: str = "", score: str = "score") -> tuple[str, pd.Series]:
+def signal_evaluation_chart(
+    frame: pd.DataFrame, table: pd.DataFrame, *, label: str, step: int, name: str = "", score: str = "score"
+) -> tuple[str, pd.Series]:
     """(Markdown image of the cumulative RankIC and RankIC per year, the per-date RankIC series).
 
     ``frame``/``label``/``step`` as given to :func:`alpha_core.metrics.signal.evaluate_signal`,
@@ -91,8 +104,9 @@ def signal_evaluation_chart(frame: pd.DataFrame, table: pd.DataFrame, *, label: 
 SPARKLINE_LIMIT = 1000  # the UI shows Markdown metadata inline only below this many characters
 
 
-def sparkline_markdown(values: Iterable[float], alt: str, width: int = 280, height: int = 56,
-                       points: int = 60, colour: str = "#1f77b4") -> str:
+def sparkline_markdown(
+    values: Iterable[float], alt: str, width: int = 280, height: int = 56, points: int = 60, colour: str = "#1f77b4"
+) -> str:
     """A one-line SVG chart of ``values`` as a Markdown image with a ``data:image/svg+xml`` URI,
     short enough (< :data:`SPARKLINE_LIMIT` characters) for the Dagster UI to draw it inside the
     metadata table, without a click.
@@ -114,10 +128,11 @@ def sparkline_markdown(values: Iterable[float], alt: str, width: int = 280, heig
 
     xs = np.linspace(pad, width - pad, len(s)) if len(s) > 1 else np.array([width / 2])
     path = "M" + "L".join(f"{x:.0f},{y(val):.0f}" for x, val in zip(xs, s, strict=True))
-    zero = (f"<path d='M0,{y(0.0):.0f}H{width}' stroke='%23999' stroke-dasharray='3'/>"
-            if lo < 0 < hi else "")
-    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'>{zero}"
-           f"<path d='{path}' fill='none' stroke='{colour.replace('#', '%23')}' stroke-width='1.5'/></svg>")
+    zero = f"<path d='M0,{y(0.0):.0f}H{width}' stroke='%23999' stroke-dasharray='3'/>" if lo < 0 < hi else ""
+    svg = (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'>{zero}"
+        f"<path d='{path}' fill='none' stroke='{colour.replace('#', '%23')}' stroke-width='1.5'/></svg>"
+    )
     text = alt.replace("[", "(").replace("]", ")").replace("\n", " ")
     md = f"![{text}](data:image/svg+xml;utf8,{svg.replace(' ', '%20').replace('<', '%3C').replace('>', '%3E')})"
     if len(md) >= SPARKLINE_LIMIT:

@@ -43,8 +43,13 @@ def plot_ic_series(ic: pd.Series, title: str = "IC", window: int = 20) -> Figure
     fig, (ax,) = _figure()
     ic = ic.dropna()
     ax.bar(pd.DatetimeIndex(ic.index), ic.to_numpy(float), width=3, color="tab:blue", alpha=0.5)
-    ax.plot(pd.DatetimeIndex(ic.index), ic.rolling(window, min_periods=1).mean(), color="black", lw=1.2,
-            label=f"{window}-period mean")
+    ax.plot(
+        pd.DatetimeIndex(ic.index),
+        ic.rolling(window, min_periods=1).mean(),
+        color="black",
+        lw=1.2,
+        label=f"{window}-period mean",
+    )
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_title(f"{title} (mean {ic.mean():.3f})")
     ax.legend(loc="upper left")
@@ -65,8 +70,7 @@ def plot_cumulative_ic(ic: pd.Series, by_period: pd.Series | None = None, title:
     if by_period is not None:
         bar_ax = axes[1]
         v = by_period.to_numpy(float)
-        bar_ax.bar([str(p) for p in by_period.index], np.nan_to_num(v),
-                   color=np.where(v >= 0, "tab:green", "tab:red"))
+        bar_ax.bar([str(p) for p in by_period.index], np.nan_to_num(v), color=np.where(v >= 0, "tab:green", "tab:red"))
         bar_ax.axhline(0, color="grey", lw=0.8)
         bar_ax.set_title(f"mean {title} per period")
     return fig

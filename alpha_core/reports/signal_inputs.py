@@ -20,12 +20,13 @@ def forward_vwap_returns(panel: Panel, step: int = 5) -> np.ndarray:
     out = np.full(v.shape, np.nan)
     if v.shape[0] > step + 1:
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[: -(step + 1)] = v[step + 1:] / v[1:-step] - 1
+            out[: -(step + 1)] = v[step + 1 :] / v[1:-step] - 1
     return out
 
 
-def signal_diagnostics(signals: pd.DataFrame, panel: Panel, step: int = 5,
-                       n_groups: int = 10) -> tuple[pd.Series, pd.Series]:
+def signal_diagnostics(
+    signals: pd.DataFrame, panel: Panel, step: int = 5, n_groups: int = 10
+) -> tuple[pd.Series, pd.Series]:
     """(RankIC per evaluation date, annualised return per score group 1..n_groups).
 
     Evaluation dates: every ``step``-th date of the signal; only stocks of ``panel``.
@@ -38,8 +39,11 @@ def signal_diagnostics(signals: pd.DataFrame, panel: Panel, step: int = 5,
     s = score[rows]
     ic = pd.Series(daily_rank_ic(s, fwd), index=panel.dates[rows], name="rank_ic")
     groups = group_returns(s, fwd, n_groups)
-    dec = pd.Series([annualise(groups[:, k], 252 / step) for k in range(n_groups)], index=range(1, n_groups + 1),
-                    name="annual_return")
+    dec = pd.Series(
+        [annualise(groups[:, k], 252 / step) for k in range(n_groups)],
+        index=range(1, n_groups + 1),
+        name="annual_return",
+    )
     return ic, dec
 
 

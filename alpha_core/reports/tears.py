@@ -23,8 +23,15 @@ from alpha_core.reports.inline import chart_markdown
 
 log = logging.getLogger(__name__)
 
-PERCENT = {"annual_return", "annual_volatility", "max_drawdown", "annual_excess_return", "tracking_error",
-           "excess_max_drawdown", "monthly_win_rate"}
+PERCENT = {
+    "annual_return",
+    "annual_volatility",
+    "max_drawdown",
+    "annual_excess_return",
+    "tracking_error",
+    "excess_max_drawdown",
+    "monthly_win_rate",
+}
 NA = "–"  # shown for a missing value (an en dash)
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 # name -> (width, height) in pixels of the charts also embedded as inline Markdown images
@@ -58,8 +65,9 @@ class TearSheet:
     inline: dict[str, str] = field(default_factory=dict)  # chart name -> Markdown image (base64 PNG)
 
 
-def markdown_table(table: pd.DataFrame, percent: set[str] = PERCENT, digits: int = 2,
-                   column_digits: Mapping[str, int] | None = None) -> str:
+def markdown_table(
+    table: pd.DataFrame, percent: set[str] = PERCENT, digits: int = 2, column_digits: Mapping[str, int] | None = None
+) -> str:
     """A GitHub markdown table (the index is the first column); numbers in ``percent`` columns
     shown as %, other numbers with ``digits`` decimals (``column_digits``: per column), missing
     numbers blank, anything else as text (``str``: pre-formatted cells pass through).
@@ -69,9 +77,17 @@ def markdown_table(table: pd.DataFrame, percent: set[str] = PERCENT, digits: int
     head = [table.index.name or ""] + [str(c) for c in table.columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for idx, row in table.iterrows():
-        lines.append("| " + " | ".join([str(idx)] + [
-            format_value(row[c], str(c) in percent, per_column.get(str(c), digits), na="")
-            for c in table.columns]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [str(idx)]
+                + [
+                    format_value(row[c], str(c) in percent, per_column.get(str(c), digits), na="")
+                    for c in table.columns
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -90,8 +106,10 @@ def format_value(v: object, percent: bool = False, digits: int = 2, na: str = NA
 
 def format_table(table: pd.DataFrame, percent: set[str] = PERCENT, digits: int = 2, na: str = NA) -> pd.DataFrame:
     """The cells of ``table`` as text per :func:`format_value` (``percent`` names the % columns)."""
-    return pd.DataFrame({c: [format_value(v, str(c) in percent, digits, na) for v in table[c]] for c in table.columns},
-                        index=table.index).rename_axis(table.index.name)
+    return pd.DataFrame(
+        {c: [format_value(v, str(c) in percent, digits, na) for v in table[c]] for c in table.columns},
+        index=table.index,
+    ).rename_axis(table.index.name)
 
 
 def html_table(table: pd.DataFrame, percent: set[str] = PERCENT, digits: int = 2, na: str = NA) -> str:
@@ -113,8 +131,14 @@ def monthly_display(monthly: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("year")
 
 
-def write_tear_sheet(out_dir: str | Path, daily: pd.DataFrame, *, name: str = "strategy",
-                     ic: pd.Series | None = None, deciles: pd.Series | None = None) -> TearSheet:
+def write_tear_sheet(
+    out_dir: str | Path,
+    daily: pd.DataFrame,
+    *,
+    name: str = "strategy",
+    ic: pd.Series | None = None,
+    deciles: pd.Series | None = None,
+) -> TearSheet:
     """Write the tear sheet of one backtest into ``out_dir``.
 
     Args:
@@ -144,14 +168,25 @@ def write_tear_sheet(out_dir: str | Path, daily: pd.DataFrame, *, name: str = "s
     md = f"## {name}\n\n" + markdown_table(summary) + "\n"
     md_path = out / "summary.md"
     md_path.write_text(md, encoding="utf-8")
-    body = [f"<h1>{html.escape(name)}</h1>", "<h2>Performance</h2>", html_table(summary),
-            "<h2>Monthly excess return</h2>", html_table(monthly_display(monthly_excess_table(daily)),
-                                                          percent=set(MONTHS) | {"Year"}, na="")]
+    body = [
+        f"<h1>{html.escape(name)}</h1>",
+        "<h2>Performance</h2>",
+        html_table(summary),
+        "<h2>Monthly excess return</h2>",
+        html_table(monthly_display(monthly_excess_table(daily)), percent=set(MONTHS) | {"Year"}, na=""),
+    ]
     body += [f'<h2>{html.escape(k)}</h2><img src="{p.name}" alt="{html.escape(k)}">' for k, p in charts.items()]
     html_path = out / "index.html"
-    html_path.write_text("<!doctype html><html><head><meta charset='utf-8'>"
-                         "<meta name='viewport' content='width=device-width, initial-scale=1'><title>"
-                         + html.escape(name) + "</title><style>" + CSS + "</style></head><body>"
-                         + "\n".join(body) + "</body></html>", encoding="utf-8")
+    html_path.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>"
+        + html.escape(name)
+        + "</title><style>"
+        + CSS
+        + "</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>",
+        encoding="utf-8",
+    )
     log.info("tear sheet of %s written to %s", name, out)
     return TearSheet(charts, html_path, md_path, summary, md, inline=inline)

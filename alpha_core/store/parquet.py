@@ -100,17 +100,14 @@ class ParquetStore:
         return self.table_dir(table) / partition_relpath(partition)
 
     # ---------------------------------------------------------------- write
-    def write(
-        self, table: str, df: pd.DataFrame, partition: str | Mapping[str, str] | None = None
-    ) -> WriteResult:
+    def write(self, table: str, df: pd.DataFrame, partition: str | Mapping[str, str] | None = None) -> WriteResult:
         """Atomically write ``df`` as the given partition of ``table`` (replacing it)."""
         target = self.path(table, partition)
         target.parent.mkdir(parents=True, exist_ok=True)
         arrow = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
         # Drop pandas metadata: it is not needed to read back and keeps bytes stable.
         arrow = arrow.replace_schema_metadata(None)
-        data = _atomic_write(target, lambda tmp: pq.write_table(arrow, tmp, compression="zstd",
-                                                                 write_statistics=True))
+        data = _atomic_write(target, lambda tmp: pq.write_table(arrow, tmp, compression="zstd", write_statistics=True))
         log.debug("wrote %s (%d rows)", target, len(df))
         return WriteResult(target, len(df), len(data), hashlib.sha256(data).hexdigest())
 
@@ -119,11 +116,13 @@ class ParquetStore:
         for people who open files in a spreadsheet; the Parquet file stays the source of truth."""
         target = self.path(table, partition).with_suffix(".csv")
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target, lambda tmp: df.to_csv(tmp, index=False, date_format="%Y-%m-%d",
-                                                    float_format="%.10g", encoding="utf-8"))
+        _atomic_write(
+            target,
+            lambda tmp: df.to_csv(tmp, index=False, date_format="%Y-%m-%d", float_format="%.10g", encoding="utf-8"),
+        )
         return target
 
-    def replace_dir(self, table: str, partition: str | Mapping[str, str] | None, build: "callable") -> Path:
+    def replace_dir(self, table: str, partition: str | Mapping[str, str] | None, build: callable) -> Path:
         """Atomically (re)create an artifact directory: ``build(tmp_dir)`` fills a temp dir that is then swapped in."""
         final = self.artifact_dir(table, partition)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -151,9 +150,7 @@ class ParquetStore:
         base = self.table_dir(table)
         if not base.exists():
             return []
-        return sorted(
-            str(p.relative_to(base))[: -len(".parquet")] for p in base.rglob("*.parquet")
-        )
+        return sorted(str(p.relative_to(base))[: -len(".parquet")] for p in base.rglob("*.parquet"))
 
     def read(
         self,
@@ -185,9 +182,7 @@ class ParquetStore:
             filters.append((date_column, ">=", pd.Timestamp(start)))
         if end is not None:
             filters.append((date_column, "<=", pd.Timestamp(end)))
-        frames = [
-            pq.read_table(p, columns=columns, filters=filters or None).to_pandas() for p in paths
-        ]
+        frames = [pq.read_table(p, columns=columns, filters=filters or None).to_pandas() for p in paths]
         frames = [f for f in frames if len(f.columns)]
         if not frames:
             return pd.DataFrame(columns=columns or [])

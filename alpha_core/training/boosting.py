@@ -85,9 +85,11 @@ class XGBConfig:
 def stack_batches(batches: Sequence[DayBatch]) -> tuple[np.ndarray, np.ndarray]:
     """Pool day batches into x (R, F) float32 and y (R,) float32 (NaN where y is None)."""
     x = np.concatenate([b.x.numpy() for b in batches]) if batches else np.zeros((0, 0), np.float32)
-    y = np.concatenate(
-        [b.y.numpy() if b.y is not None else np.full(b.n, np.nan, np.float32) for b in batches]
-    ) if batches else np.zeros(0, np.float32)
+    y = (
+        np.concatenate([b.y.numpy() if b.y is not None else np.full(b.n, np.nan, np.float32) for b in batches])
+        if batches
+        else np.zeros(0, np.float32)
+    )
     return x, y
 
 
@@ -165,8 +167,15 @@ class XGBScorer:
         self.best_iteration_: int | None = None
         self.curve_: pd.DataFrame | None = None
 
-    def fit(self, x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray,
-            valid_groups: np.ndarray | None = None, progress_log: ProgressLog | None = None) -> XGBScorer:
+    def fit(
+        self,
+        x_train: np.ndarray,
+        y_train: np.ndarray,
+        x_valid: np.ndarray,
+        y_valid: np.ndarray,
+        valid_groups: np.ndarray | None = None,
+        progress_log: ProgressLog | None = None,
+    ) -> XGBScorer:
         """Train on (R, F) / (R,) arrays with early stopping on the validation rows.
 
         ``valid_groups``: (R_valid,) day ids of the validation rows, required by
@@ -189,8 +198,14 @@ class XGBScorer:
                 # the training rows are not ranked (cost); early stopping reads the valid set only
                 return "rank_ic", metric(predt) if dmat is dvalid else float("nan")
 
-            kwargs = {"custom_metric": rank_ic, "callbacks": [xgb.callback.EarlyStopping(
-                rounds=cfg.early_stopping, metric_name="rank_ic", data_name="valid", maximize=True)]}
+            kwargs = {
+                "custom_metric": rank_ic,
+                "callbacks": [
+                    xgb.callback.EarlyStopping(
+                        rounds=cfg.early_stopping, metric_name="rank_ic", data_name="valid", maximize=True
+                    )
+                ],
+            }
         if progress_log is not None:
             rounds = progress_log.start("boosting round", cfg.num_rounds, bound=True)
             # first: xgboost stops calling callbacks after the one that ends the training
@@ -215,8 +230,9 @@ class XGBScorer:
         self.curve_ = pd.DataFrame(curve)
         return self
 
-    def fit_batches(self, train: Sequence[DayBatch], valid: Sequence[DayBatch],
-                    progress_log: ProgressLog | None = None) -> XGBScorer:
+    def fit_batches(
+        self, train: Sequence[DayBatch], valid: Sequence[DayBatch], progress_log: ProgressLog | None = None
+    ) -> XGBScorer:
         groups = np.concatenate([np.full(b.n, k) for k, b in enumerate(valid)]) if valid else np.zeros(0, int)
         return self.fit(*stack_batches(train), *stack_batches(valid), valid_groups=groups, progress_log=progress_log)
 

@@ -134,11 +134,16 @@ def save_checkpoint(
     want_state = family in (ModelFamily.TORCH, ModelFamily.TWO_STAGE)
     want_xgb = family in (ModelFamily.XGBOOST, ModelFamily.TWO_STAGE)
     want_stage2 = family is ModelFamily.TWO_STAGE
-    if (state_dict is not None) != want_state or (xgb is not None) != want_xgb \
-            or (stage2_features is not None) != want_stage2:
-        raise ValueError(f"a {family} checkpoint of {model_key} takes "
-                         f"{'state_dict' if want_state else 'no state_dict'}, {'xgb' if want_xgb else 'no xgb'} "
-                         f"and {'stage2_features' if want_stage2 else 'no stage2_features'}")
+    if (
+        (state_dict is not None) != want_state
+        or (xgb is not None) != want_xgb
+        or (stage2_features is not None) != want_stage2
+    ):
+        raise ValueError(
+            f"a {family} checkpoint of {model_key} takes "
+            f"{'state_dict' if want_state else 'no state_dict'}, {'xgb' if want_xgb else 'no xgb'} "
+            f"and {'stage2_features' if want_stage2 else 'no stage2_features'}"
+        )
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -173,8 +178,9 @@ def _read_part(file: Path, reader: Callable[[Path], T]) -> T:
         return reader(file)
     except Exception as exc:  # noqa: BLE001 - torch/xgboost/json raise OSError, EOFError, XGBoostError, ...
         detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-        raise CorruptFileError(f"cannot read checkpoint file ({detail}); retrain this fold to rewrite it",
-                               str(file)) from exc
+        raise CorruptFileError(
+            f"cannot read checkpoint file ({detail}); retrain this fold to rewrite it", str(file)
+        ) from exc
 
 
 def load_checkpoint(path: Path | str, specs: Mapping[str, ModelSpec] = MODEL_SPECS) -> Checkpoint:
@@ -192,8 +198,9 @@ def load_checkpoint(path: Path | str, specs: Mapping[str, ModelSpec] = MODEL_SPE
     spec = get_spec(model_key, specs)
     state, scorer = None, None
     if (path / XGB_MODEL).exists():
-        scorer = _read_part(path / XGB_MODEL, lambda f: XGBScorer.load(f, XGBConfig(**meta["xgb_config"]),
-                                                                      int(meta["best_iteration"])))
+        scorer = _read_part(
+            path / XGB_MODEL, lambda f: XGBScorer.load(f, XGBConfig(**meta["xgb_config"]), int(meta["best_iteration"]))
+        )
     if (path / STATE).exists():
         state = _read_part(path / STATE, lambda f: torch.load(f, weights_only=True))
     return Checkpoint(

@@ -32,8 +32,9 @@ class CoverageRule:
     scoring_max: float = 0.1
 
 
-def feature_coverage(table: pd.DataFrame, features: Sequence[str], dates: Iterable[pd.Timestamp],
-                     members: pd.DataFrame | None = None) -> dict[str, float]:
+def feature_coverage(
+    table: pd.DataFrame, features: Sequence[str], dates: Iterable[pd.Timestamp], members: pd.DataFrame | None = None
+) -> dict[str, float]:
     """Share of the rows of ``dates`` (restricted to ``members``' (date, code) rows when given) with a
     finite value, per feature; a feature absent from ``table`` has coverage 0."""
     present = [f for f in dict.fromkeys(features) if f in table.columns]
@@ -51,15 +52,20 @@ def feature_coverage(table: pd.DataFrame, features: Sequence[str], dates: Iterab
     return out
 
 
-def vanished_features(train: Mapping[str, float], scoring: Mapping[str, float],
-                      rule: CoverageRule = CoverageRule()) -> dict[str, tuple[float, float]]:
+def vanished_features(
+    train: Mapping[str, float], scoring: Mapping[str, float], rule: CoverageRule = CoverageRule()
+) -> dict[str, tuple[float, float]]:
     """feature -> (train coverage, scoring coverage) for every feature that vanished under ``rule``."""
-    return {f: (float(c), float(scoring.get(f, 0.0))) for f, c in train.items()
-            if c >= rule.trained_min and scoring.get(f, 0.0) < rule.scoring_max}
+    return {
+        f: (float(c), float(scoring.get(f, 0.0)))
+        for f, c in train.items()
+        if c >= rule.trained_min and scoring.get(f, 0.0) < rule.scoring_max
+    }
 
 
-def require_features(train: Mapping[str, float], scoring: Mapping[str, float], *, where: str,
-                     rule: CoverageRule = CoverageRule()) -> None:
+def require_features(
+    train: Mapping[str, float], scoring: Mapping[str, float], *, where: str, rule: CoverageRule = CoverageRule()
+) -> None:
     """Raise a :class:`DataContractError` naming the vanished features (see the module docstring)."""
     gone = vanished_features(train, scoring, rule)
     if gone:
@@ -67,4 +73,5 @@ def require_features(train: Mapping[str, float], scoring: Mapping[str, float], *
         raise DataContractError(
             f"{where}: {len(gone)} feature(s) the model was trained on are (nearly) absent on the scoring days: "
             f"{detail}; scores not published (a vendor stopped delivering them?)",
-            Location(file="factor_table", column=sorted(gone)[0]))
+            Location(file="factor_table", column=sorted(gone)[0]),
+        )

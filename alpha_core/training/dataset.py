@@ -52,9 +52,7 @@ class _GraphIndex:
         self.versions: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         src = code_ids.get_indexer(edges["src"])
         dst = code_ids.get_indexer(edges["dst"])
-        weight = (
-            edges["weight"].to_numpy(np.float32) if "weight" in edges else np.ones(len(edges), np.float32)
-        )
+        weight = edges["weight"].to_numpy(np.float32) if "weight" in edges else np.ones(len(edges), np.float32)
         bounds = np.searchsorted(edges["date"].to_numpy(), self.dates.to_numpy(), side="left")
         bounds = np.append(bounds, len(edges))
         for k in range(len(self.dates)):
@@ -189,4 +187,6 @@ def fit_normalizer(
 ) -> FeatureNormalizer:
     """A :class:`FeatureNormalizer` fitted on the rows of ``train_dates`` only."""
     rows = features[features["date"].isin(pd.DatetimeIndex(list(train_dates)))]
-    return FeatureNormalizer(list(feature_cols), clip).fit(rows[list(feature_cols)].to_numpy(np.float64, na_value=np.nan))
+    return FeatureNormalizer(list(feature_cols), clip).fit(
+        rows[list(feature_cols)].to_numpy(np.float64, na_value=np.nan)
+    )

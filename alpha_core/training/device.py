@@ -41,5 +41,6 @@ def resolve_device(policy: DevicePolicy | str = DevicePolicy.AUTO) -> torch.devi
     if policy is DevicePolicy.CUDA:
         raise DeviceUnavailableError(
             "device CUDA was asked for (ALPHA_DEVICE=cuda or the run config's device) but torch sees no CUDA "
-            "device on this machine; use AUTO or CPU")
+            "device on this machine; use AUTO or CPU"
+        )
     return torch.device("cpu")

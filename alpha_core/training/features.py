@@ -15,12 +15,11 @@ their inputs) are left out and logged.
 
 from __future__ import annotations
 
+import enum
 import logging
+from dataclasses import dataclass
 
 import pandas as pd
-
-import enum
-from dataclasses import dataclass
 
 from alpha_core.errors import DataContractError, Location
 from alpha_core.factors.preprocess import Neutralize, PreprocessConfig, neutralize, preprocess, zscore
@@ -83,8 +82,12 @@ def model_features(
     cols = tuple(c for c in recipe.columns if c in factor_table.columns)
     missing = [c for c in recipe.columns if c not in factor_table.columns]
     if missing:
-        log.warning("feature set %s: %d factors absent from factor_table: %s", fs, len(missing),
-                    missing if len(missing) <= 12 else [*missing[:12], "..."])
+        log.warning(
+            "feature set %s: %d factors absent from factor_table: %s",
+            fs,
+            len(missing),
+            missing if len(missing) <= 12 else [*missing[:12], "..."],
+        )
     if not cols:
         raise DataContractError(f"factor_table has none of the {fs} factors", Location(file="factor_table"))
     df = factor_table[["date", "code", *cols]]
@@ -92,7 +95,9 @@ def model_features(
         out = preprocess(df, list(cols))
     else:
         if exposures is None:
-            raise DataContractError(f"feature set {fs} needs exposures (industry, total_mcap)", Location(column="industry"))
+            raise DataContractError(
+                f"feature set {fs} needs exposures (industry, total_mcap)", Location(column="industry")
+            )
         if recipe.neutralisation is Neutralisation.INDUSTRY_SIZE:
             out = preprocess(df, list(cols), PreprocessConfig(neutralize=Neutralize.INDUSTRY_SIZE), exposures)
         else:  # industry only: a constant cap makes the size column vanish

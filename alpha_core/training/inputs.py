@@ -106,8 +106,9 @@ def model_fold_config(spec: ModelSpec, plan: FoldConfig, *, per_model_lengths: b
     if spec.inputs.recipe is InputRecipe.R1_FACTORS or plan.purge_days >= spec.folds.label_horizon:
         return None
     horizon = max(plan.label_horizon, spec.folds.label_horizon)
-    return dataclasses.replace(plan, purge_days=max(plan.purge_days, spec.folds.purge_days, horizon),
-                               label_horizon=horizon)
+    return dataclasses.replace(
+        plan, purge_days=max(plan.purge_days, spec.folds.purge_days, horizon), label_horizon=horizon
+    )
 
 
 def sampled_fold(spec: ModelSpec, fold: Fold, train_day_step: int = 1) -> Fold:
@@ -124,8 +125,9 @@ def sampled_fold(spec: ModelSpec, fold: Fold, train_day_step: int = 1) -> Fold:
         step = 1 if spec.family is ModelFamily.XGBOOST else train_day_step
         return dataclasses.replace(fold, train=fold.train[::step]) if step > 1 else fold
     every = schedule.sample_every
-    return dataclasses.replace(fold, train=sample_days(fold.train, max(every, train_day_step)),
-                               valid=sample_days(fold.valid, every))
+    return dataclasses.replace(
+        fold, train=sample_days(fold.train, max(every, train_day_step)), valid=sample_days(fold.valid, every)
+    )
 
 
 class LazyBatches(Sequence[DayBatch]):
@@ -171,14 +173,24 @@ def prepare_fold_inputs(spec: ModelSpec, tables: ModelTables, fold: Fold | None 
     node_tables = {key: _node_table(tables.factor_table, columns, days) for key, columns in m.extras.items()}
     macro = tables.macro_series if m.needs_macro else None
     hook = _make_hook(m, node_tables, macro, attach_seq)
-    return FoldInputs(features, tables.labels, cols, spec.label, universe=tables.universe,
-                      universe_col=spec.universe, adjacency=adjacency, dense_graphs=(), batch_hook=hook,
-                      extras_columns=dict(m.extras))
+    return FoldInputs(
+        features,
+        tables.labels,
+        cols,
+        spec.label,
+        universe=tables.universe,
+        universe_col=spec.universe,
+        adjacency=adjacency,
+        dense_graphs=(),
+        batch_hook=hook,
+        extras_columns=dict(m.extras),
+    )
 
 
 # --------------------------------------------------------------------------------------
 # R1
 # --------------------------------------------------------------------------------------
+
 
 def _r1_inputs(spec: ModelSpec, tables: ModelTables) -> FoldInputs:
     exposures = None
@@ -191,18 +203,19 @@ def _r1_inputs(spec: ModelSpec, tables: ModelTables) -> FoldInputs:
         groups = im.assign(date=pd.to_datetime(im["start_date"]).fillna(pd.Timestamp("1900-01-01")))[
             ["date", "code", "sector", "industry"]
         ]
-    return FoldInputs(feats, tables.labels, cols, spec.label, universe=tables.universe, universe_col=spec.universe,
-                      groups=groups)
+    return FoldInputs(
+        feats, tables.labels, cols, spec.label, universe=tables.universe, universe_col=spec.universe, groups=groups
+    )
 
 
 # --------------------------------------------------------------------------------------
 # R2 / R3 pieces
 # --------------------------------------------------------------------------------------
 
+
 def _require(table: pd.DataFrame | None, name: str) -> pd.DataFrame:
     if table is None or not len(table):
-        raise DataContractError(f"the {name} table is needed by this model but is absent or empty",
-                                Location(file=name))
+        raise DataContractError(f"the {name} table is needed by this model but is absent or empty", Location(file=name))
     return table
 
 
@@ -223,8 +236,10 @@ def _graphs(spec: ModelSpec, m: ModelInputs, adjacency: pd.DataFrame | None) -> 
     names = [str(g) for g in m.graphs]
     for g in names:
         if g not in have:
-            raise DataContractError(f"{spec.key} needs graph {g!r}, absent from adjacency (graphs: {sorted(have)})",
-                                    Location(file="adjacency", column="graph"))
+            raise DataContractError(
+                f"{spec.key} needs graph {g!r}, absent from adjacency (graphs: {sorted(have)})",
+                Location(file="adjacency", column="graph"),
+            )
     return adj[adj["graph"].astype(str).isin(names)]
 
 
@@ -246,8 +261,13 @@ def _macro_available(macro_series: pd.DataFrame, days: pd.DatetimeIndex, n_lags:
         ok &= finite[np.maximum(rows, 0)]
     dropped = int((~ok).sum())
     if dropped:
-        log.warning("macro: %d of %d days lack a complete macro window (%d lags of %d days); left out",
-                    dropped, len(days), n_lags, MACRO_STEP)
+        log.warning(
+            "macro: %d of %d days lack a complete macro window (%d lags of %d days); left out",
+            dropped,
+            len(days),
+            n_lags,
+            MACRO_STEP,
+        )
     return ok
 
 
@@ -257,8 +277,9 @@ def _r2_sequences(bars: pd.DataFrame, days: pd.DatetimeIndex, length: int):
     pos = builder.ctx.dates.get_indexer(days)
     keep = (pos >= 0) & (pos + 1 >= length)  # a full window of bars before T
     if (~keep).any():
-        log.warning("R2 sequences: %d of %d days lack %d trading days of bars; left out",
-                    int((~keep).sum()), len(days), length)
+        log.warning(
+            "R2 sequences: %d of %d days lack %d trading days of bars; left out", int((~keep).sum()), len(days), length
+        )
     frames = []
     for day in days[keep]:  # one vectorised (N, L, 7) gather per day
         codes, seq = builder(day)
@@ -290,8 +311,9 @@ def _r3_sequences(factor_table: pd.DataFrame, days: pd.DatetimeIndex, length: in
     cols = list(R3_SEQ_FEATURES)
     missing = [c for c in cols if c not in factor_table.columns]
     if missing:
-        raise DataContractError(f"factor_table lacks R3 sequence features {missing}",
-                                Location(file="factor_table", column=missing[0]))
+        raise DataContractError(
+            f"factor_table lacks R3 sequence features {missing}", Location(file="factor_table", column=missing[0])
+        )
     calendar = pd.DatetimeIndex(np.sort(factor_table["date"].unique()))
     keep = calendar.get_indexer(days) >= 0
     days = days[keep]
@@ -329,9 +351,10 @@ def _node_table(factor_table: pd.DataFrame, columns: Iterable[str], days: pd.Dat
     columns = list(columns)
     missing = [c for c in columns if c not in factor_table.columns]
     if missing:
-        raise DataContractError(f"factor_table lacks node features {missing} (the source may lack their "
-                                f"input table, e.g. fundamentals)",
-                                Location(file="factor_table", column=missing[0]))
+        raise DataContractError(
+            f"factor_table lacks node features {missing} (the source may lack their input table, e.g. fundamentals)",
+            Location(file="factor_table", column=missing[0]),
+        )
     rows = factor_table.loc[factor_table["date"].isin(days), ["date", "code", *columns]]
     return preprocess(rows, columns)  # per date, like the R1 factors
 
@@ -351,13 +374,18 @@ def _empty_graph(batches: Sequence[DayBatch], graphs: Sequence[str]) -> list[Day
             b = dataclasses.replace(b, graphs={**b.graphs, **add})
         out.append(b)
     if empty:
-        log.warning("%d day batches predate the first version of graph(s) %s: empty edge list used",
-                    empty, sorted(names))
+        log.warning(
+            "%d day batches predate the first version of graph(s) %s: empty edge list used", empty, sorted(names)
+        )
     return out
 
 
-def _make_hook(m: ModelInputs, node_tables: dict[str, pd.DataFrame], macro: pd.DataFrame | None,
-               attach_seq: Callable[[DayBatch], DayBatch] | None):
+def _make_hook(
+    m: ModelInputs,
+    node_tables: dict[str, pd.DataFrame],
+    macro: pd.DataFrame | None,
+    attach_seq: Callable[[DayBatch], DayBatch] | None,
+):
     def hook(batches: list[DayBatch]) -> Sequence[DayBatch]:
         out = _empty_graph(batches, [str(g) for g in m.graphs]) if m.graphs else list(batches)
         for key, table in node_tables.items():

@@ -61,7 +61,6 @@ class TrainingBudget:
     folds: FoldConfig | None = None
 
 
-
 def training_budget(preset: TrainingPreset | str, spec: ModelSpec) -> TrainingBudget:
     """The budget of ``preset`` for ``spec`` (the model's family and own loss decide the details)."""
     p = TrainingPreset(preset)
@@ -69,15 +68,22 @@ def training_budget(preset: TrainingPreset | str, spec: ModelSpec) -> TrainingBu
     if p is TrainingPreset.SPEC:
         return TrainingBudget(TrainConfig(lr=1e-4, max_epochs=100, patience=20, loss=loss), XGBConfig(), 1)
     if p is TrainingPreset.QUICK:
-        return TrainingBudget(TrainConfig(lr=1e-3, max_epochs=12, patience=4, loss=loss),
-                              XGBConfig(early_stop_metric=XGBEarlyStop.RANK_IC), 2)
+        return TrainingBudget(
+            TrainConfig(lr=1e-3, max_epochs=12, patience=4, loss=loss),
+            XGBConfig(early_stop_metric=XGBEarlyStop.RANK_IC),
+            2,
+        )
     ema = None
     if spec.family is not ModelFamily.XGBOOST and loss is LossKind.WMSE:  # R1's SPEC loss
         loss, ema = LossKind.MSE, 0.99  # chosen on the validation folds (module docstring)
     xgb = XGBConfig(early_stop_metric=XGBEarlyStop.RANK_IC, early_stopping=50)
     if spec.family is ModelFamily.XGBOOST:  # chosen on the validation folds (module docstring)
-        return TrainingBudget(TrainConfig(lr=1e-3, max_epochs=20, patience=5, loss=loss),
-                              dataclasses.replace(xgb, **TREE_SETTINGS[XGBTrees.QLIB]), 2, folds=R1)
+        return TrainingBudget(
+            TrainConfig(lr=1e-3, max_epochs=20, patience=5, loss=loss),
+            dataclasses.replace(xgb, **TREE_SETTINGS[XGBTrees.QLIB]),
+            2,
+            folds=R1,
+        )
     return TrainingBudget(TrainConfig(lr=1e-3, max_epochs=20, patience=5, loss=loss, weight_ema=ema), xgb, 2)
 
 

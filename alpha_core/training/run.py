@@ -111,20 +111,38 @@ class FoldRunConfig:
     def __post_init__(self) -> None:
         if self.seeds < 1:
             raise FoldRunError(f"seeds must be >= 1, got {self.seeds}")
-        for name, kind in (("preset", TrainingPreset), ("graph", GraphKind), ("residual_heads", ResidualHeads),
-                           ("monitor", Monitor), ("feature_set", FeatureSet), ("loss", LossKind),
-                           ("xgb_early_stop", XGBEarlyStop), ("xgb_trees", XGBTrees), ("device", DevicePolicy)):
+        for name, kind in (
+            ("preset", TrainingPreset),
+            ("graph", GraphKind),
+            ("residual_heads", ResidualHeads),
+            ("monitor", Monitor),
+            ("feature_set", FeatureSet),
+            ("loss", LossKind),
+            ("xgb_early_stop", XGBEarlyStop),
+            ("xgb_trees", XGBTrees),
+            ("device", DevicePolicy),
+        ):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, kind(value))
 
     def budget(self, spec: ModelSpec) -> TrainingBudget:
         """The preset's budget for ``spec`` with this config's explicit settings applied."""
-        return with_overrides(training_budget(self.preset, spec), lr=self.lr, max_epochs=self.max_epochs,
-                              patience=self.patience, weight_decay=self.weight_decay, weight_ema=self.weight_ema,
-                              loss=self.loss, early_stop_metric=self.xgb_early_stop, xgb_trees=self.xgb_trees,
-                              train_day_step=self.train_day_step, monitor=self.monitor,
-                              num_threads=self.num_threads, device=self.device)
+        return with_overrides(
+            training_budget(self.preset, spec),
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            weight_decay=self.weight_decay,
+            weight_ema=self.weight_ema,
+            loss=self.loss,
+            early_stop_metric=self.xgb_early_stop,
+            xgb_trees=self.xgb_trees,
+            train_day_step=self.train_day_step,
+            monitor=self.monitor,
+            num_threads=self.num_threads,
+            device=self.device,
+        )
 
     def folds(self, calendar: pd.DatetimeIndex, plan: FoldConfig, model_folds: FoldConfig | None) -> list[Fold]:
         """The plan's folds with ``model_folds``' lengths and this config's length overrides."""
@@ -134,8 +152,11 @@ class FoldRunConfig:
         return plan_folds(calendar, plan, model_folds)
 
 
-def resolve_spec(model: str, config: FoldRunConfig, specs: Mapping[str, ModelSpec] = MODEL_SPECS,
-                 ) -> tuple[ModelSpec, TrainingBudget]:
+def resolve_spec(
+    model: str,
+    config: FoldRunConfig,
+    specs: Mapping[str, ModelSpec] = MODEL_SPECS,
+) -> tuple[ModelSpec, TrainingBudget]:
     """(spec as trained, budget): ``model``'s spec with the budget's loss / lengths and the
     config's feature set (R1 recipes only; FoldRunError otherwise)."""
     spec = get_spec(model, specs)
@@ -144,8 +165,10 @@ def resolve_spec(model: str, config: FoldRunConfig, specs: Mapping[str, ModelSpe
     if config.feature_set is not None:
         if spec.inputs.recipe is not InputRecipe.R1_FACTORS:
             r1 = [k for k, s in specs.items() if s.inputs.recipe is InputRecipe.R1_FACTORS]
-            raise FoldRunError(f"{model} reads its own {spec.inputs.recipe} inputs; feature_set applies to the "
-                               f"R1-recipe keys ({', '.join(r1)})")
+            raise FoldRunError(
+                f"{model} reads its own {spec.inputs.recipe} inputs; feature_set applies to the "
+                f"R1-recipe keys ({', '.join(r1)})"
+            )
         spec = dataclasses.replace(spec, feature_set=config.feature_set)
     return spec, budget
 
@@ -204,24 +227,43 @@ class ReadWindow:
     reads_macro: bool
 
 
-def read_window(model: str, fold_key: str, calendar: pd.DatetimeIndex, config: FoldRunConfig = FoldRunConfig(), *,
-                plan: FoldConfig, per_model_lengths: bool,
-                specs: Mapping[str, ModelSpec] = MODEL_SPECS) -> ReadWindow:
+def read_window(
+    model: str,
+    fold_key: str,
+    calendar: pd.DatetimeIndex,
+    config: FoldRunConfig = FoldRunConfig(),
+    *,
+    plan: FoldConfig,
+    per_model_lengths: bool,
+    specs: Mapping[str, ModelSpec] = MODEL_SPECS,
+) -> ReadWindow:
     """:class:`ReadWindow` of ``model`` on fold ``fold_key`` of ``plan`` over ``calendar`` (the
     whole trading calendar: the folds are planned on it). Raises FoldRunError like :func:`setup_fold`."""
     spec, _ = resolve_spec(model, config, specs)
     folds = config.folds(calendar, plan, model_fold_config(spec, plan, per_model_lengths=per_model_lengths))
     fold = folds[fold_index(folds, fold_key)]
     start = max(0, int(calendar.searchsorted(fold.train[0])) - spec.inputs.seq_length)
-    return ReadWindow(first=calendar[start], last=fold.test[-1], labels_first=fold.train[0],
-                      labels_last=fold.valid[-1], reads_adjacency=spec.inputs.needs_adjacency,
-                      reads_macro=spec.inputs.needs_macro)
+    return ReadWindow(
+        first=calendar[start],
+        last=fold.test[-1],
+        labels_first=fold.train[0],
+        labels_last=fold.valid[-1],
+        reads_adjacency=spec.inputs.needs_adjacency,
+        reads_macro=spec.inputs.needs_macro,
+    )
 
 
-def setup_fold(model: str, fold_key: str, tables: ModelTables, config: FoldRunConfig = FoldRunConfig(), *,
-               plan: FoldConfig, per_model_lengths: bool,
-               specs: Mapping[str, ModelSpec] = MODEL_SPECS,
-               calendar: pd.DatetimeIndex | None = None) -> FoldSetup:
+def setup_fold(
+    model: str,
+    fold_key: str,
+    tables: ModelTables,
+    config: FoldRunConfig = FoldRunConfig(),
+    *,
+    plan: FoldConfig,
+    per_model_lengths: bool,
+    specs: Mapping[str, ModelSpec] = MODEL_SPECS,
+    calendar: pd.DatetimeIndex | None = None,
+) -> FoldSetup:
     """Steps 1-4 of the module docstring: spec, fold lookup, sampled fold, inputs, coverage check.
 
     ``tables.adjacency`` / ``tables.macro_series`` are read only when the spec's inputs name
@@ -241,27 +283,46 @@ def setup_fold(model: str, fold_key: str, tables: ModelTables, config: FoldRunCo
     folds = config.folds(calendar, plan, model_fold_config(spec, plan, per_model_lengths=per_model_lengths))
     k = fold_index(folds, fold_key)
     fold = sampled_fold(spec, folds[k], budget.train_day_step)
-    tables = dataclasses.replace(tables, adjacency=tables.adjacency if spec.inputs.needs_adjacency else None,
-                                 macro_series=tables.macro_series if spec.inputs.needs_macro else None)
+    tables = dataclasses.replace(
+        tables,
+        adjacency=tables.adjacency if spec.inputs.needs_adjacency else None,
+        macro_series=tables.macro_series if spec.inputs.needs_macro else None,
+    )
     inputs = prepare_fold_inputs(spec, tables, fold)
     cols = list(inputs.feature_cols)
     universe = tables.universe
     members = universe.loc[universe[spec.universe].astype(bool), ["date", "code"]]
     train_cov = feature_coverage(tables.factor_table, cols, fold.train, members)
-    require_features(train_cov, feature_coverage(tables.factor_table, cols, fold.test, members),
-                     where=f"fold {fold_key}|{model}")
+    require_features(
+        train_cov, feature_coverage(tables.factor_table, cols, fold.test, members), where=f"fold {fold_key}|{model}"
+    )
     return FoldSetup(model, spec, budget, tuple(folds), k, fold, inputs, train_cov)
 
 
-def train_setup(setup: FoldSetup, config: FoldRunConfig = FoldRunConfig(), *,
-                init_state: Mapping[str, torch.Tensor] | None = None,
-                progress_log: ProgressLog | None = None) -> list[FoldOutcome]:
+def train_setup(
+    setup: FoldSetup,
+    config: FoldRunConfig = FoldRunConfig(),
+    *,
+    init_state: Mapping[str, torch.Tensor] | None = None,
+    progress_log: ProgressLog | None = None,
+) -> list[FoldOutcome]:
     """One :func:`train_fold` of ``setup`` per seed ``config.seed .. config.seed + config.seeds - 1``."""
-    return [train_fold(setup.spec, setup.fold, setup.inputs, hidden=config.hidden, graph=config.graph,
-                       residual_heads=config.residual_heads, train_config=setup.budget.train,
-                       xgb_config=setup.budget.xgb, seed=config.seed + i, init_state=init_state,
-                       progress_log=progress_log)
-            for i in range(config.seeds)]
+    return [
+        train_fold(
+            setup.spec,
+            setup.fold,
+            setup.inputs,
+            hidden=config.hidden,
+            graph=config.graph,
+            residual_heads=config.residual_heads,
+            train_config=setup.budget.train,
+            xgb_config=setup.budget.xgb,
+            seed=config.seed + i,
+            init_state=init_state,
+            progress_log=progress_log,
+        )
+        for i in range(config.seeds)
+    ]
 
 
 @dataclass(frozen=True)
@@ -325,10 +386,19 @@ class FoldRunResult:
         return {"train": len(self.fold.train), "valid": len(self.fold.valid), "test": len(self.fold.test)}
 
 
-def run_fold(model: str, fold_key: str, tables: ModelTables, config: FoldRunConfig = FoldRunConfig(), *,
-             plan: FoldConfig, per_model_lengths: bool, checkpoint_root: Path | str,
-             specs: Mapping[str, ModelSpec] = MODEL_SPECS,
-             progress_log: ProgressLog | None = None, calendar: pd.DatetimeIndex | None = None) -> FoldRunResult:
+def run_fold(
+    model: str,
+    fold_key: str,
+    tables: ModelTables,
+    config: FoldRunConfig = FoldRunConfig(),
+    *,
+    plan: FoldConfig,
+    per_model_lengths: bool,
+    checkpoint_root: Path | str,
+    specs: Mapping[str, ModelSpec] = MODEL_SPECS,
+    progress_log: ProgressLog | None = None,
+    calendar: pd.DatetimeIndex | None = None,
+) -> FoldRunResult:
     """Train ``model`` on fold ``fold_key`` of ``plan`` and write its checkpoint (module docstring).
 
     Args:
@@ -345,8 +415,9 @@ def run_fold(model: str, fold_key: str, tables: ModelTables, config: FoldRunConf
         FoldRunError, DataContractError: see :func:`setup_fold` (nothing is written).
     """
     root = Path(checkpoint_root)
-    setup = setup_fold(model, fold_key, tables, config, plan=plan, per_model_lengths=per_model_lengths, specs=specs,
-                       calendar=calendar)
+    setup = setup_fold(
+        model, fold_key, tables, config, plan=plan, per_model_lengths=per_model_lengths, specs=specs, calendar=calendar
+    )
     init_state, warm_from = None, None
     previous = setup.previous
     if config.warm_start and previous is not None and setup.spec.family in (ModelFamily.TORCH, ModelFamily.TWO_STAGE):
@@ -364,7 +435,16 @@ def run_fold(model: str, fold_key: str, tables: ModelTables, config: FoldRunConf
             save_fold(o, member_path(path, o.seed), extra=extra)
         test_scores = ensemble_scores([o.test_scores for o in outs], EnsembleMethod.RANK)[["date", "code", "score"]]
     scores = test_scores.assign(model=model, fold=fold_key)[["date", "code", "model", "fold", "score"]]
-    return FoldRunResult(model=model, fold_id=fold_key, spec=setup.spec, preset=config.preset, fold=setup.fold,
-                         scores=scores, checkpoint=path, outcomes=tuple(outs),
-                         n_features=len(setup.inputs.feature_cols), train_coverage=setup.train_coverage,
-                         warm_start_from=warm_from)
+    return FoldRunResult(
+        model=model,
+        fold_id=fold_key,
+        spec=setup.spec,
+        preset=config.preset,
+        fold=setup.fold,
+        scores=scores,
+        checkpoint=path,
+        outcomes=tuple(outs),
+        n_features=len(setup.inputs.feature_cols),
+        train_coverage=setup.train_coverage,
+        warm_start_from=warm_from,
+    )

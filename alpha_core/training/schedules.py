@@ -77,17 +77,36 @@ _R3_TRAIN, _R3_VALID = split_80_20(252 * 8)
 
 R2_WEEKLY = Schedule(
     name="r2_weekly",
-    folds=FoldConfig(train_days=252 * 4, valid_days=252, test_days=252, step_days=252,
-                     purge_days=5, label_horizon=5, first_test_date="2017-01-01"),
-    retrain=Retrain.YEARLY, sample_every=5, rebalance=Rebalance.EVERY_N, rebalance_every=5,
+    folds=FoldConfig(
+        train_days=252 * 4,
+        valid_days=252,
+        test_days=252,
+        step_days=252,
+        purge_days=5,
+        label_horizon=5,
+        first_test_date="2017-01-01",
+    ),
+    retrain=Retrain.YEARLY,
+    sample_every=5,
+    rebalance=Rebalance.EVERY_N,
+    rebalance_every=5,
 )
 """R2: weekly label and rebalance, yearly retrain, 4y train + 1y valid, tests from 2017."""
 
 R3_MONTHLY = Schedule(
     name="r3_monthly",
-    folds=FoldConfig(train_days=_R3_TRAIN, valid_days=_R3_VALID, test_days=252, step_days=252,
-                     purge_days=21, label_horizon=21, first_test_date="2019-01-01"),
-    retrain=Retrain.YEARLY, sample_every=5, rebalance=Rebalance.MONTH_END,
+    folds=FoldConfig(
+        train_days=_R3_TRAIN,
+        valid_days=_R3_VALID,
+        test_days=252,
+        step_days=252,
+        purge_days=21,
+        label_horizon=21,
+        first_test_date="2019-01-01",
+    ),
+    retrain=Retrain.YEARLY,
+    sample_every=5,
+    rebalance=Rebalance.MONTH_END,
 )
 """R3: 8 years split 80/20 (1613 / 403 days), next-month label, yearly retrain, monthly
 rebalance, samples every 5 days, tests from 2019."""
@@ -114,13 +133,16 @@ def schedule_folds(calendar: pd.DatetimeIndex | np.ndarray | list, schedule: Sch
         if s < cfg.history_days or (lo is not None and cal[s] < lo):
             continue
         stop = starts[k + 1] if k + 1 < len(starts) else len(cal)
-        year_cfg = dataclasses.replace(cfg, test_days=int(stop - s), step_days=int(stop - s),
-                                       first_test_date=cal[s].strftime("%Y-%m-%d"))
+        year_cfg = dataclasses.replace(
+            cfg, test_days=int(stop - s), step_days=int(stop - s), first_test_date=cal[s].strftime("%Y-%m-%d")
+        )
         folds.append(make_folds(cal, year_cfg)[0])
     if not folds:
         raise DataContractError(
             f"calendar {cal[0].date()}..{cal[-1].date()} has no year with {cfg.history_days} "
-            f"trading days of history on or after {cfg.first_test_date}", Location(column="date"))
+            f"trading days of history on or after {cfg.first_test_date}",
+            Location(column="date"),
+        )
     return folds
 
 

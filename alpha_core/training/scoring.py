@@ -27,8 +27,11 @@ def latest_checkpoint_dir(root: Path, model: str, as_of: pd.Timestamp) -> Path |
     base = model_dir(root, model)
     if not base.exists():
         return None
-    folds = sorted(p for p in base.glob("fold=*") if p.is_dir() and (p / META).exists()
-                   and pd.Timestamp(p.name.split("=", 1)[1]) <= as_of)
+    folds = sorted(
+        p
+        for p in base.glob("fold=*")
+        if p.is_dir() and (p / META).exists() and pd.Timestamp(p.name.split("=", 1)[1]) <= as_of
+    )
     return folds[-1] if folds else None
 
 
@@ -60,8 +63,9 @@ def score_days(checkpoint: Checkpoint, inputs: FoldInputs, days: Sequence[pd.Tim
     return checkpoint.predict(batches)
 
 
-def score_days_ensemble(path: Path, inputs: FoldInputs, days: Sequence[pd.Timestamp],
-                        checkpoint: Checkpoint | None = None) -> pd.DataFrame:
+def score_days_ensemble(
+    path: Path, inputs: FoldInputs, days: Sequence[pd.Timestamp], checkpoint: Checkpoint | None = None
+) -> pd.DataFrame:
     """[date, code, score] of the checkpoint at ``path``: the rank ensemble of its seed members
     (:func:`alpha_core.training.ensemble.ensemble_scores`) when it has them, else its own scores
     (``checkpoint``: the one at ``path`` when the caller has loaded it already)."""

@@ -39,8 +39,7 @@ def secondary_weighting_columns(n_factors: int, extras_columns: Iterable[Sequenc
 
 
 @torch.no_grad()
-def secondary_weighting_batches(model: nn.Module, batches: Iterable[DayBatch],
-                                extras: Sequence[str]) -> list[DayBatch]:
+def secondary_weighting_batches(model: nn.Module, batches: Iterable[DayBatch], extras: Sequence[str]) -> list[DayBatch]:
     """Stage-2 day batches of a two-stage model: the stage-1 factors and the named extras as ``x``.
 
     For each day batch (N stocks)::
@@ -68,11 +67,12 @@ def secondary_weighting_batches(model: nn.Module, batches: Iterable[DayBatch],
             blocks = [model.factors(b).float()]
             for key in extras:
                 if key not in b.extras:
-                    raise DataContractError(f"stage-2 features need batch.extras[{key!r}]",
-                                            Location(column=key, date=str(pd.Timestamp(b.date).date())))
+                    raise DataContractError(
+                        f"stage-2 features need batch.extras[{key!r}]",
+                        Location(column=key, date=str(pd.Timestamp(b.date).date())),
+                    )
                 blocks.append(b.extras[key].float())
-            out.append(dataclasses.replace(b, x=torch.cat(blocks, dim=1), seq=None, graphs={}, macro=None,
-                                           extras={}))
+            out.append(dataclasses.replace(b, x=torch.cat(blocks, dim=1), seq=None, graphs={}, macro=None, extras={}))
     finally:
         model.train(was_training)
     return out
@@ -101,10 +101,13 @@ class SecondaryWeightingData:
         return self.frame[self.label_column]
 
 
-def secondary_weighting_data(deep_factors: pd.DataFrame, fundamentals: pd.DataFrame,
-                             labels: pd.DataFrame, label_column: str,
-                             fundamental_columns: list[str] | None = None,
-                             ) -> SecondaryWeightingData:
+def secondary_weighting_data(
+    deep_factors: pd.DataFrame,
+    fundamentals: pd.DataFrame,
+    labels: pd.DataFrame,
+    label_column: str,
+    fundamental_columns: list[str] | None = None,
+) -> SecondaryWeightingData:
     """Join the deep orthogonal factors, the fundamental factors and the label.
 
     Every table is a long frame keyed by ``(date, code)``; all values must be known at ``date``
@@ -126,36 +129,49 @@ def secondary_weighting_data(deep_factors: pd.DataFrame, fundamentals: pd.DataFr
         DataContractError: a key column is missing or (date, code) is duplicated.
     """
     keys = ["date", "code"]
-    for name, table, cols in (("deep_factors", deep_factors, keys),
-                              ("fundamentals", fundamentals, keys),
-                              ("labels", labels, [*keys, label_column])):
+    for name, table, cols in (
+        ("deep_factors", deep_factors, keys),
+        ("fundamentals", fundamentals, keys),
+        ("labels", labels, [*keys, label_column]),
+    ):
         for col in cols:
             if col not in table.columns:
                 raise DataContractError(f"{name} lacks column {col!r}", Location(file=name, column=col))
         dup = table.duplicated(keys)
         if dup.any():
             row = table.loc[dup].iloc[0]
-            raise DataContractError(f"{name} has duplicated (date, code) rows",
-                                    Location(file=name, instrument=str(row["code"]), date=str(row["date"])))
+            raise DataContractError(
+                f"{name} has duplicated (date, code) rows",
+                Location(file=name, instrument=str(row["code"]), date=str(row["date"])),
+            )
     deep_cols = [c for c in deep_factors.columns if c not in keys]
     if fundamental_columns is None:
         fundamental_columns = [c for c in fundamentals.columns if c not in keys]
     clash = set(deep_cols) & set(fundamental_columns)
     if clash:
-        raise DataContractError(f"fundamental columns clash with deep factor columns: {sorted(clash)}",
-                                Location(file="fundamentals", column=sorted(clash)[0]))
-    frame = (deep_factors[[*keys, *deep_cols]]
-             .merge(fundamentals[[*keys, *fundamental_columns]], on=keys, how="left")
-             .merge(labels[[*keys, label_column]], on=keys, how="inner"))
+        raise DataContractError(
+            f"fundamental columns clash with deep factor columns: {sorted(clash)}",
+            Location(file="fundamentals", column=sorted(clash)[0]),
+        )
+    frame = (
+        deep_factors[[*keys, *deep_cols]]
+        .merge(fundamentals[[*keys, *fundamental_columns]], on=keys, how="left")
+        .merge(labels[[*keys, label_column]], on=keys, how="inner")
+    )
     frame = frame[np.isfinite(frame[label_column].to_numpy(dtype=float))]
     frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
-    log.info("secondary weighting data: %d rows, %d deep + %d fundamental features",
-             len(frame), len(deep_cols), len(fundamental_columns))
+    log.info(
+        "secondary weighting data: %d rows, %d deep + %d fundamental features",
+        len(frame),
+        len(deep_cols),
+        len(fundamental_columns),
+    )
     return SecondaryWeightingData(frame, [*deep_cols, *fundamental_columns], label_column)
 
 
-def fit_secondary_weighting(train: SecondaryWeightingData, valid: SecondaryWeightingData,
-                            config: XGBConfig | None = None) -> XGBScorer:
+def fit_secondary_weighting(
+    train: SecondaryWeightingData, valid: SecondaryWeightingData, config: XGBConfig | None = None
+) -> XGBScorer:
     """``biagru_xgb``: XGBoost on [deep orthogonal factors || fundamental factors] -> label,
     early-stopped on ``valid`` (R1's XGBoost settings by default, :class:`XGBConfig`).
 
@@ -163,8 +179,13 @@ def fit_secondary_weighting(train: SecondaryWeightingData, valid: SecondaryWeigh
     :func:`secondary_weighting_data` frame built the same way (same feature columns).
     """
     if train.feature_columns != valid.feature_columns:
-        raise DataContractError("train and valid secondary-weighting features differ",
-                                Location(column=",".join(sorted(set(train.feature_columns) ^ set(valid.feature_columns)))))
+        raise DataContractError(
+            "train and valid secondary-weighting features differ",
+            Location(column=",".join(sorted(set(train.feature_columns) ^ set(valid.feature_columns)))),
+        )
     return XGBScorer(config or XGBConfig()).fit(
-        train.x.to_numpy(np.float32), train.y.to_numpy(np.float32),
-        valid.x.to_numpy(np.float32), valid.y.to_numpy(np.float32))
+        train.x.to_numpy(np.float32),
+        train.y.to_numpy(np.float32),
+        valid.x.to_numpy(np.float32),
+        valid.y.to_numpy(np.float32),
+    )

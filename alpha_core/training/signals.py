@@ -37,6 +37,11 @@ def stitch_signals(predictions: Mapping[str, pd.DataFrame], folds: Sequence[Fold
         own = pred[(pred["date"] >= fold.test_start) & (pred["date"] < end) & pred["date"].isin(fold.test)]
         frames.append(own.assign(model=model, fold=fold.fold_id))
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(SIGNAL_COLUMNS, ["datetime64[ns]", object, object, object, np.float64])})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=t)
+                for c, t in zip(SIGNAL_COLUMNS, ["datetime64[ns]", object, object, object, np.float64])
+            }
+        )
     out = pd.concat(frames, ignore_index=True)[SIGNAL_COLUMNS]
     return out.sort_values(["date", "code"], kind="stable").reset_index(drop=True)

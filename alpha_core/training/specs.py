@@ -176,8 +176,10 @@ class ModelInputs:
         object.__setattr__(self, "graphs", tuple(GraphKind(g) for g in self.graphs))
         sequences = self.recipe in (InputRecipe.R2_SEQUENCES, InputRecipe.R3_SEQUENCES)
         if sequences != (self.seq_length > 0):
-            raise ValueError(f"recipe {self.recipe} with seq_length {self.seq_length}: the sequence recipes "
-                             "need a positive length, the others none")
+            raise ValueError(
+                f"recipe {self.recipe} with seq_length {self.seq_length}: the sequence recipes "
+                "need a positive length, the others none"
+            )
         if (self.recipe is InputRecipe.R1_FACTORS) != (self.schedule is None):
             raise ValueError(f"recipe {self.recipe}: R1_FACTORS takes no schedule, the R2 / R3 recipes one")
 
@@ -240,9 +242,22 @@ LABEL_R3 = "y_month_rank"
 """R3 label: rank-standardised next-month return, T+1 vwap -> T+22 vwap."""
 
 R3_SHARED_NODE = (
-    "ret_20", "ret_60", "mom_120_20", "retstd_20", "retstd_60", "turnstd_10", "turnstd_20",
-    "turn_10", "turn_20", "turn_60", "posistd_20", "posistd_60", "negstd_20", "negstd_60",
-    "pct_vol_cor_20", "pct_vol_cor_60",
+    "ret_20",
+    "ret_60",
+    "mom_120_20",
+    "retstd_20",
+    "retstd_60",
+    "turnstd_10",
+    "turnstd_20",
+    "turn_10",
+    "turn_20",
+    "turn_60",
+    "posistd_20",
+    "posistd_60",
+    "negstd_20",
+    "negstd_60",
+    "pct_vol_cor_20",
+    "pct_vol_cor_60",
 )
 """R3 table 5 node features shared by both graphs (:mod:`alpha_core.factors.r3_nodes`)."""
 R3_INDUSTRY_NODE = (*R3_SHARED_NODE, "pe_ind", "qroe", "deltapb")
@@ -254,9 +269,19 @@ R3_NODE_FLOW = "r3_node_flow"
 R2_FUNDAMENTAL = "r2_fundamental"
 """``batch.extras`` key of :data:`R2_FUNDAMENTAL_FACTORS` (read by stage 2 of ``biagru_xgb``)."""
 R2_FUNDAMENTAL_FACTORS = (
-    "bp_lf", "ep_ttm", "ocfp_ttm", "dyr12",
-    "roe_ttm", "roa_ttm", "roic_ttm", "gp_ttm", "np_ttm",
-    "sales_g_q", "profit_g_q", "ocf_g_q", "roe_g_q",
+    "bp_lf",
+    "ep_ttm",
+    "ocfp_ttm",
+    "dyr12",
+    "roe_ttm",
+    "roa_ttm",
+    "roic_ttm",
+    "gp_ttm",
+    "np_ttm",
+    "sales_g_q",
+    "profit_g_q",
+    "ocf_g_q",
+    "roe_g_q",
 )
 """The fundamental factors of R2's secondary weighting (``biagru_xgb`` stage 2).
 
@@ -275,10 +300,14 @@ consensus (``con_*``) and the variability / quality columns are left out (not na
 # Builders (ModelOptions -> nn.Module)
 # --------------------------------------------------------------------------------------
 
+
 def _gat(use_mask: bool, use_global: bool) -> Builder:
     def build(o: ModelOptions) -> nn.Module:
-        return GATResidual(GATResidualConfig(o.n_features, o.hidden, str(o.graph), use_mask, use_global,
-                                             o.chunk_rows, heads=o.residual_heads))
+        return GATResidual(
+            GATResidualConfig(
+                o.n_features, o.hidden, str(o.graph), use_mask, use_global, o.chunk_rows, heads=o.residual_heads
+            )
+        )
 
     return build
 
@@ -288,8 +317,13 @@ def build_mlp(o: ModelOptions) -> nn.Module:
 
 
 def _indcap_config(o: ModelOptions) -> IndcapGATConfig:
-    return IndcapGATConfig(len(R3_INDUSTRY_NODE), len(R3_FLOW_NODE), hidden=o.hidden,
-                           industry_graph=str(GraphKind.R3_INDUSTRY), flow_graph=str(GraphKind.R3_FLOW))
+    return IndcapGATConfig(
+        len(R3_INDUSTRY_NODE),
+        len(R3_FLOW_NODE),
+        hidden=o.hidden,
+        industry_graph=str(GraphKind.R3_INDUSTRY),
+        flow_graph=str(GraphKind.R3_FLOW),
+    )
 
 
 def build_biagru(o: ModelOptions) -> nn.Module:
@@ -302,8 +336,11 @@ def build_biagru_orthogonal(o: ModelOptions) -> nn.Module:
 
 
 def build_biagru_gat(o: ModelOptions) -> nn.Module:
-    return BiAGRUGAT(BiAGRUGATConfig(BiAGRUConfig(o.n_features, hidden=o.hidden),
-                                     graph=str(GraphKind.R2_SIMILARITY), hidden=o.hidden))
+    return BiAGRUGAT(
+        BiAGRUGATConfig(
+            BiAGRUConfig(o.n_features, hidden=o.hidden), graph=str(GraphKind.R2_SIMILARITY), hidden=o.hidden
+        )
+    )
 
 
 def build_multi_transformer(o: ModelOptions) -> nn.Module:
@@ -315,18 +352,31 @@ def build_indcap_gat(o: ModelOptions) -> nn.Module:
 
 
 def build_mticg(o: ModelOptions) -> nn.Module:
-    return MTICG(MTICGConfig(MultiTransformerConfig(n_features=o.n_features, d_model=o.hidden),
-                             _indcap_config(o), None, fusion_hidden=o.hidden))
+    return MTICG(
+        MTICGConfig(
+            MultiTransformerConfig(n_features=o.n_features, d_model=o.hidden),
+            _indcap_config(o),
+            None,
+            fusion_hidden=o.hidden,
+        )
+    )
 
 
 def build_pinn_mticg(o: ModelOptions) -> nn.Module:
-    return MTICG(MTICGConfig(MultiTransformerConfig(n_features=o.n_features, d_model=o.hidden),
-                             _indcap_config(o), MacroStateConfig(), fusion_hidden=o.hidden))
+    return MTICG(
+        MTICGConfig(
+            MultiTransformerConfig(n_features=o.n_features, d_model=o.hidden),
+            _indcap_config(o),
+            MacroStateConfig(),
+            fusion_hidden=o.hidden,
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------
 # The table
 # --------------------------------------------------------------------------------------
+
 
 def model_specs() -> Mapping[str, ModelSpec]:
     """The specs of the three reports' 13 model keys, read-only, in report order.
@@ -358,21 +408,76 @@ def model_specs() -> Mapping[str, ModelSpec]:
         ModelSpec(ModelKey.GAT_GLOBAL, torch_, r1, FeatureSet.R1, LABEL_R1, build=_gat(False, True), strategy=True),
         ModelSpec(ModelKey.NN, torch_, r1, FeatureSet.R1, LABEL_R1, build=build_mlp, strategy=True),
         ModelSpec(ModelKey.NN_NEUTRAL, torch_, r1, FeatureSet.R1_NEUTRAL, LABEL_R1, build=build_mlp, strategy=True),
-        ModelSpec(ModelKey.XGBOOST, ModelFamily.XGBOOST, r1, FeatureSet.R1, LABEL_R1_XGB, folds=R1_XGB,
-                  universe="r1_xgb", strategy=True),
+        ModelSpec(
+            ModelKey.XGBOOST,
+            ModelFamily.XGBOOST,
+            r1,
+            FeatureSet.R1,
+            LABEL_R1_XGB,
+            folds=R1_XGB,
+            universe="r1_xgb",
+            strategy=True,
+        ),
         ModelSpec(ModelKey.BIAGRU, torch_, r2, FeatureSet.R2, LABEL_R2, r2_loss, r2_folds, build_biagru, r2_seq),
-        ModelSpec(ModelKey.BIAGRU_GAT, torch_, r2, FeatureSet.R2, LABEL_R2, r2_loss, r2_folds, build_biagru_gat,
-                  dataclasses.replace(r2_seq, graphs=(GraphKind.R2_SIMILARITY,)), strategy=True),
-        ModelSpec(ModelKey.BIAGRU_XGB, ModelFamily.TWO_STAGE, r2, FeatureSet.R2, LABEL_R2, r2_loss, r2_folds,
-                  build_biagru_orthogonal, dataclasses.replace(r2_seq, extras={R2_FUNDAMENTAL: R2_FUNDAMENTAL_FACTORS}),
-                  stage2_extras=(R2_FUNDAMENTAL,)),
-        ModelSpec(ModelKey.MULTI_TRANSFORMER, torch_, r3, FeatureSet.R3, LABEL_R3, r3_loss, r3_folds,
-                  build_multi_transformer, ModelInputs(InputRecipe.R3_SEQUENCES, 80, R3_MONTHLY)),
-        ModelSpec(ModelKey.INDCAP_GAT, torch_, r3, FeatureSet.R3, LABEL_R3, r3_loss, r3_folds, build_indcap_gat,
-                  ModelInputs(InputRecipe.R3_NODES, 0, R3_MONTHLY, r3_extras, r3_graphs)),
+        ModelSpec(
+            ModelKey.BIAGRU_GAT,
+            torch_,
+            r2,
+            FeatureSet.R2,
+            LABEL_R2,
+            r2_loss,
+            r2_folds,
+            build_biagru_gat,
+            dataclasses.replace(r2_seq, graphs=(GraphKind.R2_SIMILARITY,)),
+            strategy=True,
+        ),
+        ModelSpec(
+            ModelKey.BIAGRU_XGB,
+            ModelFamily.TWO_STAGE,
+            r2,
+            FeatureSet.R2,
+            LABEL_R2,
+            r2_loss,
+            r2_folds,
+            build_biagru_orthogonal,
+            dataclasses.replace(r2_seq, extras={R2_FUNDAMENTAL: R2_FUNDAMENTAL_FACTORS}),
+            stage2_extras=(R2_FUNDAMENTAL,),
+        ),
+        ModelSpec(
+            ModelKey.MULTI_TRANSFORMER,
+            torch_,
+            r3,
+            FeatureSet.R3,
+            LABEL_R3,
+            r3_loss,
+            r3_folds,
+            build_multi_transformer,
+            ModelInputs(InputRecipe.R3_SEQUENCES, 80, R3_MONTHLY),
+        ),
+        ModelSpec(
+            ModelKey.INDCAP_GAT,
+            torch_,
+            r3,
+            FeatureSet.R3,
+            LABEL_R3,
+            r3_loss,
+            r3_folds,
+            build_indcap_gat,
+            ModelInputs(InputRecipe.R3_NODES, 0, R3_MONTHLY, r3_extras, r3_graphs),
+        ),
         ModelSpec(ModelKey.MTICG, torch_, r3, FeatureSet.R3, LABEL_R3, r3_loss, r3_folds, build_mticg, mticg),
-        ModelSpec(ModelKey.PINN_MTICG, torch_, r3, FeatureSet.R3, LABEL_R3, r3_loss, r3_folds, build_pinn_mticg,
-                  dataclasses.replace(mticg, macro_lags=1), strategy=True),
+        ModelSpec(
+            ModelKey.PINN_MTICG,
+            torch_,
+            r3,
+            FeatureSet.R3,
+            LABEL_R3,
+            r3_loss,
+            r3_folds,
+            build_pinn_mticg,
+            dataclasses.replace(mticg, macro_lags=1),
+            strategy=True,
+        ),
     ]
     return types.MappingProxyType({str(s.key): s for s in specs})
 

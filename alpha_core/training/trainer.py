@@ -285,8 +285,11 @@ def train(
     best_metric, best_epoch, stale = float("nan"), 0, 0
     rows = []
     t0 = time.perf_counter()
-    epoch_progress = (progress_log.start("epoch", config.max_epochs, bound=config.patience < config.max_epochs)
-                      if progress_log is not None else None)
+    epoch_progress = (
+        progress_log.start("epoch", config.max_epochs, bound=config.patience < config.max_epochs)
+        if progress_log is not None
+        else None
+    )
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
     prev_threads = torch.get_num_threads()
@@ -311,7 +314,9 @@ def train(
             train_loss = total / len(train_batches)
             if ema is not None:
                 ema.swap()  # validate (and keep) the averaged weights
-            valid_loss, valid_ic = evaluate(model, valid_batches, loss_fn) if valid_batches else (train_loss, float("nan"))
+            valid_loss, valid_ic = (
+                evaluate(model, valid_batches, loss_fn) if valid_batches else (train_loss, float("nan"))
+            )
             metric = valid_ic if monitor is Monitor.RANK_IC else valid_loss
             if best_epoch == 0 or _improved(metric, best_metric, monitor):  # epoch 1 is the floor
                 best_metric, best_epoch, stale = metric, epoch, 0
@@ -319,13 +324,17 @@ def train(
             else:
                 stale += 1
             rows.append((epoch, train_loss, valid_loss, valid_ic))
-            report = EpochReport(epoch, train_loss, valid_loss, valid_ic, best_epoch, best_metric, time.perf_counter() - t0)
+            report = EpochReport(
+                epoch, train_loss, valid_loss, valid_ic, best_epoch, best_metric, time.perf_counter() - t0
+            )
             log.debug("epoch %d train %.5f valid %.5f rank_ic %.4f", epoch, train_loss, valid_loss, valid_ic)
             if callback is not None:
                 callback(report)
             if epoch_progress is not None:
-                epoch_progress.advance(detail=f"; train {train_loss:.5f} valid {valid_loss:.5f} RankIC {valid_ic:.4f} "
-                                       f"(best epoch {best_epoch})")
+                epoch_progress.advance(
+                    detail=f"; train {train_loss:.5f} valid {valid_loss:.5f} RankIC {valid_ic:.4f} "
+                    f"(best epoch {best_epoch})"
+                )
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(valid_ic=f"{valid_ic:.4f}", best=best_epoch)
@@ -391,7 +400,13 @@ def predict(model: nn.Module, batches: Sequence[DayBatch]) -> pd.DataFrame:
             s = model(b.to(device)).detach().double().cpu().numpy()
             frames.append(pd.DataFrame({"date": b.date, "code": b.codes, "score": s}))
     if not frames:
-        return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "code": pd.Series(dtype=object), "score": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "date": pd.Series(dtype="datetime64[ns]"),
+                "code": pd.Series(dtype=object),
+                "score": pd.Series(dtype=float),
+            }
+        )
     out = pd.concat(frames, ignore_index=True)
     out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
     return out.sort_values(["date", "code"], kind="stable").reset_index(drop=True)

@@ -142,25 +142,36 @@ def _train_normalizer(inputs: FoldInputs, fold: Fold) -> FeatureNormalizer:
     return fit_normalizer(feats, inputs.feature_cols, fold.train)
 
 
-def _fit_torch(spec: ModelSpec, options: ModelOptions, train_b: Sequence[DayBatch], valid_b: Sequence[DayBatch],
-               cfg: TrainConfig, init_state: Mapping[str, torch.Tensor] | None,
-               callback: Callable[[EpochReport], None] | None,
-               progress_log: ProgressLog | None = None) -> tuple[nn.Module, TrainResult]:
+def _fit_torch(
+    spec: ModelSpec,
+    options: ModelOptions,
+    train_b: Sequence[DayBatch],
+    valid_b: Sequence[DayBatch],
+    cfg: TrainConfig,
+    init_state: Mapping[str, torch.Tensor] | None,
+    callback: Callable[[EpochReport], None] | None,
+    progress_log: ProgressLog | None = None,
+) -> tuple[nn.Module, TrainResult]:
     """Build ``spec``'s torch model under ``cfg.seed`` and train it (it ends with the best epoch's weights)."""
     with seeded(cfg.seed):
         model = spec.build_model(options)
-        result = train(model, train_b, valid_b, cfg, init_state=init_state, callback=callback,
-                       progress_log=progress_log)
+        result = train(
+            model, train_b, valid_b, cfg, init_state=init_state, callback=callback, progress_log=progress_log
+        )
     return model, result
 
 
-def _fit_xgb(train_b: Sequence[DayBatch], valid_b: Sequence[DayBatch], cfg: XGBConfig,
-             progress_log: ProgressLog | None = None) -> tuple[XGBScorer, dict[str, float]]:
+def _fit_xgb(
+    train_b: Sequence[DayBatch], valid_b: Sequence[DayBatch], cfg: XGBConfig, progress_log: ProgressLog | None = None
+) -> tuple[XGBScorer, dict[str, float]]:
     """XGBoost on the batches' ``x``, early-stopped on ``valid_b``; (scorer, validation metrics)."""
     scorer = XGBScorer(cfg).fit_batches(train_b, valid_b, progress_log=progress_log)
     best = scorer.curve_.iloc[scorer.best_iteration_]
-    metrics = {"best_epoch": float(scorer.best_iteration_ + 1), "valid_loss": float(best["valid_loss"]),
-               "epochs_run": float(len(scorer.curve_))}
+    metrics = {
+        "best_epoch": float(scorer.best_iteration_ + 1),
+        "valid_loss": float(best["valid_loss"]),
+        "epochs_run": float(len(scorer.curve_)),
+    }
     if "valid_rank_ic" in best:
         metrics["valid_rank_ic"] = float(best["valid_rank_ic"])
     return scorer, metrics
@@ -170,8 +181,9 @@ def _stage2_columns(spec: ModelSpec, inputs: FoldInputs, width: int) -> list[str
     """Names of the ``width`` stage-2 columns: K factor columns, then ``inputs.extras_columns`` of each extra."""
     missing = [k for k in spec.stage2_extras if k not in inputs.extras_columns]
     if missing:
-        raise DataContractError(f"{spec.key}: FoldInputs.extras_columns does not name extras {missing}",
-                                Location(column=missing[0]))
+        raise DataContractError(
+            f"{spec.key}: FoldInputs.extras_columns does not name extras {missing}", Location(column=missing[0])
+        )
     blocks = [inputs.extras_columns[k] for k in spec.stage2_extras]
     return secondary_weighting_columns(width - sum(len(b) for b in blocks), blocks)
 
@@ -206,9 +218,20 @@ def train_fold(
     train_b = fold_batches(inputs, fold.train, normalizer, labelled=True)
     valid_b = fold_batches(inputs, fold.valid, normalizer, labelled=True)
     test_b = fold_batches(inputs, fold.test, normalizer, labelled=False)
-    options = ModelOptions(n_features=len(inputs.feature_cols), hidden=hidden, graph=GraphKind(graph),
-                           residual_heads=ResidualHeads(residual_heads))
-    log.info("fold %s %s: %d train / %d valid / %d test days", fold.fold_id, spec.key, len(train_b), len(valid_b), len(test_b))
+    options = ModelOptions(
+        n_features=len(inputs.feature_cols),
+        hidden=hidden,
+        graph=GraphKind(graph),
+        residual_heads=ResidualHeads(residual_heads),
+    )
+    log.info(
+        "fold %s %s: %d train / %d valid / %d test days",
+        fold.fold_id,
+        spec.key,
+        len(train_b),
+        len(valid_b),
+        len(test_b),
+    )
     plog = progress_log.with_prefix(f"{spec.key} {fold.fold_id} seed {seed}: ") if progress_log is not None else None
     stage2_features = None
     device = "cpu"
@@ -223,19 +246,29 @@ def train_fold(
         device = result.device
         with torch_threads(used_cfg.num_threads):  # scoring under the training's thread budget too
             if spec.family is ModelFamily.TWO_STAGE:
-                train2, valid2, test2 = [secondary_weighting_batches(model, b, spec.stage2_extras)
-                                         for b in (train_b, valid_b, test_b)]
+                train2, valid2, test2 = [
+                    secondary_weighting_batches(model, b, spec.stage2_extras) for b in (train_b, valid_b, test_b)
+                ]
             else:
                 scores = predict(model, test_b)
         if spec.family is ModelFamily.TWO_STAGE:
             stage2_features = _stage2_columns(spec, inputs, int(train2[0].x.shape[1]))
-            scorer, xgb_metrics = _fit_xgb(train2, valid2, dataclasses.replace(xgb_config, seed=seed),
-                                           plog.with_prefix("stage 2 ") if plog is not None else None)
+            scorer, xgb_metrics = _fit_xgb(
+                train2,
+                valid2,
+                dataclasses.replace(xgb_config, seed=seed),
+                plog.with_prefix("stage 2 ") if plog is not None else None,
+            )
             scores = scorer.predict_batches(test2)
             curve = pd.concat([curve.assign(stage=1), scorer.curve_.assign(stage=2)], ignore_index=True)
             metrics = {**metrics, **{f"stage2_{k}": v for k, v in xgb_metrics.items()}}
-            log.info("fold %s %s: stage 2 on %d features, best round %d", fold.fold_id, spec.key,
-                     len(stage2_features), scorer.best_iteration_ + 1)
+            log.info(
+                "fold %s %s: stage 2 on %d features, best round %d",
+                fold.fold_id,
+                spec.key,
+                len(stage2_features),
+                scorer.best_iteration_ + 1,
+            )
     wall = time.perf_counter() - t0
     metrics = {**metrics, "wall_s": wall}
     return FoldOutcome(
@@ -273,6 +306,10 @@ def save_fold(outcome: FoldOutcome, path: Path | str, extra: Mapping[str, object
         train_config=outcome.train_config,
         fold_id=outcome.fold_id,
         stage2_features=outcome.stage2_features,
-        extra={"seed": outcome.seed, "feature_set": str(outcome.spec.feature_set), "device": outcome.device,
-               **dict(extra or {})},
+        extra={
+            "seed": outcome.seed,
+            "feature_set": str(outcome.spec.feature_set),
+            "device": outcome.device,
+            **dict(extra or {}),
+        },
     )

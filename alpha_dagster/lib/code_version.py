@@ -89,8 +89,9 @@ class SourceTree:
         return h.hexdigest()[:16]
 
 
-def with_code_version(assets: Sequence[dg.AssetsDefinition], builder: Callable | str,
-                      tree: SourceTree) -> list[dg.AssetsDefinition]:
+def with_code_version(
+    assets: Sequence[dg.AssetsDefinition], builder: Callable | str, tree: SourceTree
+) -> list[dg.AssetsDefinition]:
     """``assets`` (built by ``builder``, or defined in the module named ``builder``) with the code
     version of that module's source closure on every asset key."""
     module = builder if isinstance(builder, str) else builder.__module__

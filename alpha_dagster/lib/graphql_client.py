@@ -287,11 +287,12 @@ class DagsterGraphQLClient:
                     frontier.append(dep)
         return sorted(seen)
 
-    def materializations(
-        self, asset_key: AssetKeyLike, partitions: Sequence[str] | None = None
-    ) -> list[dict]:
+    def materializations(self, asset_key: AssetKeyLike, partitions: Sequence[str] | None = None) -> list[dict]:
         """Materialization events of an asset (newest first): dicts with ``partition``, ``runId``, ``timestamp``."""
-        variables = {"assetKey": {"path": asset_path(asset_key)}, "partitions": list(partitions) if partitions else None}
+        variables = {
+            "assetKey": {"path": asset_path(asset_key)},
+            "partitions": list(partitions) if partitions else None,
+        }
         node = self.execute(_MATERIALIZATIONS, variables)["assetOrError"]
         if node["__typename"] != "Asset":
             return []  # never materialised: the asset has no event history yet
@@ -350,8 +351,12 @@ class DagsterGraphQLClient:
         result = self.execute(_LAUNCH_BACKFILL, {"backfillParams": params})["launchPartitionBackfill"]
         if result["__typename"] != "LaunchBackfillSuccess":
             raise DagsterGraphQLError(f"launchPartitionBackfill -> {result['__typename']}: {result.get('message')}")
-        log.info("launched backfill %s: %s x %s partitions", result["backfillId"], params["assetSelection"],
-                 "all" if partition_names is None else len(partition_names))
+        log.info(
+            "launched backfill %s: %s x %s partitions",
+            result["backfillId"],
+            params["assetSelection"],
+            "all" if partition_names is None else len(partition_names),
+        )
         return result["backfillId"]
 
     def backfill_status(self, backfill_id: str) -> BackfillStatus:
@@ -362,11 +367,19 @@ class DagsterGraphQLClient:
         for s in (node.get("assetBackfillData") or {}).get("assetBackfillStatuses", []):
             name = "/".join(s["assetKey"]["path"])
             if s["__typename"] == "AssetPartitionsStatusCounts":
-                counts.append(AssetBackfillCounts(name, s["numPartitionsTargeted"], s["numPartitionsInProgress"],
-                                                  s["numPartitionsMaterialized"], s["numPartitionsFailed"]))
+                counts.append(
+                    AssetBackfillCounts(
+                        name,
+                        s["numPartitionsTargeted"],
+                        s["numPartitionsInProgress"],
+                        s["numPartitionsMaterialized"],
+                        s["numPartitionsFailed"],
+                    )
+                )
             else:
-                counts.append(AssetBackfillCounts(name, 1, int(s["inProgress"]), int(s["materialized"]),
-                                                  int(s["failed"])))
+                counts.append(
+                    AssetBackfillCounts(name, 1, int(s["inProgress"]), int(s["materialized"]), int(s["failed"]))
+                )
         error = node.get("error")
         return BackfillStatus(
             backfill_id=node["id"],
@@ -376,9 +389,16 @@ class DagsterGraphQLClient:
             error=(error["message"] + "\n" + "".join(error.get("stack") or [])) if error else None,
         )
 
-    def wait_for_backfill(self, backfill_id: str, timeout_s: float, *, poll_s: float = 2.0, alive=None,
-                          stall_s: float | None = None, progress: Callable[[], object] | None = None
-                          ) -> BackfillStatus:
+    def wait_for_backfill(
+        self,
+        backfill_id: str,
+        timeout_s: float,
+        *,
+        poll_s: float = 2.0,
+        alive=None,
+        stall_s: float | None = None,
+        progress: Callable[[], object] | None = None,
+    ) -> BackfillStatus:
         """Poll until the backfill reaches a terminal status; returns the final snapshot.
 
         Two budgets: ``timeout_s`` caps the whole wait; ``stall_s`` (optional) caps the time
@@ -397,7 +417,8 @@ class DagsterGraphQLClient:
                 raise DagsterGraphQLTimeout(f"backfill {backfill_id} not done after {timeout_s:.0f}s: {status}")
             if stall_s is not None and now - last_change > stall_s:
                 raise DagsterGraphQLTimeout(
-                    f"backfill {backfill_id}: no progress for {stall_s:.0f}s (after {now - start:.0f}s): {status}")
+                    f"backfill {backfill_id}: no progress for {stall_s:.0f}s (after {now - start:.0f}s): {status}"
+                )
             if alive is not None:
                 alive()
             time.sleep(poll_s)
@@ -412,15 +433,20 @@ class DagsterGraphQLClient:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``backfill ASSET (PARTITION... | --all) [--with-ancestors] [--wait SECONDS]``
     and ``partitions ASSET``; exit status 1 when an awaited backfill did not succeed."""
-    parser = argparse.ArgumentParser(prog="python -m alpha_dagster.lib.graphql_client", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m alpha_dagster.lib.graphql_client", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--url", default="http://127.0.0.1:3000", help="webserver base URL")
     sub = parser.add_subparsers(dest="cmd", required=True)
     bf = sub.add_parser("backfill", help="launch a partition backfill of one asset")
     bf.add_argument("asset", help="asset key, e.g. model_checkpoint")
     bf.add_argument("partitions", nargs="*", help="partition keys (multi-partitions as 'fold|model')")
     bf.add_argument("--all", action="store_true", help="every partition (instead of listing them)")
-    bf.add_argument("--with-ancestors", action="store_true",
-                    help="also every upstream asset (all their partitions) in a first backfill, awaited")
+    bf.add_argument(
+        "--with-ancestors",
+        action="store_true",
+        help="also every upstream asset (all their partitions) in a first backfill, awaited",
+    )
     bf.add_argument("--wait", type=float, default=0.0, help="poll until done, at most this many seconds")
     pk = sub.add_parser("partitions", help="list an asset's partition keys")
     pk.add_argument("asset")

@@ -70,8 +70,9 @@ class LatestMaterialisations:
             latest: dict[str, Materialisation] = {}
             cursor = None
             while True:  # newest first: the first record of a partition is its latest
-                result = self._instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key), limit=_PAGE,
-                                                               cursor=cursor)
+                result = self._instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=key), limit=_PAGE, cursor=cursor
+                )
                 for record in result.records:
                     event = record.asset_materialization
                     if event is None:
@@ -87,7 +88,8 @@ class LatestMaterialisations:
                         version=version or tags.get(DATA_VERSION_TAG),
                         dagster_version=tags.get(DATA_VERSION_TAG),
                         code_version=tags.get(CODE_VERSION_TAG),
-                        reads=_json(event.metadata, READS))
+                        reads=_json(event.metadata, READS),
+                    )
                 if not result.has_more:
                     break
                 cursor = result.cursor
@@ -99,8 +101,12 @@ class LatestMaterialisations:
         return None if m is None else m.version
 
 
-def mapped_partitions(assets_def: dg.AssetsDefinition, upstream: dg.AssetKey,
-                      upstream_def: dg.PartitionsDefinition | None, partition: str | None) -> list[str]:
+def mapped_partitions(
+    assets_def: dg.AssetsDefinition,
+    upstream: dg.AssetKey,
+    upstream_def: dg.PartitionsDefinition | None,
+    partition: str | None,
+) -> list[str]:
     """The partitions of ``upstream`` that ``partition`` of ``assets_def`` reads under its declared
     mapping (``[UNPARTITIONED]`` for an unpartitioned upstream). Undeclared mappings follow
     Dagster's defaults for this project's shapes: identity for equal definitions, the dimension of a
@@ -115,10 +121,12 @@ def mapped_partitions(assets_def: dg.AssetsDefinition, upstream: dg.AssetKey,
         if down_def == upstream_def:
             return [partition]
         is_dimension = isinstance(down_def, dg.MultiPartitionsDefinition) and any(
-            dim.partitions_def == upstream_def for dim in down_def.partitions_defs)
+            dim.partitions_def == upstream_def for dim in down_def.partitions_defs
+        )
         mapping = dg.MultiToSingleDimensionPartitionMapping() if is_dimension else dg.AllPartitionMapping()
     result = mapping.get_upstream_mapped_partitions_result_for_partitions(
-        down_def.subset_with_partition_keys([partition]), down_def, upstream_def)
+        down_def.subset_with_partition_keys([partition]), down_def, upstream_def
+    )
     return sorted(result.partitions_subset.get_partition_keys())
 
 
@@ -129,15 +137,15 @@ def _upstream_def(context: dg.AssetExecutionContext, input_name: str) -> dg.Part
         return None
 
 
-def record_reads(context: dg.AssetExecutionContext,
-                 explicit: Mapping[str, Iterable[str]] | None = None) -> None:
+def record_reads(context: dg.AssetExecutionContext, explicit: Mapping[str, Iterable[str]] | None = None) -> None:
     """Attach :data:`READS` to each partition's materialisation of the asset being computed.
 
     ``explicit``: upstream asset -> the partitions this run actually read (every partition of the
     run read them: one-partition assets such as ``model_checkpoint``); other upstream assets take
     their declared mapping, partition by partition."""
-    explicit = {dg.AssetKey.from_user_string(k) if isinstance(k, str) else k: sorted(v)
-                for k, v in (explicit or {}).items()}
+    explicit = {
+        dg.AssetKey.from_user_string(k) if isinstance(k, str) else k: sorted(v) for k, v in (explicit or {}).items()
+    }
     latest = LatestMaterialisations(context.instance)
     assets_def = context.assets_def
     partitions: list[str | None] = list(context.partition_keys) if assets_def.partitions_def is not None else [None]
@@ -145,8 +153,9 @@ def record_reads(context: dg.AssetExecutionContext,
     for input_name, upstream in assets_def.keys_by_input_name.items():
         upstream_def = _upstream_def(context, input_name)
         for p in partitions:
-            keys = explicit[upstream] if upstream in explicit else mapped_partitions(assets_def, upstream,
-                                                                                      upstream_def, p)
+            keys = (
+                explicit[upstream] if upstream in explicit else mapped_partitions(assets_def, upstream, upstream_def, p)
+            )
             per_partition[p][upstream.to_user_string()] = {q: latest.version(upstream, q) for q in keys}
     for p, reads in per_partition.items():
         value = dg.MetadataValue.json(reads)

@@ -72,5 +72,12 @@ class StageProgress:
         t0 = self.clock()
         yield
         self._next += 1
-        self.logger.info("stage %d/%d %s: %.0fs; elapsed %s, ETA %s", self._next, len(self.stages), name,
-                         self.clock() - t0, clock_text(self.elapsed), clock_text(self.eta(self._next)))
+        self.logger.info(
+            "stage %d/%d %s: %.0fs; elapsed %s, ETA %s",
+            self._next,
+            len(self.stages),
+            name,
+            self.clock() - t0,
+            clock_text(self.elapsed),
+            clock_text(self.eta(self._next)),
+        )

@@ -15,6 +15,7 @@ still shows.
 from __future__ import annotations
 
 import warnings
+
 import dagster as dg
 
 KNOWN_WARNINGS: tuple[tuple[type[Warning], str], ...] = (

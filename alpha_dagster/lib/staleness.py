@@ -30,8 +30,9 @@ from alpha_dagster.lib.lineage import UNPARTITIONED, LineageResolver, assets_of
 log = logging.getLogger(__name__)
 
 
-def stale_by_asset(instance: dg.DagsterInstance, assets: Sequence[dg.AssetsDefinition],
-                   names: Sequence[str | dg.AssetKey]) -> dict[str, list[str]]:
+def stale_by_asset(
+    instance: dg.DagsterInstance, assets: Sequence[dg.AssetsDefinition], names: Sequence[str | dg.AssetKey]
+) -> dict[str, list[str]]:
     """Asset (user string) -> its STALE partition keys (``[]`` for none; an unpartitioned asset
     lists ``"(unpartitioned)"`` when stale). ``assets``: the project's assets. One resolver for
     all: shared upstream lookups are read once (:class:`~alpha_dagster.lib.lineage.LineageResolver`)."""
@@ -43,8 +44,9 @@ def stale_by_asset(instance: dg.DagsterInstance, assets: Sequence[dg.AssetsDefin
     return out
 
 
-def stale_partitions(instance: dg.DagsterInstance, defs: dg.Definitions | Any, asset: str,
-                     partition_keys: Sequence[str] | None = None) -> list[str]:
+def stale_partitions(
+    instance: dg.DagsterInstance, defs: dg.Definitions | Any, asset: str, partition_keys: Sequence[str] | None = None
+) -> list[str]:
     """Partition keys of ``asset`` that are stale (all its partitions when none are given).
     ``defs``: a Definitions, or ``alpha_dagster.definitions.defs`` itself."""
     resolver = LineageResolver(instance, assets_of(defs))
@@ -83,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for asset, keys in stale.items():
             if keys and keys != [UNPARTITIONED]:
                 backfill = client.launch_partition_backfill([asset], keys)
-                sys.stdout.write(f"{asset}: backfill {backfill} of {len(keys)} partitions: {args.url}/runs/b/{backfill}\n")
+                sys.stdout.write(
+                    f"{asset}: backfill {backfill} of {len(keys)} partitions: {args.url}/runs/b/{backfill}\n"
+                )
     return 0
 
 

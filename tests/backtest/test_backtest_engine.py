@@ -27,13 +27,22 @@ def bars(close=CLOSE, vwap=VWAP, open_=OPEN, adj=None, tradable=None, limit_up=N
     ld = np.round(prev * 0.9, 2) if limit_down is None else limit_down
     t, n = close.shape
     frame = {
-        "date": np.repeat(DAYS[:t].values, n), "code": np.tile(CODES, t),
-        "open": open_.ravel(), "high": high.ravel(), "low": low.ravel(), "close": close.ravel(),
-        "volume": np.full(t * n, 1e6), "amount": (vwap * 1e6).ravel(), "vwap": vwap.ravel(),
+        "date": np.repeat(DAYS[:t].values, n),
+        "code": np.tile(CODES, t),
+        "open": open_.ravel(),
+        "high": high.ravel(),
+        "low": low.ravel(),
+        "close": close.ravel(),
+        "volume": np.full(t * n, 1e6),
+        "amount": (vwap * 1e6).ravel(),
+        "vwap": vwap.ravel(),
         "adj_factor": (np.ones((t, n)) if adj is None else adj).ravel(),
-        "turnover": np.full(t * n, 0.01), "float_mcap": np.full(t * n, 1e9), "total_mcap": np.full(t * n, 2e9),
+        "turnover": np.full(t * n, 0.01),
+        "float_mcap": np.full(t * n, 1e9),
+        "total_mcap": np.full(t * n, 2e9),
         "tradable": (np.ones((t, n), bool) if tradable is None else tradable).ravel(),
-        "limit_up": np.asarray(lu, float).ravel(), "limit_down": np.asarray(ld, float).ravel(),
+        "limit_up": np.asarray(lu, float).ravel(),
+        "limit_down": np.asarray(ld, float).ravel(),
         "is_st": np.zeros(t * n, bool),
     }
     return pd.DataFrame(frame)
@@ -167,9 +176,17 @@ def test_adjustment_factor_makes_split_neutral():
     adj[2:, 0] = 2.0  # ... and the factor doubles
     weights = w(0, A=0.5, B=0.5)
     base = run_backtest(bars(), weights, ZERO).daily["nav"]
-    split = run_backtest(bars(close=close, vwap=vwap, open_=open_, adj=adj,
-                              limit_up=np.round(np.vstack([close[:1], close[:-1]]) * 1.1 * 10, 2)),
-                         weights, ZERO).daily["nav"]
+    split = run_backtest(
+        bars(
+            close=close,
+            vwap=vwap,
+            open_=open_,
+            adj=adj,
+            limit_up=np.round(np.vstack([close[:1], close[:-1]]) * 1.1 * 10, 2),
+        ),
+        weights,
+        ZERO,
+    ).daily["nav"]
     np.testing.assert_allclose(split, base, rtol=1e-12)
 
 

@@ -21,8 +21,12 @@ def test_benchmark_replication_tracks_csi300(qlib_dir):
     panel = bars_panel(bars)
     days = pd.DatetimeIndex(np.sort(iw["date"].unique()))[::5]
     weights = iw[iw["date"].isin(days)][["date", "code", "weight"]]
-    res = run_backtest(panel, weights, BacktestConfig(costs=CostModel(0.0, 0.0)),
-                       bench_ret=benchmark_returns(lv, "SH000300", panel.dates))
+    res = run_backtest(
+        panel,
+        weights,
+        BacktestConfig(costs=CostModel(0.0, 0.0)),
+        bench_ret=benchmark_returns(lv, "SH000300", panel.dates),
+    )
     s = performance_summary(res.daily)
     # weights are rebuilt from total market cap over the 270-300 members the data has, so the
     # match is loose; a broken adjustment / fill / suspension path shows up as tens of percent

@@ -26,10 +26,16 @@ from _qlib_tiny import TINY_DAYS, tiny_market, write_bin, write_qlib  # noqa: E4
 TINY_MONTH = "2020-08-01"
 
 
-def _materialize(defs: dg.Definitions, selection: list[str], partition_key: str | None = None,
-                 raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    return dg.materialize(list(defs.assets) + list(defs.asset_checks), selection=selection,
-                          partition_key=partition_key, resources=defs.resources, raise_on_error=raise_on_error)
+def _materialize(
+    defs: dg.Definitions, selection: list[str], partition_key: str | None = None, raise_on_error: bool = True
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        list(defs.assets) + list(defs.asset_checks),
+        selection=selection,
+        partition_key=partition_key,
+        resources=defs.resources,
+        raise_on_error=raise_on_error,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +55,14 @@ def test_raw_bars_month_and_checks(small_defs):
     defs, home = small_defs
     result = _materialize(defs, ["raw_bars"], "2018-03-01")
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"ohlc_consistent": True, "unique_date_code": True, "non_negative": True,
-                      "finite_values": True, "calendar_coverage": True,
-                      "partitions_in_sync": True}  # the WARN check of every partitioned asset (none stale yet)
+    assert checks == {
+        "ohlc_consistent": True,
+        "unique_date_code": True,
+        "non_negative": True,
+        "finite_values": True,
+        "calendar_coverage": True,
+        "partitions_in_sync": True,
+    }  # the WARN check of every partitioned asset (none stale yet)
     bars = ParquetStore(home).read("raw_bars", ["2018-03-01"])
     assert bars["date"].min() >= pd.Timestamp("2018-03-01") and bars["date"].max() <= pd.Timestamp("2018-03-31")
     n = Catalog(home).query("SELECT count(*) AS n FROM raw_bars")["n"].iloc[0]
@@ -123,8 +134,7 @@ def test_repair_policy_counts_go_to_the_raw_bars_metadata(tmp_path, monkeypatch)
         _materialize(defs, ["raw_bars"], TINY_MONTH)
 
     monkeypatch.setenv("ALPHA_DATA_REPAIR", "repair")
-    result = _materialize(build_definitions(Settings(data=str(root), home=tmp_path / "home")), ["raw_bars"],
-                          TINY_MONTH)
+    result = _materialize(build_definitions(Settings(data=str(root), home=tmp_path / "home")), ["raw_bars"], TINY_MONTH)
     meta = result.asset_materializations_for_node("raw_bars")[0].metadata
     repairs = meta["repairs"].value
     assert repairs["invalid_bar_as_suspension"] == {"SH688001": 1}

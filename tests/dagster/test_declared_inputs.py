@@ -39,21 +39,38 @@ def market(tmp_path_factory):
         (["universe", "factor_table", "labels"], whole),
         (["macro_raw", "adjacency", "macro_series"], {}),
     ):
-        assert dg.materialize(assets, selection=selection, tags=tags, instance=instance,
-                              resources=defs.resources).success
-    fold = defs.resolve_assets_def("model_checkpoint").partitions_def.get_partitions_def_for_dimension(
-        "fold").get_partition_keys()[-1]
+        assert dg.materialize(
+            assets, selection=selection, tags=tags, instance=instance, resources=defs.resources
+        ).success
+    fold = (
+        defs.resolve_assets_def("model_checkpoint")
+        .partitions_def.get_partitions_def_for_dimension("fold")
+        .get_partition_keys()[-1]
+    )
     ckpt = dg.MultiPartitionKey({"fold": fold, "model": "nn"})
-    assert dg.materialize(assets, selection=["model_checkpoint"], instance=instance, resources=defs.resources,
-                          partition_key=ckpt,
-                          run_config={"ops": {"model_checkpoint": {"config": {"max_epochs": 3, "lr": 1e-3}}}}).success
-    assert dg.materialize(assets, selection=["signals"], partition_key="nn", instance=instance,
-                          resources=defs.resources).success
-    assert dg.materialize(assets, selection=["portfolio_weights"], partition_key=STRATEGY, instance=instance,
-                          resources=defs.resources).success
+    assert dg.materialize(
+        assets,
+        selection=["model_checkpoint"],
+        instance=instance,
+        resources=defs.resources,
+        partition_key=ckpt,
+        run_config={"ops": {"model_checkpoint": {"config": {"max_epochs": 3, "lr": 1e-3}}}},
+    ).success
+    assert dg.materialize(
+        assets, selection=["signals"], partition_key="nn", instance=instance, resources=defs.resources
+    ).success
+    assert dg.materialize(
+        assets, selection=["portfolio_weights"], partition_key=STRATEGY, instance=instance, resources=defs.resources
+    ).success
     for month in (NOV, DEC):
-        assert dg.materialize(assets, selection=["target_orders"], partition_key=month, instance=instance,
-                              resources=defs.resources, run_config=ORDERS).success
+        assert dg.materialize(
+            assets,
+            selection=["target_orders"],
+            partition_key=month,
+            instance=instance,
+            resources=defs.resources,
+            run_config=ORDERS,
+        ).success
     return defs, ParquetStore(home), instance, str(ckpt), months
 
 
@@ -63,8 +80,9 @@ def _versions(instance, asset):
 
 def test_portfolio_weights_records_the_factor_table_months_of_its_decision_dates(market):
     defs, store, instance, _, _ = market
-    sig_months = sorted({d.to_period("M").to_timestamp().strftime("%Y-%m-%d")
-                         for d in store.read("signals", ["nn"])["date"]})
+    sig_months = sorted(
+        {d.to_period("M").to_timestamp().strftime("%Y-%m-%d") for d in store.read("signals", ["nn"])["date"]}
+    )
     reads = reads_of(instance, "portfolio_weights", STRATEGY)
     factor_versions = _versions(instance, "factor_table")
     assert reads["factor_table"] == {m: factor_versions[m] for m in sig_months}
@@ -75,9 +93,15 @@ def test_portfolio_weights_records_the_factor_table_months_of_its_decision_dates
 
 
 def _run_portfolio(defs, instance, preset):
-    return dg.materialize(list(defs.assets), selection=["portfolio_weights"], partition_key=STRATEGY,
-                          instance=instance, resources=defs.resources, raise_on_error=False,
-                          run_config={"ops": {"portfolio_weights": {"config": {"preset": preset}}}})
+    return dg.materialize(
+        list(defs.assets),
+        selection=["portfolio_weights"],
+        partition_key=STRATEGY,
+        instance=instance,
+        resources=defs.resources,
+        raise_on_error=False,
+        run_config={"ops": {"portfolio_weights": {"config": {"preset": preset}}}},
+    )
 
 
 def _failure(result) -> str:
@@ -116,8 +140,17 @@ def test_target_orders_declares_its_history_window_and_its_own_previous_month(ma
     defs, _, _, _, _ = market
     target = defs.resolve_assets_def("target_orders")
     declared = set(target.keys_by_input_name.values())
-    assert {"raw_bars", "factor_table", "model_checkpoint", "adjacency", "macro_series", "target_orders",
-            "universe", "index_weights", "industry_map"} == {k.to_user_string() for k in declared}
+    assert {
+        "raw_bars",
+        "factor_table",
+        "model_checkpoint",
+        "adjacency",
+        "macro_series",
+        "target_orders",
+        "universe",
+        "index_weights",
+        "industry_map",
+    } == {k.to_user_string() for k in declared}
     assert HISTORY_MONTHS == 7 and HISTORY_CALENDAR_DAYS == 200
     for up in ("raw_bars", "factor_table"):
         mapping = target.get_partition_mapping(dg.AssetKey(up))
@@ -156,7 +189,12 @@ def test_rewriting_the_previous_month_stales_the_next(market):
     nov = store.read("target_orders", [NOV])
     earlier = str(sorted(store.read("raw_bars", [NOV])["date"].unique())[-3].date())  # another decision day
     assert earlier not in set(nov["date"].dt.strftime("%Y-%m-%d"))
-    assert dg.materialize(list(defs.assets), selection=["target_orders"], partition_key=NOV, instance=instance,
-                          resources=defs.resources,
-                          run_config={"ops": {"target_orders": {"config": {"model": "nn", "as_of": earlier}}}}).success
+    assert dg.materialize(
+        list(defs.assets),
+        selection=["target_orders"],
+        partition_key=NOV,
+        instance=instance,
+        resources=defs.resources,
+        run_config={"ops": {"target_orders": {"config": {"model": "nn", "as_of": earlier}}}},
+    ).success
     assert LineageResolver(instance, assets_of(defs)).is_stale(key, DEC)

@@ -62,7 +62,27 @@ def test_control_market_only_switches_the_graph_part_off():
 
 def test_run_config_names_enum_members_and_keeps_the_rest():
     rc = run_config(DEMO_TRAINING)
-    enums = ("preset", "feature_set", "xgb_early_stop", "xgb_trees", "graph", "residual_heads", "monitor", "loss")
-    assert tuple(rc[k] for k in enums) == ("TUNED", "R1", "RANK_IC", "SPEC", "INDUSTRY", "SHARED", "RANK_IC", "MSE")
+    enums = (
+        "preset",
+        "feature_set",
+        "xgb_early_stop",
+        "xgb_trees",
+        "graph",
+        "residual_heads",
+        "monitor",
+        "loss",
+        "device",
+    )
+    assert tuple(rc[k] for k in enums) == (
+        "TUNED",
+        "R1",
+        "RANK_IC",
+        "SPEC",
+        "INDUSTRY",
+        "SHARED",
+        "RANK_IC",
+        "MSE",
+        "CPU",
+    )
     assert {k: v for k, v in rc.items() if k not in enums} == {k: v for k, v in DEMO_TRAINING.items() if k not in enums}
     assert run_config(XGB_TRAINING)["feature_set"] == "R1_XGB"

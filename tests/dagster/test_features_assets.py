@@ -27,20 +27,37 @@ def _market():
     high, low = np.maximum(open_, close) * 1.01, np.minimum(open_, close) * 0.99
     vol = np.exp(rng.normal(14, 0.5, (t, N)))
     shares = np.exp(rng.normal(19, 1, N))
-    bars = pd.DataFrame({
-        "date": np.repeat(CAL.values, N), "code": np.tile(CODES, t), "open": open_.ravel(), "high": high.ravel(),
-        "low": low.ravel(), "close": close.ravel(), "volume": vol.ravel(), "amount": (vol * close).ravel(),
-        "vwap": close.ravel(), "adj_factor": 1.0, "turnover": (vol / shares).ravel(),
-        "float_mcap": (close * shares).ravel(), "total_mcap": (close * shares).ravel(), "tradable": True,
-        "limit_up": (close * 1.1).ravel(), "limit_down": (close * 0.9).ravel(), "is_st": False,
-    })[BARS_COLUMNS]
+    bars = pd.DataFrame(
+        {
+            "date": np.repeat(CAL.values, N),
+            "code": np.tile(CODES, t),
+            "open": open_.ravel(),
+            "high": high.ravel(),
+            "low": low.ravel(),
+            "close": close.ravel(),
+            "volume": vol.ravel(),
+            "amount": (vol * close).ravel(),
+            "vwap": close.ravel(),
+            "adj_factor": 1.0,
+            "turnover": (vol / shares).ravel(),
+            "float_mcap": (close * shares).ravel(),
+            "total_mcap": (close * shares).ravel(),
+            "tradable": True,
+            "limit_up": (close * 1.1).ravel(),
+            "limit_down": (close * 0.9).ravel(),
+            "is_st": False,
+        }
+    )[BARS_COLUMNS]
     periods = pd.date_range("2017-03-31", "2019-12-31", freq="QE")
     q = len(periods)
-    fund = pd.DataFrame({
-        "code": np.tile(CODES, q), "report_period": np.repeat(periods.values, N),
-        "announce_date": np.repeat((periods + pd.Timedelta(days=40)).values, N),
-        **{c: rng.uniform(1e7, 1e8, q * N) for c in FUNDAMENTAL_COLUMNS[3:]},
-    })[FUNDAMENTAL_COLUMNS]
+    fund = pd.DataFrame(
+        {
+            "code": np.tile(CODES, q),
+            "report_period": np.repeat(periods.values, N),
+            "announce_date": np.repeat((periods + pd.Timedelta(days=40)).values, N),
+            **{c: rng.uniform(1e7, 1e8, q * N) for c in FUNDAMENTAL_COLUMNS[3:]},
+        }
+    )[FUNDAMENTAL_COLUMNS]
     return bars, fund
 
 
@@ -53,14 +70,21 @@ def _monthly(name, make):
         start, end = window_bounds(context)
         df = make()
         return df[(df["date"] >= start) & (df["date"] <= end)]
+
     return _a
 
 
 raw_bars = _monthly("raw_bars", lambda: BARS)
-index_weights = _monthly("index_weights", lambda: pd.DataFrame(
-    {"date": CAL[:1].repeat(10), "index_code": "SH000905", "code": CODES[:10], "weight": 0.1}))
-consensus = _monthly("consensus", lambda: pd.DataFrame({c: pd.Series(dtype="float64") for c in CONSENSUS_COLUMNS})
-                     .astype({"date": "datetime64[ns]", "code": "object"}))
+index_weights = _monthly(
+    "index_weights",
+    lambda: pd.DataFrame({"date": CAL[:1].repeat(10), "index_code": "SH000905", "code": CODES[:10], "weight": 0.1}),
+)
+consensus = _monthly(
+    "consensus",
+    lambda: pd.DataFrame({c: pd.Series(dtype="float64") for c in CONSENSUS_COLUMNS}).astype(
+        {"date": "datetime64[ns]", "code": "object"}
+    ),
+)
 
 
 @dg.asset
@@ -70,26 +94,47 @@ def fundamentals() -> pd.DataFrame:
 
 @dg.asset
 def industry_map() -> pd.DataFrame:
-    return pd.DataFrame({"code": CODES, "start_date": pd.Timestamp("2000-01-01"), "end_date": pd.NaT,
-                         "industry": [f"ind{i % 3}" for i in range(N)], "sector": "growth"})
+    return pd.DataFrame(
+        {
+            "code": CODES,
+            "start_date": pd.Timestamp("2000-01-01"),
+            "end_date": pd.NaT,
+            "industry": [f"ind{i % 3}" for i in range(N)],
+            "sector": "growth",
+        }
+    )
 
 
 @dg.asset
 def instruments() -> pd.DataFrame:
-    return pd.DataFrame({"code": CODES, "name": None, "board": "main", "list_date": pd.Timestamp("2010-01-04"),
-                         "delist_date": pd.NaT})
+    return pd.DataFrame(
+        {"code": CODES, "name": None, "board": "main", "list_date": pd.Timestamp("2010-01-04"), "delist_date": pd.NaT}
+    )
 
 
 def test_feature_assets_materialise(tmp_path):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path))}
-    assert dg.materialize([raw_bars, index_weights, consensus], resources=resources, tags={
-        RANGE_START_TAG: "2019-01-01", RANGE_END_TAG: "2020-04-01"}).success
+    assert dg.materialize(
+        [raw_bars, index_weights, consensus],
+        resources=resources,
+        tags={RANGE_START_TAG: "2019-01-01", RANGE_END_TAG: "2020-04-01"},
+    ).success
     assert dg.materialize([fundamentals, industry_map, instruments], resources=resources).success
     universe, factor_table, labels = build_feature_assets(SCHEME)
-    everything = [raw_bars, index_weights, consensus, fundamentals, industry_map, instruments,
-                  universe, factor_table, labels]
-    result = dg.materialize(everything, resources=resources, partition_key="2020-02-01",
-                            selection=[universe, factor_table, labels])
+    everything = [
+        raw_bars,
+        index_weights,
+        consensus,
+        fundamentals,
+        industry_map,
+        instruments,
+        universe,
+        factor_table,
+        labels,
+    ]
+    result = dg.materialize(
+        everything, resources=resources, partition_key="2020-02-01", selection=[universe, factor_table, labels]
+    )
     assert result.success
     mats = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
     meta = {m.asset_key.path[-1]: m.metadata for m in mats}
@@ -106,8 +151,12 @@ def test_feature_assets_materialise(tmp_path):
     assert meta["factor_table"]["coverage"].value["ret_5d"] == 1.0
     assert "| bias_turn_1m |" in meta["factor_table"]["coverage_table"].value
     # the 24-month lookback reached the asset: values equal a direct computation on the full history
-    direct = compute_factors(FactorInputs(BARS, FUND, None, industry_map(), instruments()),
-                             ["bias_turn_1m", "ep_ttm", "std_1m"], "2020-02-01", "2020-02-29")
+    direct = compute_factors(
+        FactorInputs(BARS, FUND, None, industry_map(), instruments()),
+        ["bias_turn_1m", "ep_ttm", "std_1m"],
+        "2020-02-01",
+        "2020-02-29",
+    )
     for col in ("bias_turn_1m", "ep_ttm", "std_1m"):
         np.testing.assert_allclose(ft[col].to_numpy(), direct[col].to_numpy(), rtol=1e-6)
     assert ft["bias_turn_1m"].notna().all()

@@ -44,8 +44,15 @@ def _vendor_dir(path, bars: pd.DataFrame, market: SyntheticSource) -> None:
 
 def _run(defs, instance, selection, *, key=None, whole=False, run_config=None):
     tags = {RANGE_START_TAG: MONTHS[0], RANGE_END_TAG: MONTHS[-1]} if whole else {}
-    result = dg.materialize(list(defs.assets), selection=selection, partition_key=key, tags=tags,
-                            instance=instance, resources=defs.resources, run_config=run_config)
+    result = dg.materialize(
+        list(defs.assets),
+        selection=selection,
+        partition_key=key,
+        tags=tags,
+        instance=instance,
+        resources=defs.resources,
+        run_config=run_config,
+    )
     assert result.success
 
 
@@ -75,7 +82,10 @@ def test_a_corrected_bar_stales_exactly_the_months_and_folds_that_read_it(tmp_pa
     folds = {f.fold_id: f for f in plan_folds(calendar, QUICK)}
     assert sorted(folds) == [FOLD_A, FOLD_B]
     assert (folds[FOLD_B].train[0], folds[FOLD_B].valid[-1], folds[FOLD_B].test[-1]) == (
-        pd.Timestamp("2018-03-08"), pd.Timestamp("2018-10-29"), pd.Timestamp("2018-12-31"))
+        pd.Timestamp("2018-03-08"),
+        pd.Timestamp("2018-10-29"),
+        pd.Timestamp("2018-12-31"),
+    )
 
     _run(defs, instance, [*STATIC, "raw_bars"], whole=True)
     _run(defs, instance, ["factor_table", "universe", "labels"], whole=True)

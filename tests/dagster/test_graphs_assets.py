@@ -22,7 +22,6 @@ from alpha_dagster.lib.io_manager import ParquetIOManager
 from alpha_dagster.lib.resources import MarketData
 
 
-
 @functools.lru_cache(maxsize=2)
 def open_cached_source(spec: str):
     """One source per spec for this module (the synthetic market is generated once)."""
@@ -87,8 +86,11 @@ def test_adjacency_without_r3_input_skips_r3_graphs_and_says_so(tmp_path) -> Non
         [data["industry_map"], data["fundamentals"], adjacency],
         resources={"io_manager": ParquetIOManager(home=str(tmp_path)), "market": MarketData(spec="synthetic")},
         # enum fields by member name; frequencies by graph kind (value) -> RebuildFrequency name
-        run_config={"ops": {"adjacency": {"config": {"graphs": ["INDUSTRY", "R3_FLOW"],
-                                                     "frequencies": {"industry": "QUARTERLY"}}}}},
+        run_config={
+            "ops": {
+                "adjacency": {"config": {"graphs": ["INDUSTRY", "R3_FLOW"], "frequencies": {"industry": "QUARTERLY"}}}
+            }
+        },
     )
     assert result.success
     meta = result.asset_materializations_for_node("adjacency")[0].metadata

@@ -1,6 +1,5 @@
 """The Parquet IO manager: range runs split into monthly files, multi-partitions, lookback inputs."""
 
-
 import dagster as dg
 import pandas as pd
 
@@ -39,20 +38,24 @@ def test_range_run_writes_one_file_per_month_and_lookback_reads_previous(tmp_pat
     feb = store.read("bars", ["2020-02-01"])
     assert feb["date"].dt.month.unique().tolist() == [2]
 
-    result = dg.materialize([bars, rolling], resources={"io_manager": io}, partition_key="2020-03-01",
-                            selection=[rolling])
+    result = dg.materialize(
+        [bars, rolling], resources={"io_manager": io}, partition_key="2020-03-01", selection=[rolling]
+    )
     assert result.success
     out = store.read("rolling", ["2020-03-01"])
     n_feb_mar = len(pd.bdate_range("2020-02-01", "2020-03-31"))
     assert out["n_history"].iloc[0] == n_feb_mar
     assert out["date"].dt.month.unique().tolist() == [3]
     assert Catalog(tmp_path).query("SELECT count(*) AS n FROM bars")["n"].iloc[0] == len(
-        pd.bdate_range("2020-01-01", "2020-04-30"))
+        pd.bdate_range("2020-01-01", "2020-04-30")
+    )
 
 
 FOLD_MODEL = dg.MultiPartitionsDefinition(
-    {"fold": dg.StaticPartitionsDefinition(["2018-01-02", "2018-07-02"]),
-     "model": dg.StaticPartitionsDefinition(["gat_residual", "nn"])}
+    {
+        "fold": dg.StaticPartitionsDefinition(["2018-01-02", "2018-07-02"]),
+        "model": dg.StaticPartitionsDefinition(["gat_residual", "nn"]),
+    }
 )
 
 

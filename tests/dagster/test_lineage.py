@@ -26,8 +26,11 @@ def _graph(values: dict[str, float]):
         rows = [{"date": pd.Timestamp(m) + pd.Timedelta(days=1), "price": values[m]} for m in context.partition_keys]
         return versioned(pd.DataFrame(rows), context)
 
-    @dg.asset(partitions_def=MONTHLY, io_manager_key="mem",
-              deps=[dg.AssetDep(prices, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1))])
+    @dg.asset(
+        partitions_def=MONTHLY,
+        io_manager_key="mem",
+        deps=[dg.AssetDep(prices, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1))],
+    )
     def signal(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
         return versioned(pd.DataFrame({"date": [pd.Timestamp(context.partition_key)], "x": [1.0]}), context)
 
@@ -39,8 +42,14 @@ def _graph(values: dict[str, float]):
 
 
 def _materialize(assets, instance, selection, key=None, whole=False):
-    res = dg.materialize(assets, selection=selection, partition_key=key, instance=instance, tags=RANGE if whole else {},
-                         resources={"mem": dg.InMemoryIOManager()})
+    res = dg.materialize(
+        assets,
+        selection=selection,
+        partition_key=key,
+        instance=instance,
+        tags=RANGE if whole else {},
+        resources={"mem": dg.InMemoryIOManager()},
+    )
     assert res.success
 
 
@@ -76,8 +85,13 @@ def test_identical_content_gives_the_same_version_in_a_range_run_and_a_one_parti
     assert resolver.stale(dg.AssetKey("signal")) == [] and resolver.stale(dg.AssetKey("summary")) == []
     _materialize(assets, instance, ["prices"], whole=True)  # and then the whole range, unchanged
     assert LineageResolver(instance, assets).stale(dg.AssetKey("signal")) == []
-    tags = instance.fetch_materializations(dg.AssetRecordsFilter(
-        asset_key=dg.AssetKey("prices"), asset_partitions=["2020-03-01"]), limit=1).records[0].asset_materialization
+    tags = (
+        instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("prices"), asset_partitions=["2020-03-01"]), limit=1
+        )
+        .records[0]
+        .asset_materialization
+    )
     assert tags.metadata["partition_digests"].value["2020-03-01"] == before
 
 
@@ -96,14 +110,17 @@ def test_a_corrected_month_stales_its_readers_and_their_readers(instance):
 
 
 def test_a_new_code_version_stales_the_asset_and_everything_that_read_it(instance):
-    assets = [a.map_asset_specs(lambda s: s.replace_attributes(code_version="v1")) for a in _graph(
-        dict.fromkeys(MONTHS, 1.0))]
+    assets = [
+        a.map_asset_specs(lambda s: s.replace_attributes(code_version="v1")) for a in _graph(dict.fromkeys(MONTHS, 1.0))
+    ]
     _materialize(assets, instance, ["prices"], whole=True)
     for m in MONTHS:
         _materialize(assets, instance, ["signal"], key=m)
     assert stale_partitions(instance, dg.Definitions(assets=assets), "signal") == []
-    changed = [a.map_asset_specs(lambda s: s.replace_attributes(code_version="v2")) if a.key == dg.AssetKey("prices")
-               else a for a in assets]
+    changed = [
+        a.map_asset_specs(lambda s: s.replace_attributes(code_version="v2")) if a.key == dg.AssetKey("prices") else a
+        for a in assets
+    ]
     assert stale_partitions(instance, dg.Definitions(assets=changed), "prices") == MONTHS
     assert stale_partitions(instance, dg.Definitions(assets=changed), "signal") == MONTHS
 
@@ -116,15 +133,27 @@ def _package(root, files: dict[str, str]) -> None:
 
 
 def test_a_code_version_follows_exactly_the_modules_an_asset_module_imports(tmp_path):
-    _package(tmp_path, {"alpha_core/__init__.py": "", "alpha_core/maths.py": "X = 1\n",
-                        "alpha_core/other.py": "Y = 1\n", "alpha_core/deep.py": "Z = 1\n",
-                        "alpha_core/mid.py": "def f():\n    from alpha_core import deep\n",
-                        "alpha_dagster/__init__.py": "",
-                        "alpha_dagster/assets.py": "import pandas\nfrom alpha_core.maths import X\nimport alpha_core.mid\n"})
+    _package(
+        tmp_path,
+        {
+            "alpha_core/__init__.py": "",
+            "alpha_core/maths.py": "X = 1\n",
+            "alpha_core/other.py": "Y = 1\n",
+            "alpha_core/deep.py": "Z = 1\n",
+            "alpha_core/mid.py": "def f():\n    from alpha_core import deep\n",
+            "alpha_dagster/__init__.py": "",
+            "alpha_dagster/assets.py": "import pandas\nfrom alpha_core.maths import X\nimport alpha_core.mid\n",
+        },
+    )
     tree = SourceTree(tmp_path)
     base = tree.version("alpha_dagster.assets")
     assert {p.name for p in tree.closure("alpha_dagster.assets")} == {
-        "assets.py", "__init__.py", "maths.py", "mid.py", "deep.py"}
+        "assets.py",
+        "__init__.py",
+        "maths.py",
+        "mid.py",
+        "deep.py",
+    }
     (tmp_path / "alpha_core/other.py").write_text("Y = 2\n")  # not imported: same version
     assert SourceTree(tmp_path).version("alpha_dagster.assets") == base
     (tmp_path / "alpha_core/deep.py").write_text("Z = 2\n")  # imported inside a function, two hops away

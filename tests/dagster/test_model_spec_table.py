@@ -58,10 +58,19 @@ def test_checkpoint_config_mirrors_the_library_config_and_takes_enum_names():
     assert ModelCheckpointConfig().run_config() == FoldRunConfig()
     # the demo passes enum options by value; Dagster's run config names them
     cfg = run_config(DEMO_TRAINING)
-    assert (cfg["graph"], cfg["residual_heads"], cfg["monitor"], cfg["loss"]) == ("INDUSTRY", "SHARED", "RANK_IC", "MSE")
+    assert (cfg["graph"], cfg["residual_heads"], cfg["monitor"], cfg["loss"]) == (
+        "INDUSTRY",
+        "SHARED",
+        "RANK_IC",
+        "MSE",
+    )
     run = ModelCheckpointConfig(**DEMO_TRAINING).run_config()
     assert (run.graph, run.residual_heads, run.monitor, run.loss) == (
-        GraphKind.INDUSTRY, ResidualHeads.SHARED, Monitor.RANK_IC, LossKind.MSE)
+        GraphKind.INDUSTRY,
+        ResidualHeads.SHARED,
+        Monitor.RANK_IC,
+        LossKind.MSE,
+    )
 
     @dg.op
     def echo(config: ModelCheckpointConfig) -> str:
@@ -71,6 +80,11 @@ def test_checkpoint_config_mirrors_the_library_config_and_takes_enum_names():
     def one():
         echo()
 
-    res = one.execute_in_process(run_config={"ops": {"echo": {"config": {
-        "graph": "INDUSTRY", "residual_heads": "SEPARATE", "monitor": "LOSS", "loss": "IC"}}}})
+    res = one.execute_in_process(
+        run_config={
+            "ops": {
+                "echo": {"config": {"graph": "INDUSTRY", "residual_heads": "SEPARATE", "monitor": "LOSS", "loss": "IC"}}
+            }
+        }
+    )
     assert res.output_for_node("echo") == "industry/separate/loss/ic"

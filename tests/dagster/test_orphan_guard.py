@@ -16,7 +16,7 @@ from pathlib import Path
 
 from alpha_dagster.lib.orphan_guard import guard_step_process
 
-WORKER = textwrap.dedent('''
+WORKER = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
 
@@ -26,9 +26,9 @@ WORKER = textwrap.dedent('''
         Path(out, "worker.pid").write_text(str(os.getpid()))
         time.sleep(6.0)  # the "computation"
         Path(out, "written").write_text("the step finished its write")
-''')
+""")
 
-LAUNCHER = textwrap.dedent('''
+LAUNCHER = textwrap.dedent("""
     import multiprocessing, sys
     sys.path.insert(0, sys.argv[1])
     import orphan_worker
@@ -37,7 +37,7 @@ LAUNCHER = textwrap.dedent('''
         p = multiprocessing.get_context("spawn").Process(target=orphan_worker.step, args=(sys.argv[1],))
         p.start()
         p.join()
-''')
+""")
 
 
 def _running(pid: int) -> bool:
@@ -56,8 +56,12 @@ def test_top_level_process_is_not_guarded():
 def test_kill_9_of_the_launcher_ends_the_step_process(tmp_path):
     (tmp_path / "orphan_worker.py").write_text(WORKER)
     (tmp_path / "launcher.py").write_text(LAUNCHER)
-    launcher = subprocess.Popen([sys.executable, str(tmp_path / "launcher.py"), str(tmp_path)],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    launcher = subprocess.Popen(
+        [sys.executable, str(tmp_path / "launcher.py"), str(tmp_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         pid_file = tmp_path / "worker.pid"
         deadline = time.monotonic() + 120  # spawning imports alpha_dagster: slow on a loaded machine

@@ -24,21 +24,34 @@ def _bars() -> pd.DataFrame:
     t = len(CAL)
     close = 10 * np.exp(np.cumsum(rng.normal(0, 0.02, (t, N)), axis=0))
     vol = np.exp(rng.normal(14, 0.5, (t, N)))
-    return pd.DataFrame({
-        "date": np.repeat(CAL.values, N), "code": np.tile(CODES, t), "open": close.ravel(),
-        "high": close.ravel() * 1.01, "low": close.ravel() * 0.99, "close": close.ravel(), "volume": vol.ravel(),
-        "amount": (vol * close).ravel(), "vwap": close.ravel(), "adj_factor": 1.0, "turnover": 0.01,
-        "float_mcap": close.ravel() * 1e8, "total_mcap": close.ravel() * 1e8, "tradable": True,
-        "limit_up": close.ravel() * 1.1, "limit_down": close.ravel() * 0.9, "is_st": False,
-    })[BARS_COLUMNS]
+    return pd.DataFrame(
+        {
+            "date": np.repeat(CAL.values, N),
+            "code": np.tile(CODES, t),
+            "open": close.ravel(),
+            "high": close.ravel() * 1.01,
+            "low": close.ravel() * 0.99,
+            "close": close.ravel(),
+            "volume": vol.ravel(),
+            "amount": (vol * close).ravel(),
+            "vwap": close.ravel(),
+            "adj_factor": 1.0,
+            "turnover": 0.01,
+            "float_mcap": close.ravel() * 1e8,
+            "total_mcap": close.ravel() * 1e8,
+            "tradable": True,
+            "limit_up": close.ravel() * 1.1,
+            "limit_down": close.ravel() * 0.9,
+            "is_st": False,
+        }
+    )[BARS_COLUMNS]
 
 
 def _fund() -> pd.DataFrame:
     """Stocks 0-3 report each quarter 40 days after its end (last: Q3 2020, announced 2020-11-09);
     stock 4 stops after Q4 2019 (announced 2020-02-09); stock 5 never reports."""
     periods = pd.date_range("2017-03-31", "2020-09-30", freq="QE")
-    rows = pd.DataFrame({"code": np.repeat(CODES[:5], len(periods)),
-                         "report_period": np.tile(periods.values, 5)})
+    rows = pd.DataFrame({"code": np.repeat(CODES[:5], len(periods)), "report_period": np.tile(periods.values, 5)})
     rows = rows[(rows["code"] != CODES[4]) | (rows["report_period"] <= pd.Timestamp("2019-12-31"))]
     rows["announce_date"] = rows["report_period"] + pd.Timedelta(days=40)
     for c in FUNDAMENTAL_COLUMNS[3:]:
@@ -55,12 +68,17 @@ def _monthly(name, make):
         start, end = window_bounds(context)
         df = make()
         return df[(df["date"] >= start) & (df["date"] <= end)]
+
     return _a
 
 
 raw_bars = _monthly("raw_bars", lambda: BARS)
-consensus = _monthly("consensus", lambda: pd.DataFrame({c: pd.Series(dtype="float64") for c in CONSENSUS_COLUMNS})
-                     .astype({"date": "datetime64[ns]", "code": "object"}))
+consensus = _monthly(
+    "consensus",
+    lambda: pd.DataFrame({c: pd.Series(dtype="float64") for c in CONSENSUS_COLUMNS}).astype(
+        {"date": "datetime64[ns]", "code": "object"}
+    ),
+)
 
 
 @dg.asset
@@ -70,27 +88,40 @@ def fundamentals() -> pd.DataFrame:
 
 @dg.asset
 def industry_map() -> pd.DataFrame:
-    return pd.DataFrame({"code": CODES, "start_date": pd.Timestamp("2000-01-01"), "end_date": pd.NaT,
-                         "industry": "ind", "sector": "growth"})
+    return pd.DataFrame(
+        {
+            "code": CODES,
+            "start_date": pd.Timestamp("2000-01-01"),
+            "end_date": pd.NaT,
+            "industry": "ind",
+            "sector": "growth",
+        }
+    )
 
 
 @dg.asset
 def instruments() -> pd.DataFrame:
-    return pd.DataFrame({"code": CODES, "name": None, "board": "main", "list_date": pd.Timestamp("2010-01-04"),
-                         "delist_date": pd.NaT})
+    return pd.DataFrame(
+        {"code": CODES, "name": None, "board": "main", "list_date": pd.Timestamp("2010-01-04"), "delist_date": pd.NaT}
+    )
 
 
 def _run(tmp_path, max_age: int):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path))}
-    assert dg.materialize([raw_bars, consensus], resources=resources, tags={
-        RANGE_START_TAG: "2019-01-01", RANGE_END_TAG: "2020-12-01"}).success
+    assert dg.materialize(
+        [raw_bars, consensus], resources=resources, tags={RANGE_START_TAG: "2019-01-01", RANGE_END_TAG: "2020-12-01"}
+    ).success
     assert dg.materialize([fundamentals, industry_map, instruments], resources=resources).success
     factor_table = build_feature_assets(SCHEME)[1]
     result = dg.materialize(
-        [raw_bars, consensus, fundamentals, industry_map, instruments, factor_table], resources=resources,
-        partition_key="2020-12-01", selection=[factor_table],
-        run_config={"ops": {"factor_table": {"config": {"factor_sets": ["xgb"],
-                                                        "fundamentals_max_age_days": max_age}}}})
+        [raw_bars, consensus, fundamentals, industry_map, instruments, factor_table],
+        resources=resources,
+        partition_key="2020-12-01",
+        selection=[factor_table],
+        run_config={
+            "ops": {"factor_table": {"config": {"factor_sets": ["xgb"], "fundamentals_max_age_days": max_age}}}
+        },
+    )
     assert result.success  # a stale report warns; it never blocks
     meta = result.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
     (check,) = result.get_asset_check_evaluations()

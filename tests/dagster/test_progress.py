@@ -28,9 +28,11 @@ def test_one_line_per_stage_with_elapsed_and_eta(caplog: pytest.LogCaptureFixtur
             clock.now += 5
     lines = [r.getMessage() for r in caplog.records]
     # after data: E = 20, done 10 of 50 -> ETA 20 * 40 / 10 = 80 s; after train: 60 * 10 / 40 = 15 s
-    assert lines == ["stage 1/3 data: 20s; elapsed 0:20, ETA 1:20",
-                     "stage 2/3 train: 40s; elapsed 1:00, ETA 0:15",
-                     "stage 3/3 report: 5s; elapsed 1:05, ETA 0:00"]
+    assert lines == [
+        "stage 1/3 data: 20s; elapsed 0:20, ETA 1:20",
+        "stage 2/3 train: 40s; elapsed 1:00, ETA 0:15",
+        "stage 3/3 report: 5s; elapsed 1:05, ETA 0:00",
+    ]
 
 
 def test_stage_out_of_order_or_unknown_is_an_error() -> None:

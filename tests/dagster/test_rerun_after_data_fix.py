@@ -5,13 +5,13 @@ that did not read the corrected month are byte-identical."""
 
 import dagster as dg
 import pandas as pd
-from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 from alpha_core.data.synthetic import SyntheticSource
 from alpha_core.settings import Settings
 from alpha_core.store.parquet import ParquetStore
 from alpha_dagster.definitions import build_definitions
 from alpha_dagster.defs.checks.unsynced import UNSYNCED_CHECK
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 from alpha_dagster.lib.staleness import stale_partitions
 
 MONTHS = [f"2018-{m:02d}-01" for m in range(1, 13)]
@@ -27,8 +27,14 @@ def _vendor_dir(path, bars: pd.DataFrame, market: SyntheticSource) -> None:
 
 def _run(defs, instance, selection, *, key=None, whole=False):
     tags = {RANGE_START_TAG: MONTHS[0], RANGE_END_TAG: MONTHS[-1]} if whole else {}
-    result = dg.materialize(list(defs.assets), selection=selection, partition_key=key, tags=tags,
-                            instance=instance, resources=defs.resources)
+    result = dg.materialize(
+        list(defs.assets),
+        selection=selection,
+        partition_key=key,
+        tags=tags,
+        instance=instance,
+        resources=defs.resources,
+    )
     assert result.success
 
 
@@ -40,8 +46,7 @@ def _sensor_counts(defs, instance) -> dict[str, tuple[int, bool]]:
     sensor.evaluate_tick(ctx)
     out = {}
     for asset in ("raw_bars", "factor_table", "labels"):
-        record = instance.get_latest_asset_check_evaluation_record(
-            dg.AssetCheckKey(dg.AssetKey(asset), UNSYNCED_CHECK))
+        record = instance.get_latest_asset_check_evaluation_record(dg.AssetCheckKey(dg.AssetKey(asset), UNSYNCED_CHECK))
         evaluation = record.event.dagster_event.event_specific_data
         out[asset] = (evaluation.metadata["unsynced_partitions"].value, evaluation.passed)
     return out
@@ -62,8 +67,12 @@ def test_correcting_one_month_stales_exactly_its_readers(tmp_path):
     home = tmp_path / "home"
     defs = build_definitions(Settings(data=str(vendor), home=home))
     instance = dg.DagsterInstance.ephemeral()
-    _run(defs, instance, ["instruments", "industry_map", "fundamentals", "consensus", "index_weights", "raw_bars"],
-         whole=True)
+    _run(
+        defs,
+        instance,
+        ["instruments", "industry_map", "fundamentals", "consensus", "index_weights", "raw_bars"],
+        whole=True,
+    )
     # One run per partition, as a UI backfill does: each records the input versions it read.
     for month in MONTHS:
         _run(defs, instance, ["factor_table", "labels"], key=month)
@@ -88,8 +97,13 @@ def test_correcting_one_month_stales_exactly_its_readers(tmp_path):
     assert counts["factor_table"] == (7, False) and counts["labels"] == (3, False)
     assert counts["raw_bars"] == (0, True)
     # Beside a materialisation (the check runs with its asset): the last count minus what the run rewrote.
-    res = dg.materialize([*defs.assets, *defs.asset_checks], selection=dg.AssetSelection.assets("factor_table"),
-                         partition_key=FIXED, instance=instance, resources=defs.resources)
+    res = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        selection=dg.AssetSelection.assets("factor_table"),
+        partition_key=FIXED,
+        instance=instance,
+        resources=defs.resources,
+    )
     in_run = [e for e in res.get_asset_check_evaluations() if e.check_name == UNSYNCED_CHECK]
     assert len(in_run) == 1 and not in_run[0].passed
     assert in_run[0].metadata["unsynced_keys"].value == MONTHS[6:]
@@ -110,7 +124,9 @@ def test_staleness_summary_lines_count_and_show_the_first_keys():
 
     stale = {"factor_table": [f"2019-{m:02d}-01" for m in range(1, 8)], "raw_bars": []}
     assert summary_lines(stale, show=2) == [
-        "factor_table: 7 unsynced (2019-01-01, 2019-02-01, ... +5)", "raw_bars: 0 unsynced"]
+        "factor_table: 7 unsynced (2019-01-01, 2019-02-01, ... +5)",
+        "raw_bars: 0 unsynced",
+    ]
 
 
 def test_rerunning_an_unchanged_month_after_a_range_run_stales_nothing(tmp_path):
@@ -118,15 +134,20 @@ def test_rerunning_an_unchanged_month_after_a_range_run_stales_nothing(tmp_path)
     _, _, vendor = _vendor_year(tmp_path)
     defs = build_definitions(Settings(data=str(vendor), home=tmp_path / "home"))
     instance = dg.DagsterInstance.ephemeral()
-    _run(defs, instance, ["instruments", "industry_map", "fundamentals", "consensus", "index_weights", "raw_bars"],
-         whole=True)
+    _run(
+        defs,
+        instance,
+        ["instruments", "industry_map", "fundamentals", "consensus", "index_weights", "raw_bars"],
+        whole=True,
+    )
     _run(defs, instance, ["factor_table", "labels"], whole=True)
     assert stale_partitions(instance, defs, "factor_table") == []
 
     def version(month: str) -> str:
         event = instance.get_latest_materialization_event(dg.AssetKey("raw_bars"))
-        records = instance.fetch_materializations(dg.AssetRecordsFilter(
-            asset_key=dg.AssetKey("raw_bars"), asset_partitions=[month]), limit=1).records
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_bars"), asset_partitions=[month]), limit=1
+        ).records
         assert event is not None and records
         return records[0].asset_materialization.tags["dagster/data_version"]
 

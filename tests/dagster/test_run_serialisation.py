@@ -15,9 +15,15 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._utils.tags import TagConcurrencyLimitsCounter
 
 REPO = Path(__file__).resolve().parents[2]
-PG_ENV = {"DAGSTER_PG_HOST": "db", "DAGSTER_PG_PORT": "6543", "DAGSTER_PG_DB": "dagster",
-          "DAGSTER_PG_USERNAME": "dagster", "DAGSTER_PG_PASSWORD": "secret",
-          "ALPHA_IMAGE": "registry/alpha-gnn:1", "ALPHA_K8S_NAMESPACE": "alpha"}
+PG_ENV = {
+    "DAGSTER_PG_HOST": "db",
+    "DAGSTER_PG_PORT": "6543",
+    "DAGSTER_PG_DB": "dagster",
+    "DAGSTER_PG_USERNAME": "dagster",
+    "DAGSTER_PG_PASSWORD": "secret",
+    "ALPHA_IMAGE": "registry/alpha-gnn:1",
+    "ALPHA_K8S_NAMESPACE": "alpha",
+}
 
 
 @dg.asset(partitions_def=dg.MonthlyPartitionsDefinition(start_date="2018-01-01", end_date="2018-06-01"))

@@ -8,8 +8,8 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from alpha_core.store.parquet import ParquetStore
 from alpha_core.folds import FoldConfig, make_folds
+from alpha_core.store.parquet import ParquetStore
 from alpha_dagster.defs.assets.models import build_model_assets
 from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG, build_scheme, window_bounds
 from alpha_dagster.lib.io_manager import ParquetIOManager
@@ -50,13 +50,15 @@ def signals() -> pd.DataFrame:
 def test_signal_evaluation_metadata_has_chart_and_floats(tmp_path):
     resources = {"io_manager": ParquetIOManager(home=str(tmp_path)), "alpha_store": AlphaStore(home=str(tmp_path))}
     *_, evaluation = build_model_assets(SCHEME, PLAN, CAL, per_model_lengths=False)
-    assert dg.materialize([labels], resources=resources, tags={
-        RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-06-01"}).success
+    assert dg.materialize(
+        [labels], resources=resources, tags={RANGE_START_TAG: "2020-01-01", RANGE_END_TAG: "2020-06-01"}
+    ).success
     assert dg.materialize([signals], resources=resources, partition_key="m1").success
     metas = []
     for _ in range(2):
-        res = dg.materialize([labels, signals, evaluation], selection=[evaluation], resources=resources,
-                             partition_key="m1")
+        res = dg.materialize(
+            [labels, signals, evaluation], selection=[evaluation], resources=resources, partition_key="m1"
+        )
         assert res.success
         metas.append(res.asset_materializations_for_node("signal_evaluation")[0].metadata)
     meta = metas[0]

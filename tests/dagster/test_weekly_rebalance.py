@@ -8,12 +8,12 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
-from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 from alpha_core.portfolio.presets import R1
 from alpha_core.settings import Settings
 from alpha_core.store.parquet import ParquetStore
 from alpha_dagster.definitions import build_definitions
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 MONTH = "2019-12-01"
 
@@ -31,16 +31,25 @@ def live(tmp_path_factory):
         (["universe", "factor_table", "labels"], whole),
         (["macro_raw", "adjacency", "macro_series"], {}),
     ):
-        assert dg.materialize(assets, selection=selection, tags=tags, instance=instance,
-                              resources=defs.resources).success
-    fold = defs.resolve_assets_def("model_checkpoint").partitions_def.get_partitions_def_for_dimension(
-        "fold").get_partition_keys()[-1]
-    assert dg.materialize(assets, selection=["model_checkpoint"], instance=instance, resources=defs.resources,
-                          partition_key=dg.MultiPartitionKey({"fold": fold, "model": "nn"}),
-                          run_config={"ops": {"model_checkpoint": {"config": {"max_epochs": 3, "lr": 1e-3}}}}).success
+        assert dg.materialize(
+            assets, selection=selection, tags=tags, instance=instance, resources=defs.resources
+        ).success
+    fold = (
+        defs.resolve_assets_def("model_checkpoint")
+        .partitions_def.get_partitions_def_for_dimension("fold")
+        .get_partition_keys()[-1]
+    )
+    assert dg.materialize(
+        assets,
+        selection=["model_checkpoint"],
+        instance=instance,
+        resources=defs.resources,
+        partition_key=dg.MultiPartitionKey({"fold": fold, "model": "nn"}),
+        run_config={"ops": {"model_checkpoint": {"config": {"max_epochs": 3, "lr": 1e-3}}}},
+    ).success
     result = defs.resolve_job_def("weekly_rebalance").execute_in_process(
-        partition_key=MONTH, instance=instance,
-        run_config={"ops": {"target_orders": {"config": {"model": "nn"}}}})
+        partition_key=MONTH, instance=instance, run_config={"ops": {"target_orders": {"config": {"model": "nn"}}}}
+    )
     assert result.success
     return defs, home, instance, result
 
@@ -58,7 +67,7 @@ def test_target_orders_satisfy_the_r1_constraints(live):
     iw = store.read("index_weights", [MONTH])
     bench = iw[(iw["index_code"] == "SH000905") & (iw["date"] == day)].set_index("code")["weight"]
     active = o["target_weight"].sub(bench, fill_value=0.0)
-    relaxed = (result.asset_materializations_for_node("target_orders")[0].metadata["relaxed"].value)
+    relaxed = result.asset_materializations_for_node("target_orders")[0].metadata["relaxed"].value
     if "stock" not in relaxed:
         assert active.abs().max() <= R1.stock_dev + 1e-6
     industry = store.read("industry_map").drop_duplicates("code").set_index("code")["industry"]
@@ -105,7 +114,8 @@ def test_rerun_is_idempotent_and_metadata_summarises(live):
     path = ParquetStore(home).path("target_orders", MONTH)
     first = path.read_bytes()
     again = defs.resolve_job_def("weekly_rebalance").execute_in_process(
-        partition_key=MONTH, instance=instance, run_config={"ops": {"target_orders": {"config": {"model": "nn"}}}})
+        partition_key=MONTH, instance=instance, run_config={"ops": {"target_orders": {"config": {"model": "nn"}}}}
+    )
     assert again.success
     assert path.read_bytes() == first
     meta = result.asset_materializations_for_node("target_orders")[0].metadata
@@ -117,10 +127,14 @@ def test_schedule_requests_the_month_of_the_friday(live):
     schedule = defs.resolve_schedule_def("weekly_rebalance_schedule")
     assert schedule.execution_timezone == "Asia/Shanghai" and schedule.cron_schedule == "0 17 * * 5"
     friday = dt.datetime(2019, 12, 27, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    req = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=friday, repository_def=defs.get_repository_def())).run_requests[0]
+    req = schedule.evaluate_tick(
+        dg.build_schedule_context(scheduled_execution_time=friday, repository_def=defs.get_repository_def())
+    ).run_requests[0]
     assert req.partition_key == MONTH
     later = dt.datetime(2031, 1, 3, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    data = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=later, repository_def=defs.get_repository_def()))
+    data = schedule.evaluate_tick(
+        dg.build_schedule_context(scheduled_execution_time=later, repository_def=defs.get_repository_def())
+    )
     assert not data.run_requests and "no monthly partition" in data.skip_message
 
 
@@ -139,9 +153,15 @@ def test_no_orders_when_a_trained_feature_vanished_on_the_decision_day(live):
     factors.loc[factors["date"] == day, "ret_5d"] = np.nan
     store.write("factor_table", factors, MONTH)
     try:
-        res = dg.materialize(list(defs.assets), selection=["target_orders"], partition_key=MONTH, instance=instance,
-                             resources=defs.resources, raise_on_error=False,
-                             run_config={"ops": {"target_orders": {"config": {"model": "nn"}}}})
+        res = dg.materialize(
+            list(defs.assets),
+            selection=["target_orders"],
+            partition_key=MONTH,
+            instance=instance,
+            resources=defs.resources,
+            raise_on_error=False,
+            run_config={"ops": {"target_orders": {"config": {"model": "nn"}}}},
+        )
         assert not res.success
         failure = next(e for e in res.all_events if e.event_type_value == "STEP_FAILURE")
         message = str(failure.event_specific_data.error)

@@ -16,8 +16,12 @@ def write_bin(file: Path, start: int, values) -> None:
     np.concatenate([[start], np.asarray(values, dtype=np.float64)]).astype("<f4").tofile(file)
 
 
-def write_qlib(root: Path, days: pd.DatetimeIndex, stocks: dict[str, dict[str, tuple[int, list[float]]]],
-               csi300: list[tuple[str, str, str]] | None = None) -> Path:
+def write_qlib(
+    root: Path,
+    days: pd.DatetimeIndex,
+    stocks: dict[str, dict[str, tuple[int, list[float]]]],
+    csi300: list[tuple[str, str, str]] | None = None,
+) -> Path:
     """A Qlib dir: ``stocks[code][field] = (first-day index, values)``; all.txt spans from the data."""
     (root / "calendars").mkdir(parents=True, exist_ok=True)
     (root / "calendars" / "day.txt").write_text("\n".join(d.strftime("%Y-%m-%d") for d in days) + "\n")
@@ -48,22 +52,42 @@ def tiny_market() -> dict[str, dict[str, tuple[int, list[float]]]]:
     adj = raw_close * factor
     vol = np.array([1e6, 2e6, 1.5e6, 0, 3e6, 1e6, 1e6, 2e6, 1e6, 1e6, 1e6, 1e6])
     sh600000 = {
-        "open": (0, list(adj * 0.99)), "high": (0, list(adj * 1.02)), "low": (0, list(adj * 0.98)),
-        "close": (0, list(adj)), "volume": (0, list(vol)), "factor": (0, list(factor)),
+        "open": (0, list(adj * 0.99)),
+        "high": (0, list(adj * 1.02)),
+        "low": (0, list(adj * 0.98)),
+        "close": (0, list(adj)),
+        "volume": (0, list(vol)),
+        "factor": (0, list(factor)),
     }
     sh600000["open"][1][3] = sh600000["high"][1][3] = sh600000["low"][1][3] = adj[3]  # suspended: flat
     c = np.array([10.0] * 3 + [12.0, 13.0, 15.5, 15.0, 16.0, 15.8, 16.2, 16.1])
     v = np.array([0.0] * 3 + [5e6] * 8)
-    sz300344 = {"open": (1, list(c)), "high": (1, list(c * 1.01)), "low": (1, list(c * 0.97)),
-                "close": (1, list(c)), "volume": (1, list(v)), "factor": (1, [1.0] * 11)}
+    sz300344 = {
+        "open": (1, list(c)),
+        "high": (1, list(c * 1.01)),
+        "low": (1, list(c * 0.97)),
+        "close": (1, list(c)),
+        "volume": (1, list(v)),
+        "factor": (1, [1.0] * 11),
+    }
     for k in range(3):
         sz300344["high"][1][k] = sz300344["low"][1][k] = 10.0
     s = np.array([30.0, 33.0, 36.0, 35.0, 34.0, 36.0, 37.0, 38.0, 39.0, 40.0])
-    sh688001 = {"open": (2, list(s)), "high": (2, list(s * 1.05)), "low": (2, list(s * 0.95)),
-                "close": (2, list(s)), "volume": (2, [1e6] * 10), "factor": (2, [1.0] * 10)}
+    sh688001 = {
+        "open": (2, list(s)),
+        "high": (2, list(s * 1.05)),
+        "low": (2, list(s * 0.95)),
+        "close": (2, list(s)),
+        "volume": (2, [1e6] * 10),
+        "factor": (2, [1.0] * 10),
+    }
     idx = np.linspace(4000, 4100, 12)
-    sh000300 = {"open": (0, list(idx)), "high": (0, list(idx)), "low": (0, list(idx)), "close": (0, list(idx)),
-                "volume": (0, [1e9] * 12), "factor": (0, [1.0] * 12)}
+    sh000300 = {
+        "open": (0, list(idx)),
+        "high": (0, list(idx)),
+        "low": (0, list(idx)),
+        "close": (0, list(idx)),
+        "volume": (0, [1e9] * 12),
+        "factor": (0, [1.0] * 12),
+    }
     return {"SH600000": sh600000, "SZ300344": sz300344, "SH688001": sh688001, "SH000300": sh000300}
-
-

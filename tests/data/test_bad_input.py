@@ -15,13 +15,17 @@ ALL = (pd.Timestamp("2000-01-01"), pd.Timestamp("2030-01-01"))
 
 
 def _bars_csv() -> pd.DataFrame:
-    return pd.DataFrame({
-        "date": ["2020-01-02", "2020-01-02", "2020-01-03", "2020-01-03"],
-        "code": ["SH600000", "SZ000001", "SH600000", "SZ000001"],
-        "open": [10.0, 15.0, 10.2, 15.1], "high": [10.5, 15.5, 10.6, 15.4],
-        "low": [9.9, 14.8, 10.0, 15.0], "close": [10.2, 15.2, 10.4, 15.3],
-        "volume": [1e6, 2e6, 1e6, 2e6],
-    })
+    return pd.DataFrame(
+        {
+            "date": ["2020-01-02", "2020-01-02", "2020-01-03", "2020-01-03"],
+            "code": ["SH600000", "SZ000001", "SH600000", "SZ000001"],
+            "open": [10.0, 15.0, 10.2, 15.1],
+            "high": [10.5, 15.5, 10.6, 15.4],
+            "low": [9.9, 14.8, 10.0, 15.0],
+            "close": [10.2, 15.2, 10.4, 15.3],
+            "volume": [1e6, 2e6, 1e6, 2e6],
+        }
+    )
 
 
 def test_truncated_bin_partial_float(tmp_path):
@@ -38,7 +42,7 @@ def test_truncated_bin_partial_float(tmp_path):
 def test_truncated_bin_missing_days(tmp_path):
     root = write_qlib(tmp_path / "q", TINY_DAYS, tiny_market())
     f = root / "features" / "sh600000" / "volume.day.bin"
-    f.write_bytes(f.read_bytes()[:-3 * 4])  # the last 3 days lost, whole floats
+    f.write_bytes(f.read_bytes()[: -3 * 4])  # the last 3 days lost, whole floats
     with pytest.raises(DataContractError) as exc:
         QlibSource(root).bars(*ALL)
     loc = exc.value.location
@@ -73,7 +77,11 @@ def test_high_below_low(tmp_path):
         FileSource(tmp_path).bars(*ALL)
     loc = exc.value.location
     assert (loc.file, loc.column, loc.instrument, loc.date) == (
-        str(tmp_path / "bars.csv"), "high/low", "SZ000001", "2020-01-03")
+        str(tmp_path / "bars.csv"),
+        "high/low",
+        "SZ000001",
+        "2020-01-03",
+    )
 
 
 def test_duplicate_rows(tmp_path):
@@ -94,7 +102,11 @@ def test_negative_volume(tmp_path):
         FileSource(tmp_path).bars(*ALL)
     loc = exc.value.location
     assert (loc.file, loc.column, loc.instrument, loc.date) == (
-        str(tmp_path / "bars.parquet"), "volume", "SZ000001", "2020-01-02")
+        str(tmp_path / "bars.parquet"),
+        "volume",
+        "SZ000001",
+        "2020-01-02",
+    )
 
 
 def test_unknown_code_spelling(tmp_path):
@@ -147,6 +159,7 @@ def test_error_message_names_location(tmp_path):
 
 # --- non-finite values (issue 16, case 1) -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("field, day", [("volume", 4), ("high", 6), ("close", 9)])
 def test_inf_in_qlib_bin_names_file_column_instrument_date_value(tmp_path, field, day):
     market = tiny_market()
@@ -159,8 +172,12 @@ def test_inf_in_qlib_bin_names_file_column_instrument_date_value(tmp_path, field
         QlibSource(root).bars(*ALL)
     loc = exc.value.location
     assert (loc.file, loc.column, loc.instrument, loc.date, loc.value) == (
-        str(root / "features" / "sh600000" / f"{field}.day.bin"), field, "SH600000", str(TINY_DAYS[day].date()),
-        "inf")
+        str(root / "features" / "sh600000" / f"{field}.day.bin"),
+        field,
+        "SH600000",
+        str(TINY_DAYS[day].date()),
+        "inf",
+    )
 
 
 @pytest.mark.parametrize("column", ["close", "high"])
@@ -172,11 +189,16 @@ def test_inf_in_file_source_names_location_and_value(tmp_path, column):
         FileSource(tmp_path).bars(*ALL)
     loc = exc.value.location
     assert (loc.file, loc.column, loc.instrument, loc.date) == (
-        str(tmp_path / "bars.parquet"), column, "SZ000001", "2020-01-03")
+        str(tmp_path / "bars.parquet"),
+        column,
+        "SZ000001",
+        "2020-01-03",
+    )
     assert loc.value in ("inf", "-inf") and f"value={loc.value}" in str(exc.value)
 
 
 # --- errors that point at the line (issue 16, case 5) ------------------------------------------------
+
 
 def test_bad_date_in_qlib_instrument_list(tmp_path):
     root = write_qlib(tmp_path / "q", TINY_DAYS, tiny_market())
@@ -188,7 +210,12 @@ def test_bad_date_in_qlib_instrument_list(tmp_path):
         QlibSource(root).bars(*ALL)
     loc = exc.value.location
     assert (loc.file, loc.column, loc.instrument, loc.value, loc.line) == (
-        str(f), "start", lines[2].split("\t")[0], "'2020-13-45'", 3)
+        str(f),
+        "start",
+        lines[2].split("\t")[0],
+        "'2020-13-45'",
+        3,
+    )
 
 
 def test_unparsable_day_in_qlib_calendar_names_value_and_line(tmp_path):

@@ -9,8 +9,9 @@ from alpha_core.data.codes import board_of, boards_of, normalize_code, normalize
 from alpha_core.errors import UnknownCodeError
 
 
-@pytest.mark.parametrize("raw", ["SH600000", "sh600000", "sh.600000", "SH.600000", "600000.SH", "600000.sh",
-                                 "600000.XSHG", " sh600000 "])
+@pytest.mark.parametrize(
+    "raw", ["SH600000", "sh600000", "sh.600000", "SH.600000", "600000.SH", "600000.sh", "600000.XSHG", " sh600000 "]
+)
 def test_spellings_of_one_code(raw):
     assert normalize_code(raw) == "SH600000"
 
@@ -36,7 +37,8 @@ def test_vectorised_keeps_order():
 
 
 def test_boards():
-    assert [board_of(c) for c in ["SH600000", "SZ000001", "SZ002415", "SZ300750", "SH688981", "BJ430047",
-                                  "SH000300", "SZ399006"]] == [
-        "main", "main", "main", "chinext", "star", "bse", "index", "index"]
+    assert [
+        board_of(c)
+        for c in ["SH600000", "SZ000001", "SZ002415", "SZ300750", "SH688981", "BJ430047", "SH000300", "SZ399006"]
+    ] == ["main", "main", "main", "chinext", "star", "bse", "index", "index"]
     assert boards_of(["SH688001", "SZ300001"]).tolist() == ["star", "chinext"]

@@ -15,15 +15,27 @@ def _bars(n_days: int = 3) -> pd.DataFrame:
     codes = ["SH600000", "SZ000001"]
     rows = len(dates) * len(codes)
     close = np.linspace(10, 11, rows)
-    return pd.DataFrame({
-        "date": np.repeat(dates.values, len(codes)).astype("datetime64[ns]"),
-        "code": pd.array(codes * len(dates), dtype="str"),
-        "open": close, "high": close + 0.2, "low": close - 0.2, "close": close,
-        "volume": np.full(rows, 1e6), "amount": close * 1e6, "vwap": close, "adj_factor": np.ones(rows),
-        "turnover": np.full(rows, np.nan), "float_mcap": np.full(rows, np.nan), "total_mcap": np.full(rows, np.nan),
-        "tradable": np.ones(rows, bool), "limit_up": close * 1.1, "limit_down": close * 0.9,
-        "is_st": np.zeros(rows, bool),
-    })
+    return pd.DataFrame(
+        {
+            "date": np.repeat(dates.values, len(codes)).astype("datetime64[ns]"),
+            "code": pd.array(codes * len(dates), dtype="str"),
+            "open": close,
+            "high": close + 0.2,
+            "low": close - 0.2,
+            "close": close,
+            "volume": np.full(rows, 1e6),
+            "amount": close * 1e6,
+            "vwap": close,
+            "adj_factor": np.ones(rows),
+            "turnover": np.full(rows, np.nan),
+            "float_mcap": np.full(rows, np.nan),
+            "total_mcap": np.full(rows, np.nan),
+            "tradable": np.ones(rows, bool),
+            "limit_up": close * 1.1,
+            "limit_down": close * 0.9,
+            "is_st": np.zeros(rows, bool),
+        }
+    )
 
 
 def _loc(df: pd.DataFrame, schema=C.BARS_SCHEMA):
@@ -91,13 +103,22 @@ def test_wrong_dtype_reported():
 
 
 def test_isin_and_row_rules_of_other_tables():
-    inst = pd.DataFrame({"code": pd.array(["SH600000", "SZ300001"], dtype="str"),
-                         "name": pd.array([None, None], dtype="str"), "board": pd.array(["main", "growth"], dtype="str"),
-                         "list_date": pd.to_datetime(["2000-01-01", "2010-01-01"]).as_unit("ns"),
-                         "delist_date": pd.to_datetime([None, None]).as_unit("ns")})
+    inst = pd.DataFrame(
+        {
+            "code": pd.array(["SH600000", "SZ300001"], dtype="str"),
+            "name": pd.array([None, None], dtype="str"),
+            "board": pd.array(["main", "growth"], dtype="str"),
+            "list_date": pd.to_datetime(["2000-01-01", "2010-01-01"]).as_unit("ns"),
+            "delist_date": pd.to_datetime([None, None]).as_unit("ns"),
+        }
+    )
     assert _loc(inst, C.INSTRUMENTS_SCHEMA)[:2] == ("board", "SZ300001")
-    fund = pd.DataFrame({"code": pd.array(["SH600000"], dtype="str"),
-                         "report_period": pd.to_datetime(["2020-03-31"]).as_unit("ns"),
-                         "announce_date": pd.to_datetime(["2020-03-01"]).as_unit("ns"),
-                         **{c: [1.0] for c in C.FUNDAMENTAL_FLOWS + C.FUNDAMENTAL_STOCKS + ["roe"]}})
+    fund = pd.DataFrame(
+        {
+            "code": pd.array(["SH600000"], dtype="str"),
+            "report_period": pd.to_datetime(["2020-03-31"]).as_unit("ns"),
+            "announce_date": pd.to_datetime(["2020-03-01"]).as_unit("ns"),
+            **{c: [1.0] for c in C.FUNDAMENTAL_FLOWS + C.FUNDAMENTAL_STOCKS + ["roe"]},
+        }
+    )
     assert _loc(fund, C.FUNDAMENTALS_SCHEMA) == ("announce_date", "SH600000", "2020-03-31")

@@ -14,13 +14,18 @@ ALL = (pd.Timestamp("2000-01-01"), pd.Timestamp("2030-01-01"))
 
 
 def _minimal(tmp_path):
-    df = pd.DataFrame({
-        "date": ["2020-08-21", "2020-08-21", "2020-08-24", "2020-08-24", "2020-08-25"],
-        "code": ["sz.300001", "600000.SH", "sz.300001", "600000.SH", "600000.XSHG"],
-        "open": [10.0, 8.0, 10.5, 8.1, 8.2], "high": [10.6, 8.2, 11.0, 8.3, 8.3],
-        "low": [9.9, 7.9, 10.1, 8.0, 8.1], "close": [10.2, 8.1, 10.9, 8.2, 8.25],
-        "volume": [1e6, 2e6, 0.0, 2e6, 1e6], "amount": [1.02e7, 1.6e7, 0.0, 1.64e7, 8.2e6],
-    })
+    df = pd.DataFrame(
+        {
+            "date": ["2020-08-21", "2020-08-21", "2020-08-24", "2020-08-24", "2020-08-25"],
+            "code": ["sz.300001", "600000.SH", "sz.300001", "600000.SH", "600000.XSHG"],
+            "open": [10.0, 8.0, 10.5, 8.1, 8.2],
+            "high": [10.6, 8.2, 11.0, 8.3, 8.3],
+            "low": [9.9, 7.9, 10.1, 8.0, 8.1],
+            "close": [10.2, 8.1, 10.9, 8.2, 8.25],
+            "volume": [1e6, 2e6, 0.0, 2e6, 1e6],
+            "amount": [1.02e7, 1.6e7, 0.0, 1.64e7, 8.2e6],
+        }
+    )
     df.to_csv(tmp_path / "bars.csv", index=False)
     return df
 
@@ -68,10 +73,18 @@ def test_roundtrip_of_qlib_tables(tiny_qlib, tmp_path):
 
 def test_fundamentals_and_macro_files(tmp_path):
     _minimal(tmp_path)
-    pd.DataFrame({"code": ["000001.SZ"], "report_period": ["2020-03-31"], "announce_date": ["2020-04-20"],
-                  "revenue": [1e9], "net_profit": [1e8]}).to_csv(tmp_path / "fundamentals.csv", index=False)
-    pd.DataFrame({"series": ["m2"], "period": ["2020-01-01"], "value": [2e6],
-                  "release_date": ["2020-02-15"]}).to_parquet(tmp_path / "macro_raw.parquet")
+    pd.DataFrame(
+        {
+            "code": ["000001.SZ"],
+            "report_period": ["2020-03-31"],
+            "announce_date": ["2020-04-20"],
+            "revenue": [1e9],
+            "net_profit": [1e8],
+        }
+    ).to_csv(tmp_path / "fundamentals.csv", index=False)
+    pd.DataFrame(
+        {"series": ["m2"], "period": ["2020-01-01"], "value": [2e6], "release_date": ["2020-02-15"]}
+    ).to_parquet(tmp_path / "macro_raw.parquet")
     src = FileSource(tmp_path)
     f = src.fundamentals()
     assert f["code"].tolist() == ["SZ000001"] and np.isnan(f["ocf"].iloc[0])

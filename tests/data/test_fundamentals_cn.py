@@ -20,8 +20,10 @@ def _raw() -> pd.DataFrame:
     for fy in (2017, 2018):
         for q, rev in enumerate([40, 42, 41, 45], start=1):
             rows.append(("000001.SZ", f"Q{q} FY{fy}", rev, 30.0, 3.0, 12.0, 2.5, 2.3))
-    return pd.DataFrame(rows, columns=["code", "report_date", "revenue", "ocf", "roe", "net_profit",
-                                       "total_assets", "total_liabilities"])
+    return pd.DataFrame(
+        rows,
+        columns=["code", "report_date", "revenue", "ocf", "roe", "net_profit", "total_assets", "total_liabilities"],
+    )
 
 
 def test_ytd_code_converted_to_single_quarters():
@@ -53,8 +55,9 @@ def test_missing_previous_quarter_gives_nan():
 
 def test_announce_deadlines():
     periods = pd.Series(pd.to_datetime(["2016-03-31", "2016-06-30", "2016-09-30", "2016-12-31"]))
-    assert announce_deadline(periods).tolist() == list(pd.to_datetime(
-        ["2016-04-30", "2016-08-31", "2016-10-31", "2017-04-30"]))
+    assert announce_deadline(periods).tolist() == list(
+        pd.to_datetime(["2016-04-30", "2016-08-31", "2016-10-31", "2017-04-30"])
+    )
     f = clean_quarterly(_raw())
     assert (f["announce_date"] > f["report_period"]).all()
 

@@ -13,8 +13,10 @@ from alpha_core.data.synthetic.universe_events import make_universe
 
 def test_index_has_no_limit_and_chinext_widens_on_the_reform_day():
     boards = np.array([Board.INDEX, Board.CHINEXT, Board.CHINEXT, Board.STAR], dtype=object)
-    dates = np.array([CHINEXT_REFORM - pd.Timedelta(days=3), CHINEXT_REFORM - pd.Timedelta(days=3), CHINEXT_REFORM,
-                      CHINEXT_REFORM], dtype="datetime64[ns]")
+    dates = np.array(
+        [CHINEXT_REFORM - pd.Timedelta(days=3), CHINEXT_REFORM - pd.Timedelta(days=3), CHINEXT_REFORM, CHINEXT_REFORM],
+        dtype="datetime64[ns]",
+    )
     pct = limit_pct(boards, dates, np.array([True, True, True, True]))
     # index NaN; ChiNext ST before the reform 10% -> 5%; from it 20% (ST too); STAR 20% (ST too)
     np.testing.assert_allclose(pct, [np.nan, 0.05, 0.20, 0.20])

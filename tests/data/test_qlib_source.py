@@ -87,8 +87,11 @@ def test_stocks_suspended_on_the_first_day_keep_their_rows(qlib_dir, tmp_path):
     (view / "calendars").mkdir(parents=True)
     (view / "calendars" / "day.txt").symlink_to(qlib_dir / "calendars" / "day.txt")
     (view / "features").mkdir()
-    lines = [line for line in (qlib_dir / "instruments" / "all.txt").read_text().splitlines()
-             if line.split("\t")[0] in SUSPENDED_AT_START]
+    lines = [
+        line
+        for line in (qlib_dir / "instruments" / "all.txt").read_text().splitlines()
+        if line.split("\t")[0] in SUSPENDED_AT_START
+    ]
     (view / "instruments").mkdir()
     (view / "instruments" / "all.txt").write_text("\n".join(lines) + "\n")
     for code in SUSPENDED_AT_START:
@@ -199,7 +202,7 @@ def test_macro(src):
     y = m[m["series"] == "cgb10y"].set_index("period")
     assert y.loc[pd.Timestamp("2019-06-01"), "release_date"] == pd.Timestamp("2019-06-30")
     assert y.loc[pd.Timestamp("2002-01-04"), "release_date"] == pd.Timestamp("2002-01-04")
-    gap = y.loc[pd.Timestamp("2017-01-01"):pd.Timestamp("2019-05-31")]
+    gap = y.loc[pd.Timestamp("2017-01-01") : pd.Timestamp("2019-05-31")]
     assert gap.empty  # the 2017-01..2019-05 gap is kept, not filled here
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _qlib_tiny import TINY_DAYS, tiny_market, write_qlib
 
 from alpha_core.data.contract import BARS_COLUMNS, INDEX_WEIGHT_COLUMNS
 from alpha_core.data.limits import limit_pct, limit_prices
 from alpha_core.data.qlib import QlibSource
-from _qlib_tiny import TINY_DAYS, tiny_market, write_qlib
 
 ALL = (pd.Timestamp("2000-01-01"), pd.Timestamp("2030-01-01"))
 
@@ -87,12 +87,18 @@ def test_limit_prices_hand_computed(bars):
 
 def test_limit_rules_vectorised():
     boards = np.array(["main", "chinext", "chinext", "star", "bse", "main", "chinext"], dtype=object)
-    dates = np.array(["2020-01-02", "2020-08-21", "2020-08-24", "2019-08-01", "2022-01-04", "2020-01-02",
-                      "2019-01-02"], dtype="datetime64[ns]")
+    dates = np.array(
+        ["2020-01-02", "2020-08-21", "2020-08-24", "2019-08-01", "2022-01-04", "2020-01-02", "2019-01-02"],
+        dtype="datetime64[ns]",
+    )
     st = np.array([False, False, False, True, False, True, True])
     np.testing.assert_allclose(limit_pct(boards, dates, st), [0.10, 0.10, 0.20, 0.20, 0.30, 0.05, 0.05])
-    up, down = limit_prices(np.array([9.99, 10.005]), np.array(["main", "main"], dtype=object),
-                            np.array(["2020-01-02"] * 2, dtype="datetime64[ns]"), np.array([False, False]))
+    up, down = limit_prices(
+        np.array([9.99, 10.005]),
+        np.array(["main", "main"], dtype=object),
+        np.array(["2020-01-02"] * 2, dtype="datetime64[ns]"),
+        np.array([False, False]),
+    )
     # 9.99 * 1.1 = 10.989 -> 10.99; 10.005 rounds half-up to 10.01 first: 11.011 -> 11.01
     np.testing.assert_allclose(up, [10.99, 11.01])
     np.testing.assert_allclose(down, [8.99, 9.01])
@@ -134,8 +140,9 @@ def test_future_perturbation_leaves_past_unchanged(tmp_path):
                 fields[name] = (start, values[:-3] + [0.0] * 3)
     moved = QlibSource(write_qlib(tmp_path / "b", TINY_DAYS, market)).bars(*ALL)
     cut = TINY_DAYS[-3]
-    pd.testing.assert_frame_equal(base[base["date"] < cut].reset_index(drop=True),
-                                  moved[moved["date"] < cut].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        base[base["date"] < cut].reset_index(drop=True), moved[moved["date"] < cut].reset_index(drop=True)
+    )
     assert not base[base["date"] >= cut]["close"].equals(moved[moved["date"] >= cut]["close"])
 
 

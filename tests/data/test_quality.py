@@ -14,8 +14,10 @@ def _bars() -> pd.DataFrame:
     for d in CAL[:2]:
         for c in ("SH600000", "SH600001", "SZ000001"):
             rows.append((d, c, 10.0, 10.5, 9.8, 10.2, 10.1, 100.0, 1010.0, 11.0, 9.0))
-    return pd.DataFrame(rows, columns=["date", "code", "open", "high", "low", "close", "vwap", "volume", "amount",
-                                       "limit_up", "limit_down"])
+    return pd.DataFrame(
+        rows,
+        columns=["date", "code", "open", "high", "low", "close", "vwap", "volume", "amount", "limit_up", "limit_down"],
+    )
 
 
 def test_clean_bars_pass_every_check():

@@ -32,9 +32,10 @@ def _row(bars: pd.DataFrame, code: str, day: int) -> pd.Series:
     return bars[(bars["code"] == code) & (bars["date"] == TINY_DAYS[day])].iloc[0]
 
 
-@pytest.mark.parametrize("field, value, what", [("close", float("nan"), "NaN close"),
-                                                ("close", float("inf"), "infinite"),
-                                                ("factor", 0.0, "factor <= 0")])
+@pytest.mark.parametrize(
+    "field, value, what",
+    [("close", float("nan"), "NaN close"), ("close", float("inf"), "infinite"), ("factor", 0.0, "factor <= 0")],
+)
 def test_qlib_vendor_error_fails_by_default_with_location(tmp_path, field, value, what):
     market = tiny_market()
     _set(market, "SH688001", field, 6, value)  # a traded day: volume 1e6
@@ -43,8 +44,12 @@ def test_qlib_vendor_error_fails_by_default_with_location(tmp_path, field, value
         QlibSource(root).bars(*ALL)
     loc = exc.value.location
     assert (loc.file, loc.column, loc.instrument, loc.date, loc.value) == (
-        str(root / "features" / "sh688001" / f"{field}.day.bin"), field, "SH688001", str(TINY_DAYS[6].date()),
-        repr(value))
+        str(root / "features" / "sh688001" / f"{field}.day.bin"),
+        field,
+        "SH688001",
+        str(TINY_DAYS[6].date()),
+        repr(value),
+    )
 
 
 def test_qlib_repair_policy_counts_the_repaired_row(tmp_path):
@@ -71,24 +76,32 @@ def test_qlib_nan_row_is_a_declared_counted_repair(tmp_path, caplog):
     got = src.repairs(*ALL)
     assert got.counts[Repair.NAN_ROW_AS_SUSPENSION] == {"SH600000": 1}
     assert got.as_metadata()["nan_row_as_suspension"] == {"SH600000": 1}
-    assert any(rec.levelno == logging.WARNING and "nan_row_as_suspension" in rec.getMessage()
-               for rec in caplog.records)
+    assert any(rec.levelno == logging.WARNING and "nan_row_as_suspension" in rec.getMessage() for rec in caplog.records)
 
 
 def test_file_source_nan_close_on_traded_day_fails_by_default(tmp_path):
-    bars = pd.DataFrame({
-        "date": ["2020-01-02", "2020-01-02", "2020-01-03", "2020-01-03"],
-        "code": ["SH600000", "SZ000001", "SH600000", "SZ000001"],
-        "open": [10.0, 15.0, 10.2, 15.1], "high": [10.5, 15.5, 10.6, 15.4],
-        "low": [9.9, 14.8, 10.0, 15.0], "close": [10.2, 15.2, np.nan, 15.3],
-        "volume": [1e6, 2e6, 1e6, 2e6],
-    })
+    bars = pd.DataFrame(
+        {
+            "date": ["2020-01-02", "2020-01-02", "2020-01-03", "2020-01-03"],
+            "code": ["SH600000", "SZ000001", "SH600000", "SZ000001"],
+            "open": [10.0, 15.0, 10.2, 15.1],
+            "high": [10.5, 15.5, 10.6, 15.4],
+            "low": [9.9, 14.8, 10.0, 15.0],
+            "close": [10.2, 15.2, np.nan, 15.3],
+            "volume": [1e6, 2e6, 1e6, 2e6],
+        }
+    )
     bars.to_csv(tmp_path / "bars.csv", index=False)
     with pytest.raises(DataContractError, match="NaN close") as exc:
         FileSource(tmp_path).bars(*ALL)
     loc = exc.value.location
     assert (loc.file, loc.column, loc.instrument, loc.date, loc.line) == (
-        str(tmp_path / "bars.csv"), "close", "SH600000", "2020-01-03", 4)
+        str(tmp_path / "bars.csv"),
+        "close",
+        "SH600000",
+        "2020-01-03",
+        4,
+    )
 
     src = FileSource(tmp_path, repairs=REPAIR)
     got = src.bars(*ALL).set_index(["code", "date"])
@@ -98,7 +111,8 @@ def test_file_source_nan_close_on_traded_day_fails_by_default(tmp_path):
     assert src.repairs(*ALL).counts == {Repair.INVALID_BAR_AS_SUSPENSION: {"SH600000": 1}}
 
     bars.assign(volume=[1e6, 2e6, 0.0, 2e6], tradable=[True, True, True, True]).to_csv(
-        tmp_path / "bars.csv", index=False)  # no volume, but the vendor says tradable: still an error
+        tmp_path / "bars.csv", index=False
+    )  # no volume, but the vendor says tradable: still an error
     with pytest.raises(DataContractError, match="NaN close"):
         FileSource(tmp_path).bars(*ALL)
 
@@ -111,6 +125,7 @@ def test_repair_counts_per_instrument_from_masks():
 
 
 # --- rows before the first trade (case 3) -------------------------------------------------------------
+
 
 def _suspended_from_day0(market: dict, code: str, days: int) -> None:
     """Make ``code`` (data from calendar day 0) suspended on its first ``days`` days: flat at the

@@ -175,8 +175,13 @@ class DagsterStack:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(log_path, "wb")  # noqa: SIM115 - owned by the child for its lifetime
         popen = subprocess.Popen(
-            argv, cwd=self.root, env=self.env(), stdout=fh, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            argv,
+            cwd=self.root,
+            env=self.env(),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         fh.close()
         proc = ManagedProcess(name, popen, log_path)
@@ -204,12 +209,26 @@ class DagsterStack:
             port = free_port()
             proc = self._spawn(
                 f"code-server-{loc.name}",
-                [executable("dagster"), "api", "grpc", "-h", "127.0.0.1", "-p", str(port), *loc.grpc_args(),
-                 "--location-name", loc.name, "--lazy-load-user-code", "--working-directory", str(REPO)],
+                [
+                    executable("dagster"),
+                    "api",
+                    "grpc",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    *loc.grpc_args(),
+                    "--location-name",
+                    loc.name,
+                    "--lazy-load-user-code",
+                    "--working-directory",
+                    str(REPO),
+                ],
             )
             servers.append((port, proc))
-            entries.append(f"  - grpc_server:\n      host: 127.0.0.1\n      port: {port}\n"
-                           f"      location_name: {loc.name}\n")
+            entries.append(
+                f"  - grpc_server:\n      host: 127.0.0.1\n      port: {port}\n      location_name: {loc.name}\n"
+            )
         workspace = self.dagster_home / "workspace.yaml"
         workspace.write_text("load_from:\n" + "".join(entries))
         # The code servers load their definitions before they listen: wait, so the webserver
@@ -217,8 +236,10 @@ class DagsterStack:
         for port, proc in servers:
             wait_for_port(port, deadline - time.monotonic(), alive=proc.check_alive)
         self.port = free_port()
-        self._spawn("webserver", [executable("dagster-webserver"), "-h", "127.0.0.1", "-p", str(self.port),
-                                  "-w", str(workspace)])
+        self._spawn(
+            "webserver",
+            [executable("dagster-webserver"), "-h", "127.0.0.1", "-p", str(self.port), "-w", str(workspace)],
+        )
         self._spawn("daemon", [executable("dagster-daemon"), "run", "-w", str(workspace)])
         self.client.wait_until_ready(max(deadline - time.monotonic(), 5.0), alive=self.check_alive)
         return self
@@ -290,8 +311,9 @@ TOY_LOCATION = "e2e_toy"
 
 # The project's target: two folds of `model_checkpoint` (the `nn` model), after one
 # all-partitions backfill of every upstream asset (it counts against the same time bound).
-PROJECT_TARGET = BackfillTarget("project", PROJECT_LOCATION, "model_checkpoint", folds_of_model(2, "nn"),
-                                upstream="ancestors")
+PROJECT_TARGET = BackfillTarget(
+    "project", PROJECT_LOCATION, "model_checkpoint", folds_of_model(2, "nn"), upstream="ancestors"
+)
 
 # A throwaway one-asset location: checks the harness itself (server, daemon, GraphQL) in
 # seconds, so a failure of the project target is known to be the project's.

@@ -108,9 +108,22 @@ def start_postgres(timeout_s: float = 60.0) -> PostgresServer:
     log_path = root / "postgres.log"
     kw = {"user": user} if user else {}
     init = subprocess.run(
-        [str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-         "--locale=C", "--no-sync"],
-        capture_output=True, text=True, cwd=root, **kw,
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        **kw,
     )
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
@@ -120,10 +133,29 @@ def start_postgres(timeout_s: float = 60.0) -> PostgresServer:
     if user is not None:
         os.chown(log_path, pwd.getpwnam(user).pw_uid, -1)
     proc = subprocess.Popen(
-        [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sock),
-         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
-         "-c", "max_connections=100"],
-        stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root, start_new_session=True, **kw,
+        [
+            str(bindir / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-k",
+            str(sock),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=100",
+        ],
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=root,
+        start_new_session=True,
+        **kw,
     )
     fh.close()
     server = PostgresServer(root, port, proc, log_path)
@@ -139,5 +171,5 @@ def start_postgres(timeout_s: float = 60.0) -> PostgresServer:
         except Exception:  # noqa: BLE001 - psycopg2.OperationalError until it accepts connections
             if time.monotonic() > deadline:
                 server.stop()
-                raise TimeoutError(f"postgres not accepting connections after {timeout_s:.0f}s")
+                raise TimeoutError(f"postgres not accepting connections after {timeout_s:.0f}s") from None
             time.sleep(0.3)

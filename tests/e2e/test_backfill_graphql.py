@@ -37,6 +37,7 @@ def instance(dagster_stack):
 
 def _events_of(instance: dg.DagsterInstance, backfill_id: str):
     """Progress marker of a backfill: its runs, their statuses and event counts."""
+
     def progress() -> tuple:
         runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
         return tuple(sorted((r.run_id, r.status.value, len(instance.all_logs(r.run_id))) for r in runs))
@@ -46,8 +47,13 @@ def _events_of(instance: dg.DagsterInstance, backfill_id: str):
 
 def _wait(dagster_stack, instance, backfill_id: str):
     return dagster_stack.client.wait_for_backfill(
-        backfill_id, BACKFILL_CAP_S, poll_s=3.0, alive=dagster_stack.check_alive, stall_s=BACKFILL_STALL_S,
-        progress=_events_of(instance, backfill_id))
+        backfill_id,
+        BACKFILL_CAP_S,
+        poll_s=3.0,
+        alive=dagster_stack.check_alive,
+        stall_s=BACKFILL_STALL_S,
+        progress=_events_of(instance, backfill_id),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +69,7 @@ def launched(dagster_stack, instance) -> dict[str, tuple[str | None, list[str], 
             continue
         upstream = target.upstream_assets(client)
         if upstream:
-            upstream_id = client.launch_partition_backfill(
-                upstream, None, tags={"alpha/e2e": f"{target.id}-upstream"})
+            upstream_id = client.launch_partition_backfill(upstream, None, tags={"alpha/e2e": f"{target.id}-upstream"})
             status = _wait(dagster_stack, instance, upstream_id)
             if not status.succeeded:
                 out[target.id] = (None, [], f"upstream backfill of {upstream}: {status}\n{dagster_stack.logs()}")

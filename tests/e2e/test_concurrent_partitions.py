@@ -30,7 +30,7 @@ PARTITIONS = ["p0", "p1", "p2", "p3"]
 ROWS = 20_000
 ASSETS = {"conc_panel": 0, "conc_other": 1}  # asset -> salt of its deterministic frame
 
-DEFS = f'''
+DEFS = f"""
 import os
 
 import dagster as dg
@@ -75,7 +75,7 @@ defs = dg.Definitions(
     jobs=[concurrent_partitions],
     resources={{"io_manager": ParquetIOManager(home=os.environ["ALPHA_HOME"])}},
 )
-'''
+"""
 
 
 def expected_frame(key: str, salt: int) -> pd.DataFrame:
@@ -83,12 +83,14 @@ def expected_frame(key: str, salt: int) -> pd.DataFrame:
     rng = np.random.default_rng(int(key[1:]) * 10 + salt)
     idx = np.arange(ROWS)
     codes = np.array([f"SH{600000 + i:06d}" for i in range(100)])
-    return pd.DataFrame({
-        "date": pd.Timestamp("2020-01-01") + pd.to_timedelta(idx // 100, unit="D"),
-        "code": codes[idx % 100],
-        "partition": key,
-        "value": rng.standard_normal(ROWS),
-    })
+    return pd.DataFrame(
+        {
+            "date": pd.Timestamp("2020-01-01") + pd.to_timedelta(idx // 100, unit="D"),
+            "code": codes[idx % 100],
+            "partition": key,
+            "value": rng.standard_normal(ROWS),
+        }
+    )
 
 
 def test_concurrent_partition_runs_keep_store_and_catalog_consistent(tmp_path: Path):
@@ -99,18 +101,42 @@ def test_concurrent_partition_runs_keep_store_and_catalog_consistent(tmp_path: P
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     # Create the SQLite storage once, so the five runs do not race on creating its schema.
     dg.DagsterInstance.from_config(str(dagster_home)).dispose()
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "ALPHA_HOME": str(alpha_home),
-           "OMP_NUM_THREADS": "1", "DAGSTER_DISABLE_TELEMETRY": "1"}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(dagster_home),
+        "ALPHA_HOME": str(alpha_home),
+        "OMP_NUM_THREADS": "1",
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+    }
     dagster_cli = str(Path(sys.executable).parent / "dagster")
 
     procs = []
     for i, key in enumerate([*PARTITIONS, "p0"]):
         log = open(tmp_path / f"run{i}_{key}.log", "wb")  # noqa: SIM115 - closed below
-        procs.append((key, log, subprocess.Popen(
-            [dagster_cli, "job", "execute", "-f", str(defs_file), "-j", "concurrent_partitions",
-             "--tags", json.dumps({"dagster/partition": key})],
-            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )))
+        procs.append(
+            (
+                key,
+                log,
+                subprocess.Popen(
+                    [
+                        dagster_cli,
+                        "job",
+                        "execute",
+                        "-f",
+                        str(defs_file),
+                        "-j",
+                        "concurrent_partitions",
+                        "--tags",
+                        json.dumps({"dagster/partition": key}),
+                    ],
+                    cwd=tmp_path,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                ),
+            )
+        )
     failures = []
     try:
         for key, log, proc in procs:
@@ -148,8 +174,12 @@ def test_concurrent_partition_runs_keep_store_and_catalog_consistent(tmp_path: P
         spans = []
         for run in runs:
             records = instance.all_logs(run.run_id)
-            start = min(r.timestamp for r in records if r.dagster_event and r.dagster_event.event_type_value == "STEP_START")
-            end = max(r.timestamp for r in records if r.dagster_event and r.dagster_event.event_type_value == "STEP_SUCCESS")
+            start = min(
+                r.timestamp for r in records if r.dagster_event and r.dagster_event.event_type_value == "STEP_START"
+            )
+            end = max(
+                r.timestamp for r in records if r.dagster_event and r.dagster_event.event_type_value == "STEP_SUCCESS"
+            )
             spans.append((start, end))
     finally:
         instance.dispose()

@@ -42,22 +42,32 @@ def test_dev_server_stops_on_sigterm_when_started_in_the_background(tmp_path: Pa
     for name in ("workspace.yaml", "dagster.yaml"):
         shutil.copy(REPO / name, root / name)
     env = {k: v for k, v in os.environ.items() if k not in ("ALPHA_HOME", "DAGSTER_HOME")}
-    subprocess.run(["make", "-s", "-C", str(root), "-f", str(REPO / "Makefile"), ".env"], env=env, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        ["make", "-s", "-C", str(root), "-f", str(REPO / "Makefile"), ".env"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     env.update(ALPHA_DATA="synthetic:small", OMP_NUM_THREADS="1", DAGSTER_DISABLE_TELEMETRY="1")
     port = free_port()
     log_path = tmp_path / "dev_server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "alpha_dagster.lib.dev_server", "-p", str(port), "-h", "127.0.0.1"],
-            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # a background job's SIGINT
         )
     pgid = proc.pid  # start_new_session: the server leads its own process group
     try:
         DagsterGraphQLClient(f"http://127.0.0.1:{port}").wait_until_ready(
-            600.0, alive=lambda: proc.poll() is None or pytest.fail(log_path.read_text()[-3000:]))
+            600.0, alive=lambda: proc.poll() is None or pytest.fail(log_path.read_text()[-3000:])
+        )
         assert (root / ".alpha_home" / "dagster" / "dagster.yaml").exists()  # the .env's instance
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)

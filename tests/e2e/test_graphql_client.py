@@ -60,12 +60,32 @@ class FakeGraphQL:
 
 
 def _backfill(status, materialized, failed=0, in_progress=0):
-    return (200, {"data": {"partitionBackfillOrError": {
-        "__typename": "PartitionBackfill", "id": "bf1", "status": status, "numPartitions": 2, "error": None,
-        "assetBackfillData": {"assetBackfillStatuses": [{
-            "__typename": "AssetPartitionsStatusCounts", "assetKey": {"path": ["model_checkpoint"]},
-            "numPartitionsTargeted": 2, "numPartitionsInProgress": in_progress,
-            "numPartitionsMaterialized": materialized, "numPartitionsFailed": failed}]}}}})
+    return (
+        200,
+        {
+            "data": {
+                "partitionBackfillOrError": {
+                    "__typename": "PartitionBackfill",
+                    "id": "bf1",
+                    "status": status,
+                    "numPartitions": 2,
+                    "error": None,
+                    "assetBackfillData": {
+                        "assetBackfillStatuses": [
+                            {
+                                "__typename": "AssetPartitionsStatusCounts",
+                                "assetKey": {"path": ["model_checkpoint"]},
+                                "numPartitionsTargeted": 2,
+                                "numPartitionsInProgress": in_progress,
+                                "numPartitionsMaterialized": materialized,
+                                "numPartitionsFailed": failed,
+                            }
+                        ]
+                    },
+                }
+            }
+        },
+    )
 
 
 def test_asset_path_spellings():
@@ -75,24 +95,47 @@ def test_asset_path_spellings():
 
 
 def test_launch_variables_partition_names_vs_all_partitions():
-    ok = (200, {"data": {"launchPartitionBackfill": {"__typename": "LaunchBackfillSuccess", "backfillId": "x",
-                                                     "launchedRunIds": []}}})
+    ok = (
+        200,
+        {
+            "data": {
+                "launchPartitionBackfill": {
+                    "__typename": "LaunchBackfillSuccess",
+                    "backfillId": "x",
+                    "launchedRunIds": [],
+                }
+            }
+        },
+    )
     fake = FakeGraphQL([ok])
     with fake as client:
         client.launch_partition_backfill(["model_checkpoint"], ["f1|m", "f2|m"], tags={"team": "alpha"})
         client.launch_partition_backfill(["raw_bars", "factor_table"], None)
     first, second = (r["variables"]["backfillParams"] for r in fake.requests)
     assert "launchPartitionBackfill(backfillParams: $backfillParams)" in fake.requests[0]["query"]
-    assert first == {"assetSelection": [{"path": ["model_checkpoint"]}], "fromFailure": False,
-                     "tags": [{"key": "team", "value": "alpha"}], "partitionNames": ["f1|m", "f2|m"]}
+    assert first == {
+        "assetSelection": [{"path": ["model_checkpoint"]}],
+        "fromFailure": False,
+        "tags": [{"key": "team", "value": "alpha"}],
+        "partitionNames": ["f1|m", "f2|m"],
+    }
     assert second["allPartitions"] is True and "partitionNames" not in second
     assert second["assetSelection"] == [{"path": ["raw_bars"]}, {"path": ["factor_table"]}]
 
 
 def test_launch_error_union_and_graphql_errors_raise():
-    missing = (200, {"data": {"launchPartitionBackfill": {"__typename": "PartitionKeysNotFoundError",
-                                                          "message": "Partition keys ['x'] not found",
-                                                          "partitionKeys": ["x"]}}})
+    missing = (
+        200,
+        {
+            "data": {
+                "launchPartitionBackfill": {
+                    "__typename": "PartitionKeysNotFoundError",
+                    "message": "Partition keys ['x'] not found",
+                    "partitionKeys": ["x"],
+                }
+            }
+        },
+    )
     with FakeGraphQL([missing]) as client, pytest.raises(DagsterGraphQLError, match="PartitionKeysNotFoundError"):
         client.launch_partition_backfill(["raw_bars"], ["x"])
     errors = (200, {"errors": [{"message": "Unknown argument"}], "data": None})
@@ -104,8 +147,11 @@ def test_launch_error_union_and_graphql_errors_raise():
 
 
 def test_wait_for_backfill_polls_until_terminal_and_reports_counts():
-    answers = [_backfill("REQUESTED", 0, in_progress=2), _backfill("REQUESTED", 1, in_progress=1),
-               _backfill("COMPLETED_SUCCESS", 2)]
+    answers = [
+        _backfill("REQUESTED", 0, in_progress=2),
+        _backfill("REQUESTED", 1, in_progress=1),
+        _backfill("COMPLETED_SUCCESS", 2),
+    ]
     fake = FakeGraphQL(answers)
     with fake as client:
         status = client.wait_for_backfill("bf1", timeout_s=30, poll_s=0.01)
@@ -123,10 +169,21 @@ def test_failed_partition_is_not_success_and_timeout_is_bounded():
 
 
 def test_materialized_partitions_keeps_latest_run_per_partition():
-    events = (200, {"data": {"assetOrError": {"__typename": "Asset", "assetMaterializations": [
-        {"partition": "2020-02-01", "runId": "new", "timestamp": "3"},
-        {"partition": "2020-01-01", "runId": "r1", "timestamp": "2"},
-        {"partition": "2020-02-01", "runId": "old", "timestamp": "1"}]}}})
+    events = (
+        200,
+        {
+            "data": {
+                "assetOrError": {
+                    "__typename": "Asset",
+                    "assetMaterializations": [
+                        {"partition": "2020-02-01", "runId": "new", "timestamp": "3"},
+                        {"partition": "2020-01-01", "runId": "r1", "timestamp": "2"},
+                        {"partition": "2020-02-01", "runId": "old", "timestamp": "1"},
+                    ],
+                }
+            }
+        },
+    )
     fake = FakeGraphQL([events])
     with fake as client:
         got = client.materialized_partitions("raw_bars", ["2020-01-01", "2020-02-01"])
@@ -135,13 +192,26 @@ def test_materialized_partitions_keeps_latest_run_per_partition():
 
 
 def test_ancestors_walks_dependency_keys_transitively():
-    graph = {"model_checkpoint": ["factor_table", "labels"], "factor_table": ["raw_bars"],
-             "labels": ["raw_bars"], "raw_bars": []}
+    graph = {
+        "model_checkpoint": ["factor_table", "labels"],
+        "factor_table": ["raw_bars"],
+        "labels": ["raw_bars"],
+        "raw_bars": [],
+    }
 
     def answer(body):
         name = body["variables"]["assetKey"]["path"][0]
-        return (200, {"data": {"assetNodeOrError": {"__typename": "AssetNode",
-                                                    "dependencyKeys": [{"path": [d]} for d in graph[name]]}}})
+        return (
+            200,
+            {
+                "data": {
+                    "assetNodeOrError": {
+                        "__typename": "AssetNode",
+                        "dependencyKeys": [{"path": [d]} for d in graph[name]],
+                    }
+                }
+            },
+        )
 
     fake = FakeGraphQL(answer)
     with fake as client:
@@ -153,8 +223,18 @@ def test_ancestors_walks_dependency_keys_transitively():
 def test_command_line_backfill_waits_and_sets_exit_status(capsys):
     from alpha_dagster.lib.graphql_client import main
 
-    launched = (200, {"data": {"launchPartitionBackfill": {"__typename": "LaunchBackfillSuccess",
-                                                           "backfillId": "bf1", "launchedRunIds": []}}})
+    launched = (
+        200,
+        {
+            "data": {
+                "launchPartitionBackfill": {
+                    "__typename": "LaunchBackfillSuccess",
+                    "backfillId": "bf1",
+                    "launchedRunIds": [],
+                }
+            }
+        },
+    )
     for final, code in [(_backfill("COMPLETED_SUCCESS", 2), 0), (_backfill("COMPLETED_FAILED", 1, failed=1), 1)]:
         fake = FakeGraphQL([launched, final])
         with fake as client:
@@ -169,12 +249,17 @@ def test_wait_budget_counts_time_without_progress_not_wall_time():
     budget restarts on every change (snapshot or progress()), the overall cap still holds."""
     events = iter(range(10_000))  # a new Dagster event per poll: always progressing
     with FakeGraphQL([_backfill("REQUESTED", 0, in_progress=2)] * 12 + [_backfill("COMPLETED_SUCCESS", 2)]) as client:
-        status = client.wait_for_backfill("bf1", timeout_s=30, poll_s=0.02, stall_s=0.1,
-                                          progress=lambda: next(events))  # 12 polls x 0.02 s > stall_s
+        status = client.wait_for_backfill(
+            "bf1", timeout_s=30, poll_s=0.02, stall_s=0.1, progress=lambda: next(events)
+        )  # 12 polls x 0.02 s > stall_s
     assert status.succeeded
-    with FakeGraphQL([_backfill("REQUESTED", 0, in_progress=2)]) as client, \
-            pytest.raises(DagsterGraphQLTimeout, match="no progress"):
+    with (
+        FakeGraphQL([_backfill("REQUESTED", 0, in_progress=2)]) as client,
+        pytest.raises(DagsterGraphQLTimeout, match="no progress"),
+    ):
         client.wait_for_backfill("bf1", timeout_s=30, poll_s=0.02, stall_s=0.2, progress=lambda: 7)  # stuck
-    with FakeGraphQL([_backfill("REQUESTED", 0, in_progress=2)]) as client, \
-            pytest.raises(DagsterGraphQLTimeout, match="not done after"):
+    with (
+        FakeGraphQL([_backfill("REQUESTED", 0, in_progress=2)]) as client,
+        pytest.raises(DagsterGraphQLTimeout, match="not done after"),
+    ):
         client.wait_for_backfill("bf1", timeout_s=0.3, poll_s=0.02, stall_s=30, progress=lambda: next(events))

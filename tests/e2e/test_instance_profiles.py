@@ -18,8 +18,13 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._core.storage.config import pg_config
 
 REPO = Path(__file__).resolve().parents[2]
-PG_ENV = {"DAGSTER_PG_HOST": "db", "DAGSTER_PG_PORT": "6543", "DAGSTER_PG_DB": "dagster",
-          "DAGSTER_PG_USERNAME": "dagster", "DAGSTER_PG_PASSWORD": "secret"}
+PG_ENV = {
+    "DAGSTER_PG_HOST": "db",
+    "DAGSTER_PG_PORT": "6543",
+    "DAGSTER_PG_DB": "dagster",
+    "DAGSTER_PG_USERNAME": "dagster",
+    "DAGSTER_PG_PASSWORD": "secret",
+}
 
 
 def _load_profile(path: Path, tmp_path: Path) -> dict:

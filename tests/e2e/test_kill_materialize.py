@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-DEFS = textwrap.dedent('''
+DEFS = textwrap.dedent("""
     import os, time
     from pathlib import Path
 
@@ -31,7 +31,7 @@ DEFS = textwrap.dedent('''
 
 
     defs = dg.Definitions(assets=[slow_table], resources={"io_manager": ParquetIOManager(home=os.environ["ALPHA_HOME"])})
-''')
+""")
 
 
 def _running(pid: int) -> bool:
@@ -51,8 +51,14 @@ def test_kill_9_of_asset_materialize_ends_the_step_and_writes_nothing(tmp_path):
     env = {**os.environ, "ALPHA_HOME": str(home), "DAGSTER_HOME": str(dagster_home), "OMP_NUM_THREADS": "1"}
     cli = str(Path(sys.executable).parent / "dagster")
     log = open(tmp_path / "materialize.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([cli, "asset", "materialize", "-f", str(tmp_path / "slow_defs.py"), "--select", "slow_table"],
-                            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [cli, "asset", "materialize", "-f", str(tmp_path / "slow_defs.py"), "--select", "slow_table"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         pid_file = home / "step.pid"
         deadline = time.monotonic() + 300  # CLI + step process start-up on a loaded machine

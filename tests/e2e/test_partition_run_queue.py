@@ -32,16 +32,21 @@ def test_two_runs_of_one_partition_do_not_overlap(dagster_stack):
     assert load_error is None, load_error
     instance = dg.DagsterInstance.from_config(str(dagster_stack.dagster_home))
     try:
-        same = [client.launch_partition_backfill(["e2e_toy_slow"], ["p2"], tags={"alpha/e2e": f"queue-{i}"})
-                for i in range(2)]
+        same = [
+            client.launch_partition_backfill(["e2e_toy_slow"], ["p2"], tags={"alpha/e2e": f"queue-{i}"})
+            for i in range(2)
+        ]
         other = client.launch_partition_backfill(["e2e_toy_slow"], ["p3"], tags={"alpha/e2e": "queue-other"})
         for backfill_id in [*same, other]:
-            def progress(bid=backfill_id) -> tuple:
-                return tuple(sorted((r.dagster_run.run_id, r.dagster_run.status.value)
-                                    for r in _run_records(instance, bid)))
 
-            status = client.wait_for_backfill(backfill_id, CAP_S, poll_s=2.0, alive=dagster_stack.check_alive,
-                                              stall_s=STALL_S, progress=progress)
+            def progress(bid=backfill_id) -> tuple:
+                return tuple(
+                    sorted((r.dagster_run.run_id, r.dagster_run.status.value) for r in _run_records(instance, bid))
+                )
+
+            status = client.wait_for_backfill(
+                backfill_id, CAP_S, poll_s=2.0, alive=dagster_stack.check_alive, stall_s=STALL_S, progress=progress
+            )
             assert status.succeeded, f"{status}\n{dagster_stack.logs()}"
 
         first, second = (_run_records(instance, bid) for bid in same)
@@ -55,6 +60,7 @@ def test_two_runs_of_one_partition_do_not_overlap(dagster_stack):
         # the second run of p2 started only after the first had ended
         assert runs[1].start_time >= runs[0].end_time, (
             f"runs of partition p2 overlapped: {runs[0].start_time:.2f}-{runs[0].end_time:.2f} and "
-            f"{runs[1].start_time:.2f}-{runs[1].end_time:.2f}")
+            f"{runs[1].start_time:.2f}-{runs[1].end_time:.2f}"
+        )
     finally:
         instance.dispose()

@@ -6,7 +6,6 @@ ParquetIOManager) for two partitions; a *fresh* instance then reads the material
 and the rows are checked directly in the Postgres tables (so SQLite was not silently used).
 """
 
-
 import shutil
 from pathlib import Path
 
@@ -60,7 +59,9 @@ def test_postgres_profile_stores_and_reads_back_partition_materializations(postg
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
         for key in ["2020-01-01", "2020-02-01"]:
             result = dg.materialize(
-                [pg_bars], instance=instance, partition_key=key,
+                [pg_bars],
+                instance=instance,
+                partition_key=key,
                 resources={"io_manager": ParquetIOManager(home=str(alpha_home))},
             )
             assert result.success
@@ -96,7 +97,9 @@ def test_postgres_profile_stores_and_reads_back_partition_materializations(postg
     finally:
         con.close()
     assert sorted(p.name for p in (alpha_home / "pg_bars").glob("*.parquet")) == [
-        "2020-01-01.parquet", "2020-02-01.parquet"]
+        "2020-01-01.parquet",
+        "2020-02-01.parquet",
+    ]
 
 
 def _db_name() -> str:

@@ -25,12 +25,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dotenv import dotenv_values
-from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 from e2e_stack import BIN, REPO, CodeLocation, DagsterStack, executable
 
 from alpha_core.settings import Settings
 from alpha_core.store.parquet import ParquetStore
 from alpha_dagster.definitions import build_definitions
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("dagster_stack")]
 
@@ -41,8 +41,13 @@ DATA = "synthetic:small"
 def _project_root(root: Path) -> tuple[Path, Path]:
     """Write ROOT/.env with the Makefile's rule; create DAGSTER_HOME with the repo's dagster.yaml."""
     env = {k: v for k, v in os.environ.items() if k not in ("ALPHA_HOME", "DAGSTER_HOME")}
-    subprocess.run(["make", "-s", "-C", str(root), "-f", str(REPO / "Makefile"), ".env"], env=env, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        ["make", "-s", "-C", str(root), "-f", str(REPO / "Makefile"), ".env"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     parsed = dotenv_values(root / ".env")  # what Dagster's CLI and load_project_env read
     alpha_home, dagster_home = Path(parsed["ALPHA_HOME"]), Path(parsed["DAGSTER_HOME"])
     assert alpha_home == root / ".alpha_home" and dagster_home == alpha_home / "dagster"
@@ -57,19 +62,28 @@ def _upstream(alpha_home: Path, dagster_home: Path) -> None:
     assets = list(defs.assets)
     months = defs.resolve_assets_def("raw_bars").partitions_def.get_partition_keys()
     whole = {RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]}
-    fold = defs.resolve_assets_def("model_checkpoint").partitions_def.get_partitions_def_for_dimension(
-        "fold").get_partition_keys()[-1]
+    fold = (
+        defs.resolve_assets_def("model_checkpoint")
+        .partitions_def.get_partitions_def_for_dimension("fold")
+        .get_partition_keys()[-1]
+    )
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         for selection, tags in (
             (["raw_bars", "index_weights", "consensus", "instruments", "industry_map", "fundamentals"], whole),
             (["universe", "factor_table", "labels"], whole),
             (["macro_raw", "adjacency", "macro_series"], {}),
         ):
-            assert dg.materialize(assets, selection=selection, tags=tags, instance=instance,
-                                  resources=defs.resources).success
-        assert dg.materialize(assets, selection=["model_checkpoint"], instance=instance, resources=defs.resources,
-                              partition_key=dg.MultiPartitionKey({"fold": fold, "model": "gat_residual"}),
-                              run_config={"ops": {"model_checkpoint": {"config": {"max_epochs": 2}}}}).success
+            assert dg.materialize(
+                assets, selection=selection, tags=tags, instance=instance, resources=defs.resources
+            ).success
+        assert dg.materialize(
+            assets,
+            selection=["model_checkpoint"],
+            instance=instance,
+            resources=defs.resources,
+            partition_key=dg.MultiPartitionKey({"fold": fold, "model": "gat_residual"}),
+            run_config={"ops": {"model_checkpoint": {"config": {"max_epochs": 2}}}},
+        ).success
 
 
 def _clean_shell(root: Path, argv: list[str]) -> subprocess.CompletedProcess:
@@ -90,10 +104,17 @@ def test_readme_commands_from_a_clean_shell_land_in_the_project_instance(tmp_pat
 
     dg_cli = str(BIN / "dg") if (BIN / "dg").exists() else executable("dg")
     commands = {
-        "weekly_rebalance": [dg_cli, "launch", "-m", "alpha_dagster.definitions", "--job", "weekly_rebalance",
-                             "--partition", MONTH],
-        "raw_bars": [dg_cli, "launch", "-m", "alpha_dagster.definitions", "--assets", "raw_bars",
-                     "--partition", MONTH],
+        "weekly_rebalance": [
+            dg_cli,
+            "launch",
+            "-m",
+            "alpha_dagster.definitions",
+            "--job",
+            "weekly_rebalance",
+            "--partition",
+            MONTH,
+        ],
+        "raw_bars": [dg_cli, "launch", "-m", "alpha_dagster.definitions", "--assets", "raw_bars", "--partition", MONTH],
     }
     for name, argv in commands.items():
         done = _clean_shell(root, argv)
@@ -104,9 +125,13 @@ def test_readme_commands_from_a_clean_shell_land_in_the_project_instance(tmp_pat
     # The rebalance wrote its ticket into the project's store.
     assert len(ParquetStore(alpha_home).read("target_orders", [MONTH])) > 0
 
-    stack = DagsterStack(root, locations=(CodeLocation("alpha", module="alpha_dagster.definitions"),),
-                         env_overrides={"ALPHA_DATA": DATA}, alpha_home_dir=".alpha_home",
-                         dagster_home_dir=".alpha_home/dagster")
+    stack = DagsterStack(
+        root,
+        locations=(CodeLocation("alpha", module="alpha_dagster.definitions"),),
+        env_overrides={"ALPHA_DATA": DATA},
+        alpha_home_dir=".alpha_home",
+        dagster_home_dir=".alpha_home/dagster",
+    )
     try:
         stack.start(ready_timeout_s=600.0)
         runs = stack.client.runs(tags={"dagster/partition": MONTH})

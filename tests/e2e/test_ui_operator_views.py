@@ -26,7 +26,6 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
-from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 from e2e_stack import CodeLocation, DagsterStack
 from test_ui_screenshot import png_size, run_chromium
 
@@ -34,6 +33,7 @@ from alpha_core.data.synthetic import SyntheticSource
 from alpha_core.settings import Settings
 from alpha_dagster.definitions import build_definitions
 from alpha_dagster.defs.checks.unsynced import UNSYNCED_CHECK
+from alpha_dagster.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("dagster_stack")]
 
@@ -57,8 +57,9 @@ def write_vendor_dir(path: Path, bars: pd.DataFrame, market: SyntheticSource) ->
 
 
 def materialise(defs: dg.Definitions, instance: dg.DagsterInstance, selection, **kw) -> None:
-    assert dg.materialize(list(defs.assets), selection=selection, instance=instance, resources=defs.resources,
-                          **kw).success, selection
+    assert dg.materialize(
+        list(defs.assets), selection=selection, instance=instance, resources=defs.resources, **kw
+    ).success, selection
 
 
 def build_operator_state(root: Path) -> tuple[Path, Path, int]:
@@ -75,17 +76,28 @@ def build_operator_state(root: Path) -> tuple[Path, Path, int]:
     defs = build_definitions(settings)
     months = defs.resolve_assets_def("raw_bars").partitions_def.get_partition_keys()
     whole = {RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]}
-    folds = defs.resolve_assets_def("model_checkpoint").partitions_def.get_partitions_def_for_dimension(
-        "fold").get_partition_keys()
+    folds = (
+        defs.resolve_assets_def("model_checkpoint")
+        .partitions_def.get_partitions_def_for_dimension("fold")
+        .get_partition_keys()
+    )
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
-        materialise(defs, instance, ["raw_bars", "index_weights", "index_levels", "instruments", "industry_map",
-                                     "fundamentals", "consensus"], tags=whole)
+        materialise(
+            defs,
+            instance,
+            ["raw_bars", "index_weights", "index_levels", "instruments", "industry_map", "fundamentals", "consensus"],
+            tags=whole,
+        )
         materialise(defs, instance, ["universe", "factor_table", "labels"], tags=whole)
         materialise(defs, instance, ["macro_raw", "adjacency", "macro_series"])
         for fold in folds:
-            materialise(defs, instance, ["model_checkpoint"],
-                        partition_key=dg.MultiPartitionKey({"fold": fold, "model": "nn"}),
-                        run_config={"ops": {"model_checkpoint": {"config": {"max_epochs": 2, "hidden": 16}}}})
+            materialise(
+                defs,
+                instance,
+                ["model_checkpoint"],
+                partition_key=dg.MultiPartitionKey({"fold": fold, "model": "nn"}),
+                run_config={"ops": {"model_checkpoint": {"config": {"max_epochs": 2, "hidden": 16}}}},
+            )
         materialise(defs, instance, ["signals", "signal_evaluation"], partition_key="nn")
         materialise(defs, instance, ["portfolio_weights", "backtest", "backtest_report"], partition_key=STRATEGY)
         # The vendor corrects the volume of three stocks on FIX_DAY; the month is rerun.
@@ -97,9 +109,11 @@ def build_operator_state(root: Path) -> tuple[Path, Path, int]:
         materialise(defs, instance, ["raw_bars"], partition_key=FIX_MONTH)
         repo = defs.get_repository_def()
         repo.get_sensor_def("unsynced_partitions_sensor").evaluate_tick(
-            dg.build_sensor_context(instance=instance, repository_def=repo))
+            dg.build_sensor_context(instance=instance, repository_def=repo)
+        )
         record = instance.get_latest_asset_check_evaluation_record(
-            dg.AssetCheckKey(dg.AssetKey("factor_table"), UNSYNCED_CHECK))
+            dg.AssetCheckKey(dg.AssetKey("factor_table"), UNSYNCED_CHECK)
+        )
         unsynced = record.event.dagster_event.event_specific_data.metadata["unsynced_partitions"].value
     return vendor, home, int(unsynced)
 
@@ -122,8 +136,9 @@ query PartitionConfig($repo: RepositorySelector!, $job: String!) {
 
 def partition_run_config(client, job: str) -> str:
     """YAML run config of the job's first partition, as the launchpad loads it."""
-    data = client.execute(_PARTITION_CONFIG, {"repo": {"repositoryName": "__repository__",
-                                                       "repositoryLocationName": "alpha"}, "job": job})
+    data = client.execute(
+        _PARTITION_CONFIG, {"repo": {"repositoryName": "__repository__", "repositoryLocationName": "alpha"}, "job": job}
+    )
     part = data["partitionSetsOrError"]["results"][0]["partitionsOrError"]["results"][0]
     return part["runConfigOrError"]["yaml"]
 
@@ -143,24 +158,41 @@ def test_operator_views_render_in_headless_chromium(tmp_path: Path, artifacts_di
     vendor, home, unsynced = build_operator_state(root)
     # factor_table month m reads raw_bars m-24..m: June 2019 and every month after it (to 2019-12).
     assert unsynced == 7
-    stack = DagsterStack(root, locations=(CodeLocation("alpha", module="alpha_dagster.definitions"),),
-                         env_overrides={"ALPHA_DATA": str(vendor), "ALPHA_FOLDS": "quick"},
-                         alpha_home_dir=".alpha_home", dagster_home_dir=".alpha_home/dagster")
+    stack = DagsterStack(
+        root,
+        locations=(CodeLocation("alpha", module="alpha_dagster.definitions"),),
+        env_overrides={"ALPHA_DATA": str(vendor), "ALPHA_FOLDS": "quick"},
+        alpha_home_dir=".alpha_home",
+        dagster_home_dir=".alpha_home/dagster",
+    )
     try:
         stack.start(ready_timeout_s=600.0)
         base = stack.url
-        checks = text_of(render(f"{base}/assets/factor_table?view=checks&checkDetail={UNSYNCED_CHECK}", tmp_path,
-                                artifacts_dir, "unsynced_check"))
+        checks = text_of(
+            render(
+                f"{base}/assets/factor_table?view=checks&checkDetail={UNSYNCED_CHECK}",
+                tmp_path,
+                artifacts_dir,
+                "unsynced_check",
+            )
+        )
         assert f"{UNSYNCED_CHECK} Failed" in checks, checks[:2000]
         assert f"unsynced_partitions {unsynced}" in checks, "the unsynced count is not on the check's page"
 
-        report = render(f"{base}/assets/backtest_report?view=partitions&partition={STRATEGY}", tmp_path,
-                        artifacts_dir, "backtest_report_chart")
+        report = render(
+            f"{base}/assets/backtest_report?view=partitions&partition={STRATEGY}",
+            tmp_path,
+            artifacts_dir,
+            "backtest_report_chart",
+        )
         # the cumulative excess line, drawn in the partition's metadata table (no click)
         assert re.search(r'<img[^>]+src="data:image/svg\+xml;utf8,', report), "no inline chart on the partition"
 
-        launchpad = text_of(render(f"{base}/locations/alpha/jobs/train_folds_quick/playground", tmp_path,
-                                   artifacts_dir, "launchpad_preset"))
+        launchpad = text_of(
+            render(
+                f"{base}/locations/alpha/jobs/train_folds_quick/playground", tmp_path, artifacts_dir, "launchpad_preset"
+            )
+        )
         assert "alpha/preset: quick" in launchpad and "alpha/stage: training" in launchpad, launchpad[:2000]
         # what the launchpad's editor loads once a partition is picked (and what a backfill runs with)
         assert "preset: QUICK" in partition_run_config(stack.client, "train_folds_quick")

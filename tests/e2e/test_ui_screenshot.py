@@ -24,9 +24,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("dagste
 
 WIDTH, HEIGHT = 1400, 900
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars", "--virtual-time-budget=15000",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--virtual-time-budget=15000",
     f"--window-size={WIDTH},{HEIGHT}",
 ]
 
@@ -42,7 +50,10 @@ def chromium_binary() -> str:
 def run_chromium(args: list[str], user_data_dir: Path, timeout_s: float = 90.0) -> subprocess.CompletedProcess:
     return subprocess.run(
         [chromium_binary(), *CHROMIUM_FLAGS, f"--user-data-dir={user_data_dir}", *args],
-        capture_output=True, timeout=timeout_s, check=True, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=timeout_s,
+        check=True,
+        stdin=subprocess.DEVNULL,
     )
 
 

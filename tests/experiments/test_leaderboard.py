@@ -55,9 +55,11 @@ def test_the_cache_lock_serialises_two_writers(tmp_path):
 
 def test_daily_ics_matches_a_hand_spearman():
     d1, d2 = pd.Timestamp("2021-01-04"), pd.Timestamp("2021-01-05")
-    scores = pd.DataFrame({"date": [d1] * 4 + [d2] * 3, "code": list("ABCD") + list("ABC"),
-                           "score": [1.0, 2.0, 3.0, 4.0, 3.0, 2.0, 1.0]})
-    labels = pd.DataFrame({"date": [d1] * 4 + [d2] * 3, "code": list("ABCD") + list("ABC"),
-                           "y": [0.1, 0.3, 0.2, 0.4, 0.0, 0.1, 0.2]})
+    scores = pd.DataFrame(
+        {"date": [d1] * 4 + [d2] * 3, "code": list("ABCD") + list("ABC"), "score": [1.0, 2.0, 3.0, 4.0, 3.0, 2.0, 1.0]}
+    )
+    labels = pd.DataFrame(
+        {"date": [d1] * 4 + [d2] * 3, "code": list("ABCD") + list("ABC"), "y": [0.1, 0.3, 0.2, 0.4, 0.0, 0.1, 0.2]}
+    )
     out = lb.daily_ics(scores, labels, "y")
     np.testing.assert_allclose(out["rank_ic"], [np.corrcoef([1, 2, 3, 4], [1, 3, 2, 4])[0, 1], -1.0], rtol=1e-12)

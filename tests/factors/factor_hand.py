@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from factor_synth import wide
 
 
@@ -31,7 +30,7 @@ class Hand:
         self.T, self.N = self.c.shape
 
     def window(self, x, t, j, w):
-        v = x[max(0, t - w + 1): t + 1, j]
+        v = x[max(0, t - w + 1) : t + 1, j]
         return v
 
     def stat(self, x, w, fn, mp):

@@ -76,8 +76,14 @@ def hand_field(h: Hand, op: str, d: int) -> np.ndarray:
                 mn = min(y for _, y in wl)
                 imax = next(p for p, y in wh if y == mx)  # oldest on ties (numpy argmax)
                 imin = next(p for p, y in wl if y == mn)
-                out[t, j] = {"MAX": mx / ct, "MIN": mn / ct, "RSV": (ct - mn) / (mx - mn + EPS),
-                             "IMAX": imax / d, "IMIN": imin / d, "IMXD": (imax - imin) / d}[op]
+                out[t, j] = {
+                    "MAX": mx / ct,
+                    "MIN": mn / ct,
+                    "RSV": (ct - mn) / (mx - mn + EPS),
+                    "IMAX": imax / d,
+                    "IMIN": imin / d,
+                    "IMXD": (imax - imin) / d,
+                }[op]
                 continue
             if op in ("CNTP", "CNTN", "CNTD", "SUMP", "SUMN", "SUMD", "VSUMP", "VSUMN", "VSUMD", "WVMA", "CORD"):
                 keys = [s for s in ret if not np.isnan(ret[s])]
@@ -113,8 +119,9 @@ def hand_field(h: Hand, op: str, d: int) -> np.ndarray:
             elif op in ("BETA", "RSQR", "RESI"):
                 x = np.array([p for p, _ in wc], float)
                 b, a = np.polyfit(x, vals, 1)
-                out[t, j] = {"BETA": b / ct, "RSQR": np.corrcoef(x, vals)[0, 1] ** 2,
-                             "RESI": (ct - (a + b * d)) / ct}[op]
+                out[t, j] = {"BETA": b / ct, "RSQR": np.corrcoef(x, vals)[0, 1] ** 2, "RESI": (ct - (a + b * d)) / ct}[
+                    op
+                ]
             elif op == "QTLU":
                 out[t, j] = np.quantile(vals, 0.8) / ct
             elif op == "QTLD":
@@ -167,11 +174,19 @@ def test_kbar_and_price_ratios_match_hand_computation(panel):
     o, hi, lo, c = h.ao, h.ah, h.al, h.ac
     rng = hi - lo + EPS
     expected = {
-        "KMID": (c - o) / o, "KLEN": (hi - lo) / o, "KMID2": (c - o) / rng,
-        "KUP": (hi - np.maximum(o, c)) / o, "KUP2": (hi - np.maximum(o, c)) / rng,
-        "KLOW": (np.minimum(o, c) - lo) / o, "KLOW2": (np.minimum(o, c) - lo) / rng,
-        "KSFT": (2 * c - hi - lo) / o, "KSFT2": (2 * c - hi - lo) / rng,
-        "OPEN0": o / c, "HIGH0": hi / c, "LOW0": lo / c, "VWAP0": h.avwap / c,
+        "KMID": (c - o) / o,
+        "KLEN": (hi - lo) / o,
+        "KMID2": (c - o) / rng,
+        "KUP": (hi - np.maximum(o, c)) / o,
+        "KUP2": (hi - np.maximum(o, c)) / rng,
+        "KLOW": (np.minimum(o, c) - lo) / o,
+        "KLOW2": (np.minimum(o, c) - lo) / rng,
+        "KSFT": (2 * c - hi - lo) / o,
+        "KSFT2": (2 * c - hi - lo) / rng,
+        "OPEN0": o / c,
+        "HIGH0": hi / c,
+        "LOW0": lo / c,
+        "VWAP0": h.avwap / c,
     }
     for q, arr in expected.items():
         check(ctx, h, q, arr)
@@ -224,8 +239,9 @@ def test_counts_names_and_qlib_mapping():
     assert len(a360) == len(set(a360)) == 360
     assert all(n.startswith("a158_") and n == n.lower() for n in a158)
     assert A158_QLIB["a158_roc5"] == "ROC5" and A158_QLIB["a158_kmid"] == "KMID"
-    assert list(A158_QLIB)[:9] == ["a158_" + k.lower() for k in
-                                   ("KMID", "KLEN", "KMID2", "KUP", "KUP2", "KLOW", "KLOW2", "KSFT", "KSFT2")]
+    assert list(A158_QLIB)[:9] == [
+        "a158_" + k.lower() for k in ("KMID", "KLEN", "KMID2", "KUP", "KUP2", "KLOW", "KLOW2", "KSFT", "KSFT2")
+    ]
     assert A360_QLIB["a360_close59"] == "CLOSE59" and list(A360_QLIB)[-1] == "a360_volume0"
     assert not set(a158) & {"kmid", "klen"}  # no clash with R1's names
 

@@ -8,9 +8,28 @@ from factor_synth import make_bars, make_fundamentals, make_industry, wide
 
 from alpha_core.factors import FactorInputs, absent_factors, compute_factors
 
-FUND_NAMES = ["bp_lf", "ep_ttm", "ocfp_ttm", "dyr12", "sales_g_q", "profit_g_q", "ocf_g_q", "roe_g_q",
-              "roe_ttm", "roa_ttm", "roic_ttm", "gp_ttm", "np_ttm", "sales_var", "profit_var", "ocf_var",
-              "roe_var", "assetturnover_ttm", "ocfr_ttm", "currentdebt2debt"]
+FUND_NAMES = [
+    "bp_lf",
+    "ep_ttm",
+    "ocfp_ttm",
+    "dyr12",
+    "sales_g_q",
+    "profit_g_q",
+    "ocf_g_q",
+    "roe_g_q",
+    "roe_ttm",
+    "roa_ttm",
+    "roic_ttm",
+    "gp_ttm",
+    "np_ttm",
+    "sales_var",
+    "profit_var",
+    "ocf_var",
+    "roe_var",
+    "assetturnover_ttm",
+    "ocfr_ttm",
+    "currentdebt2debt",
+]
 
 
 @pytest.fixture(scope="module")
@@ -65,20 +84,33 @@ def _hand_fund(bars, fund, codes):
             k = hp.quarters(c, d)
             if not k:
                 continue
-            q, ttm = (lambda f, i=0: hp.q(k, f, i)), (lambda f, y=0: hp.ttm(k, f, y))
+            q, ttm = (lambda f, i=0, k=k: hp.q(k, f, i)), (lambda f, y=0, k=k: hp.ttm(k, f, y))
             bv, ta, tl, cl = q("book_value"), q("total_assets"), q("total_liabilities"), q("current_liabilities")
             npt = ttm("net_profit")
             o = {
-                "bp_lf": bv / cap[t, j], "ep_ttm": npt / cap[t, j], "ocfp_ttm": ttm("ocf") / cap[t, j],
+                "bp_lf": bv / cap[t, j],
+                "ep_ttm": npt / cap[t, j],
+                "ocfp_ttm": ttm("ocf") / cap[t, j],
                 "dyr12": ttm("dividends") / cap[t, j],
-                "sales_g_q": g(q("revenue"), q("revenue", 4)), "profit_g_q": g(q("net_profit"), q("net_profit", 4)),
-                "ocf_g_q": g(q("ocf"), q("ocf", 4)), "roe_g_q": g(q("roe"), q("roe", 4)),
-                "roe_ttm": npt / bv, "roa_ttm": npt / ta, "roic_ttm": npt / (bv + tl - cl),
-                "gp_ttm": ttm("gross_profit") / ttm("revenue"), "np_ttm": npt / ttm("revenue"),
-                "assetturnover_ttm": ttm("revenue") / ta, "ocfr_ttm": ttm("ocf") / cl, "currentdebt2debt": cl / tl,
+                "sales_g_q": g(q("revenue"), q("revenue", 4)),
+                "profit_g_q": g(q("net_profit"), q("net_profit", 4)),
+                "ocf_g_q": g(q("ocf"), q("ocf", 4)),
+                "roe_g_q": g(q("roe"), q("roe", 4)),
+                "roe_ttm": npt / bv,
+                "roa_ttm": npt / ta,
+                "roic_ttm": npt / (bv + tl - cl),
+                "gp_ttm": ttm("gross_profit") / ttm("revenue"),
+                "np_ttm": npt / ttm("revenue"),
+                "assetturnover_ttm": ttm("revenue") / ta,
+                "ocfr_ttm": ttm("ocf") / cl,
+                "currentdebt2debt": cl / tl,
             }
-            for name, field in (("sales_var", "revenue"), ("profit_var", "net_profit"), ("ocf_var", "ocf"),
-                                ("roe_var", "roe")):
+            for name, field in (
+                ("sales_var", "revenue"),
+                ("profit_var", "net_profit"),
+                ("ocf_var", "ocf"),
+                ("roe_var", "roe"),
+            ):
                 ys = np.array([ttm(field, y) for y in range(5)])
                 o[name] = np.std(ys, ddof=1) / abs(np.mean(ys))
             for n, v in o.items():
@@ -166,7 +198,7 @@ def test_ivr_ff3factor_matches_hand_regression():
             continue
         fac[t, 0] = np.sum(cap_prev[t, ok] * r[t, ok]) / np.sum(cap_prev[t, ok])
         cap_t, r_t = cap_prev[t, ok], r[t, ok]
-        fac[t, 1] = (r_t[cap_t <= np.quantile(cap_t, 0.3)].mean() - r_t[cap_t >= np.quantile(cap_t, 0.7)].mean())
+        fac[t, 1] = r_t[cap_t <= np.quantile(cap_t, 0.3)].mean() - r_t[cap_t >= np.quantile(cap_t, 0.7)].mean()
         okb = ~np.isnan(r[t]) & ~np.isnan(bp_prev[t])
         if okb.sum() >= 3:
             b_t, rb = bp_prev[t, okb], r[t, okb]
@@ -189,8 +221,14 @@ def test_ivr_ff3factor_matches_hand_regression():
 
 def test_industry_relative_features(market):
     bars, fund, codes = market
-    bars = pd.concat([bars, make_bars(n_stocks=6, n_days=260, seed=22, start="2020-01-02")
-                      .assign(code=lambda d: d["code"].str.replace("SH6000", "SZ0000"))])
+    bars = pd.concat(
+        [
+            bars,
+            make_bars(n_stocks=6, n_days=260, seed=22, start="2020-01-02").assign(
+                code=lambda d: d["code"].str.replace("SH6000", "SZ0000")
+            ),
+        ]
+    )
     bars = bars.sort_values(["date", "code"]).reset_index(drop=True)
     codes = sorted(bars["code"].unique())
     fund = pd.concat([fund, make_fundamentals(codes[4:], n_quarters=24, first_period="2015-03-31", seed=9)])

@@ -72,8 +72,11 @@ def _test_rank_ic(policy: MissingPolicy) -> float:
     train, valid, test = dates[:150], dates[160:200], dates[200:]
     part = {k: feats[feats["date"].isin(v)] for k, v in (("train", train), ("valid", valid), ("test", test))}
     scorer = XGBScorer(XGBConfig(num_rounds=60, early_stopping=60, n_threads=1)).fit(
-        part["train"][["f", "g"]].to_numpy(np.float32), part["train"]["y"].to_numpy(np.float32),
-        part["valid"][["f", "g"]].to_numpy(np.float32), part["valid"]["y"].to_numpy(np.float32))
+        part["train"][["f", "g"]].to_numpy(np.float32),
+        part["train"]["y"].to_numpy(np.float32),
+        part["valid"][["f", "g"]].to_numpy(np.float32),
+        part["valid"]["y"].to_numpy(np.float32),
+    )
     t = part["test"].assign(score=scorer.predict(part["test"][["f", "g"]].to_numpy(np.float32)))
     ic = t.groupby("date").apply(lambda g: g["score"].rank().corr(g["y"].rank()), include_groups=False)
     return float(ic.fillna(0.0).mean())  # a constant score (no split) has no rank correlation: 0

@@ -20,20 +20,27 @@ CODES = pd.Index(["SH600000", "SH600001", "SH600002"])
 
 def _report(code, period, announced, revenue, book_value):
     row = dict.fromkeys(FUNDAMENTAL_COLUMNS[3:], 1.0)
-    row.update(code=code, report_period=D(period), announce_date=D(announced), revenue=revenue,
-               book_value=book_value)
+    row.update(code=code, report_period=D(period), announce_date=D(announced), revenue=revenue, book_value=book_value)
     return row
 
 
 def _fund() -> pd.DataFrame:
     """SH600000 reports Q3 and Q4 2019, then nothing until Q4 2020 (announced 2021-03-15);
     SH600001 reports every quarter on the deadline; SH600002 never reports."""
-    rows = [_report("SH600000", "2019-09-30", "2019-10-25", 10.0, 100.0),
-            _report("SH600000", "2019-12-31", "2020-03-20", 20.0, 200.0),
-            _report("SH600000", "2020-12-31", "2021-03-15", 30.0, 300.0)]
-    deadlines = {"2019-09-30": "2019-10-31", "2019-12-31": "2020-04-30", "2020-03-31": "2020-04-30",
-                 "2020-06-30": "2020-08-31", "2020-09-30": "2020-10-30", "2020-12-31": "2021-04-30",
-                 "2021-03-31": "2021-04-30"}
+    rows = [
+        _report("SH600000", "2019-09-30", "2019-10-25", 10.0, 100.0),
+        _report("SH600000", "2019-12-31", "2020-03-20", 20.0, 200.0),
+        _report("SH600000", "2020-12-31", "2021-03-15", 30.0, 300.0),
+    ]
+    deadlines = {
+        "2019-09-30": "2019-10-31",
+        "2019-12-31": "2020-04-30",
+        "2020-03-31": "2020-04-30",
+        "2020-06-30": "2020-08-31",
+        "2020-09-30": "2020-10-30",
+        "2020-12-31": "2021-04-30",
+        "2021-03-31": "2021-04-30",
+    }
     rows += [_report("SH600001", p, a, 5.0 + i, 50.0 + i) for i, (p, a) in enumerate(deadlines.items())]
     return pd.DataFrame(rows)[FUNDAMENTAL_COLUMNS]
 
@@ -44,8 +51,9 @@ def _at(arr: np.ndarray, day: str, code: str) -> float:
 
 def test_default_is_the_longest_deadline_gap_plus_a_month_of_grace():
     # deadlines Q1 Apr 30, H1 Aug 31, Q3 Oct 31, annual Apr 30 next year; over a leap year
-    deadlines = pd.DatetimeIndex(["2019-04-30", "2019-08-31", "2019-10-31", "2020-04-30", "2020-08-31",
-                                  "2020-10-31", "2021-04-30"])
+    deadlines = pd.DatetimeIndex(
+        ["2019-04-30", "2019-08-31", "2019-10-31", "2020-04-30", "2020-08-31", "2020-10-31", "2021-04-30"]
+    )
     longest = int(deadlines.to_series().diff().dt.days.max())
     assert longest == 182  # Oct 31 2019 -> Apr 30 2020
     assert DEFAULT_MAX_AGE_DAYS == longest + 30
@@ -97,12 +105,14 @@ def test_factors_expire_through_the_engine():
 
 
 def _consensus() -> pd.DataFrame:
-    rows = [("2019-12-20", "SH600000", 0.5),  # before the panel: carried in
-            ("2020-01-06", "SH600000", 1.0),
-            ("2020-02-01", "SH600000", 2.0),  # a Saturday: known from Mon 02-03
-            ("2020-02-10", "SH600000", np.nan),  # a NaN row is no news: it neither replaces nor refreshes
-            ("2020-06-01", "SH600000", 3.0),
-            ("2020-01-02", "SH600001", 9.0)]
+    rows = [
+        ("2019-12-20", "SH600000", 0.5),  # before the panel: carried in
+        ("2020-01-06", "SH600000", 1.0),
+        ("2020-02-01", "SH600000", 2.0),  # a Saturday: known from Mon 02-03
+        ("2020-02-10", "SH600000", np.nan),  # a NaN row is no news: it neither replaces nor refreshes
+        ("2020-06-01", "SH600000", 3.0),
+        ("2020-01-02", "SH600001", 9.0),
+    ]
     df = pd.DataFrame(rows, columns=["date", "code", "con_eps_fy1"])
     df["date"] = pd.to_datetime(df["date"])
     df["con_roe_fy1"] = df["con_np_fy1"] = 1.0
@@ -154,8 +164,9 @@ def test_similarity_as_of_expires_the_newest_report_without_falling_back():
 def _gappy_fundamentals(codes):
     fund = make_fundamentals(codes, n_quarters=24, first_period="2015-03-31")
     # stock 1 skips three reports in 2020, stock 2 stops after 2019: their values expire inside the panel
-    skip = (((fund["code"] == codes[1]) & fund["report_period"].between("2019-12-31", "2020-06-30"))
-            | ((fund["code"] == codes[2]) & (fund["report_period"] > "2019-12-31")))
+    skip = ((fund["code"] == codes[1]) & fund["report_period"].between("2019-12-31", "2020-06-30")) | (
+        (fund["code"] == codes[2]) & (fund["report_period"] > "2019-12-31")
+    )
     return fund[~skip].reset_index(drop=True)
 
 
@@ -165,13 +176,20 @@ def test_future_announcements_do_not_change_expiry_before_t():
     fund = _gappy_fundamentals(codes)
     dates = np.sort(bars["date"].unique())
     cut = pd.Timestamp(dates[200])
-    con = pd.DataFrame({"date": pd.to_datetime(["2020-01-03", "2020-03-02", "2020-09-01", "2020-06-01"]),
-                        "code": [codes[0], codes[0], codes[0], codes[1]],
-                        "con_eps_fy1": [1.0, 2.0, 4.0, 3.0]})
+    con = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2020-01-03", "2020-03-02", "2020-09-01", "2020-06-01"]),
+            "code": [codes[0], codes[0], codes[0], codes[1]],
+            "con_eps_fy1": [1.0, 2.0, 4.0, 3.0],
+        }
+    )
     con["con_roe_fy1"] = con["con_np_fy1"] = con["con_eps_fy1"]
     pit = PitConfig(fundamentals_max_age_days=60, consensus_max_age_days=45)
-    names = [n for n, f in FACTORS.items() if f.requires & {"fundamentals", "consensus"}
-             and not f.requires - {"fundamentals", "consensus"}]
+    names = [
+        n
+        for n, f in FACTORS.items()
+        if f.requires & {"fundamentals", "consensus"} and not f.requires - {"fundamentals", "consensus"}
+    ]
 
     def run(f, c):
         inputs = FactorInputs(bars, f, c)
@@ -184,8 +202,20 @@ def test_future_announcements_do_not_change_expiry_before_t():
     late = full[full["code"].isin(codes[1:3]) & full["report_period"].between("2020-03-31", "2020-06-30")]
     fund2 = pd.concat([fund, late.assign(announce_date=cut + pd.Timedelta(days=1))], ignore_index=True)
     fund2.loc[fund2["announce_date"] > cut, ["revenue", "net_profit", "book_value"]] *= 7
-    con2 = pd.concat([con, pd.DataFrame({"date": [cut + pd.Timedelta(days=1)], "code": [codes[0]],
-                                         "con_eps_fy1": [99.0], "con_roe_fy1": [99.0], "con_np_fy1": [99.0]})])
+    con2 = pd.concat(
+        [
+            con,
+            pd.DataFrame(
+                {
+                    "date": [cut + pd.Timedelta(days=1)],
+                    "code": [codes[0]],
+                    "con_eps_fy1": [99.0],
+                    "con_roe_fy1": [99.0],
+                    "con_np_fy1": [99.0],
+                }
+            ),
+        ]
+    )
     pert = run(fund2, con2)
     for name in names:
         np.testing.assert_array_equal(base[name].to_numpy(), pert[name].to_numpy(), err_msg=name)
@@ -195,6 +225,7 @@ def test_future_announcements_do_not_change_expiry_before_t():
     forever = compute_factors(inputs, names, end=cut, context=FactorContext(inputs, PitConfig(None, None)))
     for name in ("bp_lf", "con_eps_g"):
         assert base[name].isna().sum() > forever[name].isna().sum(), name
+
     # and the future does change values after T (a restored report, rewritten values)
     def full_run(f, c):
         inputs = FactorInputs(bars, f, c)

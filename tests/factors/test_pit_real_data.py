@@ -11,8 +11,18 @@ from alpha_core.factors.pit import DEFAULT_MAX_AGE_DAYS, PitConfig
 from alpha_core.factors.staleness import report_staleness
 
 pytestmark = pytest.mark.realdata
-NAMES = ["sales_g_q", "profit_g_q", "ocf_g_q", "roe_g_q", "roe_ttm", "roa_ttm", "np_ttm", "sales_var",
-         "profit_var", "roe_var"]
+NAMES = [
+    "sales_g_q",
+    "profit_g_q",
+    "ocf_g_q",
+    "roe_g_q",
+    "roe_ttm",
+    "roa_ttm",
+    "np_ttm",
+    "sales_var",
+    "profit_var",
+    "roe_var",
+]
 
 
 @pytest.fixture(scope="module")

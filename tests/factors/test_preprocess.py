@@ -96,7 +96,7 @@ def test_neutralize_is_ols_residual(table):
     np.testing.assert_allclose(out.loc[[13, 16, 19], "a"], expect, atol=1e-9)
     full = preprocess(table, ["a", "b"], PreprocessConfig(neutralize=Neutralize.INDUSTRY_SIZE), exposures=exp)
     # after neutralisation the residuals are orthogonal to the industry dummies on each date
-    for d, g in full.join(exp[["industry"]]).groupby("date"):
+    for _, g in full.join(exp[["industry"]]).groupby("date"):
         means = g[g["industry"].notna()].groupby("industry")["a"].mean()
         assert np.abs(means).max() < 1e-5
     with pytest.raises(DataContractError):
@@ -104,11 +104,21 @@ def test_neutralize_is_ols_residual(table):
 
 
 def test_exposures_from_bars():
-    bars = pd.DataFrame({"date": pd.to_datetime(["2021-01-04", "2021-01-04", "2021-02-01"]),
-                         "code": ["SH600000", "SH600001", "SH600000"], "total_mcap": [1.0, 2.0, 3.0]})
-    imap = pd.DataFrame({"code": ["SH600000", "SH600000"],
-                         "start_date": pd.to_datetime(["2020-01-01", "2021-01-15"]),
-                         "end_date": pd.to_datetime(["2021-01-14", None]),
-                         "industry": ["banks", "media"], "sector": ["financial", "growth"]})
+    bars = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2021-01-04", "2021-01-04", "2021-02-01"]),
+            "code": ["SH600000", "SH600001", "SH600000"],
+            "total_mcap": [1.0, 2.0, 3.0],
+        }
+    )
+    imap = pd.DataFrame(
+        {
+            "code": ["SH600000", "SH600000"],
+            "start_date": pd.to_datetime(["2020-01-01", "2021-01-15"]),
+            "end_date": pd.to_datetime(["2021-01-14", None]),
+            "industry": ["banks", "media"],
+            "sector": ["financial", "growth"],
+        }
+    )
     e = exposures_from(bars, imap)
     assert e["industry"].iloc[[0, 2]].tolist() == ["banks", "media"] and pd.isna(e["industry"].iloc[1])

@@ -24,10 +24,34 @@ def hand(bars):
 @pytest.fixture(scope="module")
 def eng(bars):
     names = [n for n in R1_FACTORS if not n.startswith("con_") and n not in ("bp_lf", "ep_ttm", "ocfp_ttm", "dyr12")]
-    df = compute_factors(FactorInputs(bars), names + list(R3_TS_FEATURES) + list(R3_FLOW_FEATURES)
-                         + ["ret_12m", "ret_20", "ret_60", "mom_120_20", "retstd_20", "retstd_60", "turnstd_10",
-                            "turnstd_20", "turn_10", "turn_20", "turn_60", "posistd_20", "posistd_60",
-                            "negstd_20", "negstd_60", "pct_vol_cor_20", "pct_vol_cor_60", "aavg", "illiq", "stda"])
+    df = compute_factors(
+        FactorInputs(bars),
+        names
+        + list(R3_TS_FEATURES)
+        + list(R3_FLOW_FEATURES)
+        + [
+            "ret_12m",
+            "ret_20",
+            "ret_60",
+            "mom_120_20",
+            "retstd_20",
+            "retstd_60",
+            "turnstd_10",
+            "turnstd_20",
+            "turn_10",
+            "turn_20",
+            "turn_60",
+            "posistd_20",
+            "posistd_60",
+            "negstd_20",
+            "negstd_60",
+            "pct_vol_cor_20",
+            "pct_vol_cor_60",
+            "aavg",
+            "illiq",
+            "stda",
+        ],
+    )
     return lambda name: engine_wide(df, name, bars)
 
 
@@ -85,17 +109,21 @@ def test_kbar(hand, eng):
     o, h, lo, c = hand.o, hand.h, hand.l, hand.c
     rng = h - lo + 1e-12
     exp = {
-        "low2high": lo / h, "vwap2close": hand.vwap / c,
-        "kmid": (c - o) / o, "klen": (h - lo) / o, "kmid2": (c - o) / rng,
-        "kup": (h - np.maximum(o, c)) / o, "kup2": (h - np.maximum(o, c)) / rng,
-        "klow": (np.minimum(o, c) - lo) / o, "klow2": (np.minimum(o, c) - lo) / rng,
-        "ksft": (2 * c - h - lo) / o, "ksft2": (2 * c - h - lo) / rng,
+        "low2high": lo / h,
+        "vwap2close": hand.vwap / c,
+        "kmid": (c - o) / o,
+        "klen": (h - lo) / o,
+        "kmid2": (c - o) / rng,
+        "kup": (h - np.maximum(o, c)) / o,
+        "kup2": (h - np.maximum(o, c)) / rng,
+        "klow": (np.minimum(o, c) - lo) / o,
+        "klow2": (np.minimum(o, c) - lo) / rng,
+        "ksft": (2 * c - h - lo) / o,
+        "ksft2": (2 * c - h - lo) / rng,
     }
     for name, e in exp.items():
         check(eng(name), e)
     assert np.isnan(eng("kmid")[30, 2])  # suspended day
-
-
 
 
 def test_r3_timeseries(hand, eng):
@@ -139,8 +167,12 @@ def test_r3_timeseries(hand, eng):
     l1 = np.vstack([np.full((1, hand.N), np.nan), liq[:-1]])
     l2 = np.vstack([np.full((2, hand.N), np.nan), liq[:-2]])
     check(eng("lip"), (3 * liq + 2 * l1 + l2) / 6)
-    br = np.array([(np.sum(row > 0) - np.sum(row < 0)) / np.sum(~np.isnan(row)) if np.any(~np.isnan(row))
-                   else np.nan for row in r])
+    br = np.array(
+        [
+            (np.sum(row > 0) - np.sum(row < 0)) / np.sum(~np.isnan(row)) if np.any(~np.isnan(row)) else np.nan
+            for row in r
+        ]
+    )
     check(eng("breadth"), np.repeat(br[:, None], hand.N, axis=1))
 
 

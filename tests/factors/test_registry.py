@@ -70,8 +70,7 @@ def test_unknown_name_and_empty_range():
 
 
 def test_coverage():
-    df = pd.DataFrame({"date": [1, 1, 2, 2], "code": list("abab"), "x": [1.0, np.nan, 2.0, 3.0],
-                       "y": [np.nan] * 4})
+    df = pd.DataFrame({"date": [1, 1, 2, 2], "code": list("abab"), "x": [1.0, np.nan, 2.0, 3.0], "y": [np.nan] * 4})
     df.attrs["absent"] = {"z": "missing"}
     assert factor_coverage(df) == {"x": 0.75, "y": 0.0, "z": 0.0}
 
@@ -124,4 +123,3 @@ def test_lookback_months_cover_the_lookback_days(request):
     for cal in calendars:
         assert _fewest_days_before_a_month(cal, MAX_LOOKBACK_MONTHS) >= MAX_LOOKBACK_DAYS
         assert _fewest_days_before_a_month(cal, MAX_LOOKBACK_MONTHS - 2) < MAX_LOOKBACK_DAYS  # 24 did not
-

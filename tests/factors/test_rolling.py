@@ -23,7 +23,7 @@ def _loop(x, w, fn, mp):
     out = np.full(x.shape, np.nan)
     for t in range(len(x)):
         for j in range(x.shape[1]):
-            v = x[max(0, t - w + 1): t + 1, j]
+            v = x[max(0, t - w + 1) : t + 1, j]
             v = v[~np.isnan(v)]
             if len(v) >= mp:
                 out[t, j] = fn(v)
@@ -43,7 +43,7 @@ def test_corr(xy):
     exp = np.full(x.shape, np.nan)
     for t in range(len(x)):
         for j in range(x.shape[1]):
-            a, b = x[max(0, t - w + 1): t + 1, j], y[max(0, t - w + 1): t + 1, j]
+            a, b = x[max(0, t - w + 1) : t + 1, j], y[max(0, t - w + 1) : t + 1, j]
             ok = ~np.isnan(a) & ~np.isnan(b)
             if ok.sum() >= 5:
                 exp[t, j] = np.corrcoef(a[ok], b[ok])[0, 1]

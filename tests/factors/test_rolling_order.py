@@ -34,7 +34,7 @@ def test_extreme_and_age_of_the_oldest_tie(prices, kind):
     arg = np.nanargmax if kind == "max" else np.nanargmin
     for t in range(len(prices)):
         for j in range(prices.shape[1]):
-            win = prices[max(0, t - w + 1): t + 1, j]
+            win = prices[max(0, t - w + 1) : t + 1, j]
             if (~np.isnan(win)).sum() < mp:
                 assert np.isnan(val[t, j]) and np.isnan(age[t, j])
                 continue

@@ -8,16 +8,26 @@ import pandas as pd
 import pytest
 
 from alpha_core.graph.build import (
-    GRAPH_KINDS, AdjacencyBuildConfig, GraphInputs, GraphSpec, build_adjacency, rebuild_frequency,
+    GRAPH_KINDS,
+    AdjacencyBuildConfig,
+    GraphInputs,
+    GraphSpec,
+    build_adjacency,
+    rebuild_frequency,
 )
 from alpha_core.graph.edges import EDGE_COLUMNS, GraphKind
 from alpha_core.graph.schedule import RebuildFrequency
 
 CAL = pd.bdate_range("2021-01-04", "2021-04-30")
-INDUSTRY_MAP = pd.DataFrame({
-    "code": ["SH600000", "SH600001", "SZ000001"], "start_date": pd.Timestamp("2000-01-01"),
-    "end_date": pd.NaT, "industry": ["banks", "banks", "coal"], "sector": ["financial", "financial", "cyclical"],
-})
+INDUSTRY_MAP = pd.DataFrame(
+    {
+        "code": ["SH600000", "SH600001", "SZ000001"],
+        "start_date": pd.Timestamp("2000-01-01"),
+        "end_date": pd.NaT,
+        "industry": ["banks", "banks", "coal"],
+        "sector": ["financial", "financial", "cyclical"],
+    }
+)
 
 
 class ToyKind(StrEnum):
@@ -27,14 +37,22 @@ class ToyKind(StrEnum):
 def _toy_builder(inputs: GraphInputs, dates: pd.DatetimeIndex, config: AdjacencyBuildConfig) -> pd.DataFrame:
     """Per rebuild date the pair (first, last code of the industry map), both directions, weight 0.5."""
     a, b = min(inputs.industry_map["code"]), max(inputs.industry_map["code"])
-    return pd.DataFrame({"date": dates.repeat(2), "graph": str(ToyKind.TOY), "src": [a, b] * len(dates),
-                         "dst": [b, a] * len(dates), "weight": 0.5})[EDGE_COLUMNS]
+    return pd.DataFrame(
+        {
+            "date": dates.repeat(2),
+            "graph": str(ToyKind.TOY),
+            "src": [a, b] * len(dates),
+            "dst": [b, a] * len(dates),
+            "weight": 0.5,
+        }
+    )[EDGE_COLUMNS]
 
 
 def test_a_temporary_table_with_a_throwaway_kind_builds_its_edges() -> None:
     table = {ToyKind.TOY: GraphSpec(_toy_builder, RebuildFrequency.MONTHLY)}
-    edges, skipped = build_adjacency(CAL, INDUSTRY_MAP, None, None, AdjacencyBuildConfig(graphs=(ToyKind.TOY,)),
-                                     table=table)
+    edges, skipped = build_adjacency(
+        CAL, INDUSTRY_MAP, None, None, AdjacencyBuildConfig(graphs=(ToyKind.TOY,)), table=table
+    )
     assert skipped == {}
     assert set(edges["graph"]) == {"toy"}
     # month ends plus the first trading day; the calendar's last day closes April (next weekday is May)
@@ -49,8 +67,9 @@ def test_a_temporary_table_with_a_throwaway_kind_builds_its_edges() -> None:
 
 def test_an_entry_whose_inputs_are_absent_is_skipped_with_its_reason() -> None:
     table = {ToyKind.TOY: GraphSpec(_toy_builder, RebuildFrequency.MONTHLY, absent=lambda i, c: "no toys")}
-    edges, skipped = build_adjacency(CAL, INDUSTRY_MAP, None, None, AdjacencyBuildConfig(graphs=(ToyKind.TOY,)),
-                                     table=table)
+    edges, skipped = build_adjacency(
+        CAL, INDUSTRY_MAP, None, None, AdjacencyBuildConfig(graphs=(ToyKind.TOY,)), table=table
+    )
     assert edges.empty and skipped == {"toy": "no toys"}
 
 
@@ -62,14 +81,19 @@ def test_a_kind_without_an_entry_is_refused() -> None:
 def test_every_graph_kind_has_an_entry_and_its_default_frequency() -> None:
     assert set(GRAPH_KINDS) == set(GraphKind)
     defaults = {k: rebuild_frequency(k) for k in GraphKind}
-    assert defaults == {GraphKind.SECTOR: RebuildFrequency.YEARLY, GraphKind.INDUSTRY: RebuildFrequency.YEARLY,
-                        GraphKind.R2_SIMILARITY: RebuildFrequency.QUARTERLY,
-                        GraphKind.R3_INDUSTRY: RebuildFrequency.MONTHLY, GraphKind.R3_FLOW: RebuildFrequency.MONTHLY}
+    assert defaults == {
+        GraphKind.SECTOR: RebuildFrequency.YEARLY,
+        GraphKind.INDUSTRY: RebuildFrequency.YEARLY,
+        GraphKind.R2_SIMILARITY: RebuildFrequency.QUARTERLY,
+        GraphKind.R3_INDUSTRY: RebuildFrequency.MONTHLY,
+        GraphKind.R3_FLOW: RebuildFrequency.MONTHLY,
+    }
 
 
 def test_frequencies_override_the_table_default_per_kind() -> None:
-    cfg = AdjacencyBuildConfig(graphs=(GraphKind.SECTOR, GraphKind.INDUSTRY),
-                               frequencies={GraphKind.INDUSTRY: "monthly"})
+    cfg = AdjacencyBuildConfig(
+        graphs=(GraphKind.SECTOR, GraphKind.INDUSTRY), frequencies={GraphKind.INDUSTRY: "monthly"}
+    )
     assert rebuild_frequency(GraphKind.INDUSTRY, cfg) is RebuildFrequency.MONTHLY
     edges, skipped = build_adjacency(CAL, INDUSTRY_MAP, None, None, cfg)
     assert skipped == {}

@@ -142,13 +142,16 @@ def test_rolling_graph_logs_one_summary_line_for_all_skipped_dates(caplog: pytes
     assert set(e["date"]) == {panel.dates[99]}
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 1
-    assert lines[0] == (f"r3_flow graph: 3 of 4 rebuild dates ({panel.dates[10].date()}..{panel.dates[50].date()}): "
-                        "fewer than 80 days of data, no edges")
+    assert lines[0] == (
+        f"r3_flow graph: 3 of 4 rebuild dates ({panel.dates[10].date()}..{panel.dates[50].date()}): "
+        "fewer than 80 days of data, no edges"
+    )
 
 
 def test_rolling_graph_logs_nothing_when_no_date_is_skipped(caplog: pytest.LogCaptureFixture) -> None:
     panel = _panel(_planted(t=100))
     with caplog.at_level(logging.INFO, logger="alpha_core.graph.correlation"):
-        rolling_correlation_graph(panel, [panel.dates[99]], kind="r3_flow",
-                                  config=CorrelationGraphConfig(window=80, threshold=0.6))
+        rolling_correlation_graph(
+            panel, [panel.dates[99]], kind="r3_flow", config=CorrelationGraphConfig(window=80, threshold=0.6)
+        )
     assert not caplog.records

@@ -36,8 +36,7 @@ def test_round_trip_edge_list_to_edge_index_and_back() -> None:
     assert ei.tolist() == [[1, 3], [3, 1]]
     np.testing.assert_allclose(w.numpy(), [0.7, 0.7])
     back = from_edge_index(ei, w, CODES, D("2020-12-31"), "r3_flow")
-    pd.testing.assert_frame_equal(back.reset_index(drop=True), day.reset_index(drop=True), check_dtype=False,
-                                  atol=1e-6)
+    pd.testing.assert_frame_equal(back.reset_index(drop=True), day.reset_index(drop=True), check_dtype=False, atol=1e-6)
 
 
 def test_graph_in_force_is_the_latest_rebuild_on_or_before_the_day() -> None:

@@ -46,10 +46,18 @@ def test_edges_frame_drops_self_loops_and_check_edges_catches_them() -> None:
 def test_latest_rebuilds_counts_rebuilds_and_keeps_the_last() -> None:
     from alpha_core.graph.stats import latest_rebuilds
 
-    stats = pd.DataFrame({"date": pd.to_datetime(["2020-12-31", "2021-12-31", "2021-06-30"]),
-                          "graph": ["sector", "sector", "r3_flow"], "nodes": [10, 12, 12], "edges": [5, 6, 1],
-                          "density": [0.1, 0.2, 0.01], "isolated": [0, 1, 9], "degree_q50": [1.0, 1.0, 0.0],
-                          "degree_q100": [3.0, 4.0, 1.0]})
+    stats = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2020-12-31", "2021-12-31", "2021-06-30"]),
+            "graph": ["sector", "sector", "r3_flow"],
+            "nodes": [10, 12, 12],
+            "edges": [5, 6, 1],
+            "density": [0.1, 0.2, 0.01],
+            "isolated": [0, 1, 9],
+            "degree_q50": [1.0, 1.0, 0.0],
+            "degree_q100": [3.0, 4.0, 1.0],
+        }
+    )
     t = latest_rebuilds(stats)
     assert t.loc["sector", "rebuilds"] == 2 and t.loc["r3_flow", "rebuilds"] == 1
     assert str(t.loc["sector", "last date"]) == "2021-12-31" and t.loc["sector", "degree max"] == 4.0
@@ -58,9 +66,13 @@ def test_latest_rebuilds_counts_rebuilds_and_keeps_the_last() -> None:
 def test_listed_stocks_excludes_indices_and_the_delisted() -> None:
     from alpha_core.graph.nodes import listed_stocks
 
-    ins = pd.DataFrame({"code": ["SH000300", "SH600000", "SH600001", "SH600002"],
-                        "board": ["index", "main", "main", "main"],
-                        "list_date": pd.to_datetime(["2005-01-04", "2000-01-04", "2021-01-04", "2000-01-04"]),
-                        "delist_date": pd.to_datetime([None, None, None, "2020-06-30"])})
+    ins = pd.DataFrame(
+        {
+            "code": ["SH000300", "SH600000", "SH600001", "SH600002"],
+            "board": ["index", "main", "main", "main"],
+            "list_date": pd.to_datetime(["2005-01-04", "2000-01-04", "2021-01-04", "2000-01-04"]),
+            "delist_date": pd.to_datetime([None, None, None, "2020-06-30"]),
+        }
+    )
     assert listed_stocks(ins, pd.Timestamp("2020-06-30")) == ["SH600000"]  # delisting day: gone
     assert listed_stocks(ins, pd.Timestamp("2021-01-04")) == ["SH600000", "SH600001"]

@@ -16,8 +16,15 @@ IND = ["banks", "banks", "coal", "coal", "media", "media"]
 
 
 def _industry_map() -> pd.DataFrame:
-    return pd.DataFrame({"code": CODES, "start_date": pd.Timestamp("2019-01-01"), "end_date": pd.NaT,
-                         "industry": IND, "sector": ["financial", "financial", "cyclical", "cyclical", "growth", "growth"]})
+    return pd.DataFrame(
+        {
+            "code": CODES,
+            "start_date": pd.Timestamp("2019-01-01"),
+            "end_date": pd.NaT,
+            "industry": IND,
+            "sector": ["financial", "financial", "cyclical", "cyclical", "growth", "growth"],
+        }
+    )
 
 
 def _features(seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -71,8 +78,13 @@ def test_r3_flow_graph_is_the_thresholded_mean_correlation() -> None:
 def test_r3_industry_graph_can_store_cross_industry_edges_only() -> None:
     long, _, _ = _features()
     day = pd.Timestamp(long["date"].max())
-    e = r3_industry_graph(_industry_map(), long, [day], config=CorrelationGraphConfig(window=80, threshold=0.5),
-                          include_same_industry=False)
+    e = r3_industry_graph(
+        _industry_map(),
+        long,
+        [day],
+        config=CorrelationGraphConfig(window=80, threshold=0.5),
+        include_same_industry=False,
+    )
     ind = dict(zip(CODES, IND, strict=True))
     assert len(e) > 0
     assert all(ind[a] != ind[b] for a, b in zip(e["src"], e["dst"], strict=True))
@@ -85,5 +97,7 @@ def test_r3_industry_graph_logs_one_line_for_the_dates_without_history(caplog) -
     with caplog.at_level(logging.INFO, logger="alpha_core.graph.correlation"):
         r3_industry_graph(_industry_map(), long, days, config=CorrelationGraphConfig(window=80, threshold=0.5))
     lines = [r.getMessage() for r in caplog.records]
-    assert lines == [f"r3_industry: 2 of 3 rebuild dates ({days[0].date()}..{days[1].date()}): "
-                     "fewer than 80 days of edge features; industry edges only"]
+    assert lines == [
+        f"r3_industry: 2 of 3 rebuild dates ({days[0].date()}..{days[1].date()}): "
+        "fewer than 80 days of edge features; industry edges only"
+    ]

@@ -40,8 +40,9 @@ def _both(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
 
 def test_sector_graph_of_six_stocks_equals_hand_built_edges() -> None:
     e = membership_graph(_market(), [D("2010-12-31")], kind="sector")
-    expected = _both([("SH600001", "SH600002"), ("SH600001", "SH600003"), ("SH600002", "SH600003"),
-                      ("SZ000001", "SZ000002")])
+    expected = _both(
+        [("SH600001", "SH600002"), ("SH600001", "SH600003"), ("SH600002", "SH600003"), ("SZ000001", "SZ000002")]
+    )
     assert _pairs(e) == expected
     assert list(e.columns) == EDGE_COLUMNS
     assert (e["weight"] == 1.0).all() and (e["graph"] == "sector").all()
@@ -75,9 +76,13 @@ def test_universe_codes_without_industry_are_isolated_and_flagged() -> None:
 
 
 def test_long_universe_table_selects_members_of_the_day() -> None:
-    uni = pd.DataFrame({"date": [D("2010-12-31")] * 3 + [D("2011-01-04")],
-                        "code": ["SH600001", "SH600003", "SZ000001", "SH600002"],
-                        "member": [True, True, False, True]})
+    uni = pd.DataFrame(
+        {
+            "date": [D("2010-12-31")] * 3 + [D("2011-01-04")],
+            "code": ["SH600001", "SH600003", "SZ000001", "SH600002"],
+            "member": [True, True, False, True],
+        }
+    )
     e = membership_graph(_market(), [D("2010-12-31")], kind="sector", universe=uni, member_column="member")
     assert _pairs(e) == _both([("SH600001", "SH600003")])
     with pytest.raises(DataContractError, match="date=2012-01-04"):

@@ -16,16 +16,26 @@ def _fund(n: int = 8, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(n):
-        for q, (period, ann) in enumerate([("2019-09-30", "2019-10-25"), ("2019-12-31", "2020-03-20")]):
+        for _, (period, ann) in enumerate([("2019-09-30", "2019-10-25"), ("2019-12-31", "2020-03-20")]):
             assets = float(np.exp(rng.normal(10, 1)))
             rev = assets * rng.uniform(0.05, 0.3)
-            rows.append({
-                "code": f"SH{600000 + i}", "report_period": D(period), "announce_date": D(ann),
-                "revenue": rev, "net_profit": rev * rng.uniform(-0.1, 0.3), "ocf": rev * rng.uniform(-0.2, 0.4),
-                "gross_profit": rev * rng.uniform(0.1, 0.6), "dividends": 0.0,
-                "book_value": assets * 0.4, "total_assets": assets, "total_liabilities": assets * rng.uniform(0.2, 0.9),
-                "current_liabilities": assets * 0.2, "roe": rng.normal(0.02, 0.01),
-            })
+            rows.append(
+                {
+                    "code": f"SH{600000 + i}",
+                    "report_period": D(period),
+                    "announce_date": D(ann),
+                    "revenue": rev,
+                    "net_profit": rev * rng.uniform(-0.1, 0.3),
+                    "ocf": rev * rng.uniform(-0.2, 0.4),
+                    "gross_profit": rev * rng.uniform(0.1, 0.6),
+                    "dividends": 0.0,
+                    "book_value": assets * 0.4,
+                    "total_assets": assets,
+                    "total_liabilities": assets * rng.uniform(0.2, 0.9),
+                    "current_liabilities": assets * 0.2,
+                    "roe": rng.normal(0.02, 0.01),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -42,8 +52,9 @@ def test_graph_is_cosine_knn_of_standardised_ratios() -> None:
     cfg = SimilarityConfig(k=2, features=("roe", "leverage", "gross_margin"), min_similarity=None)
     e = similarity_graph(f, [D("2020-01-02")], config=cfg)
     rows = f[f["report_period"] == D("2019-09-30")].sort_values("code")
-    raw = np.column_stack([rows["roe"], rows["total_liabilities"] / rows["total_assets"],
-                           rows["gross_profit"] / rows["revenue"]])
+    raw = np.column_stack(
+        [rows["roe"], rows["total_liabilities"] / rows["total_assets"], rows["gross_profit"] / rows["revenue"]]
+    )
     z = (raw - raw.mean(0)) / raw.std(0)  # no outliers beyond 5 MAD in this fixture
     np.testing.assert_allclose(standardise_cross_section(raw), z, atol=1e-12)
     u = z / np.linalg.norm(z, axis=1, keepdims=True)

@@ -13,7 +13,7 @@ def _hp_reference(y: np.ndarray, lamb: float) -> np.ndarray:
     t = len(y)
     d = np.zeros((t - 2, t))
     for i in range(t - 2):
-        d[i, i:i + 3] = [1.0, -2.0, 1.0]
+        d[i, i : i + 3] = [1.0, -2.0, 1.0]
     return np.linalg.solve(np.eye(t) + lamb * d.T @ d, y)
 
 
@@ -35,10 +35,10 @@ def test_one_sided_trend_at_t_unchanged_when_data_after_t_changes() -> None:
     t = 80
     base = one_sided_hp_trend(y, 14400)
     z = y.copy()
-    z[t + 1:] += np.linspace(0.5, 3.0, len(y) - t - 1)  # a very different future
+    z[t + 1 :] += np.linspace(0.5, 3.0, len(y) - t - 1)  # a very different future
     other = one_sided_hp_trend(z, 14400)
     np.testing.assert_array_equal(other[: t + 1], base[: t + 1])
-    assert not np.allclose(other[t + 1:], base[t + 1:])
+    assert not np.allclose(other[t + 1 :], base[t + 1 :])
     # the two-sided trend at t DOES move with the future: that is the leak
     assert abs(two_sided_hp_trend_for_plots(z)[t] - two_sided_hp_trend_for_plots(y)[t]) > 1e-3
 

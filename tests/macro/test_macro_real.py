@@ -26,7 +26,11 @@ def test_real_macro_state_reports_the_yield_gap(source: QlibSource) -> None:
     assert len(st) == len(cal)
     gaps = summary["series"]["cgb10y"]["gaps"]
     assert len(gaps) == 1
-    assert (gaps[0]["first_missing_month"], gaps[0]["last_missing_month"], gaps[0]["months"]) == ("2017-01", "2019-05", 29)
+    assert (gaps[0]["first_missing_month"], gaps[0]["last_missing_month"], gaps[0]["months"]) == (
+        "2017-01",
+        "2019-05",
+        29,
+    )
     assert summary["series"]["m2"]["gaps"] == []
     flagged = st.loc[st["r_imputed"], "date"]
     assert flagged.min() > pd.Timestamp("2017-01-01") and flagged.max() < pd.Timestamp("2019-07-01")

@@ -22,7 +22,7 @@ def _hp_last(y: np.ndarray, lamb: float = 14400.0) -> float:
     t = len(y)
     d = np.zeros((t - 2, t))
     for i in range(t - 2):
-        d[i, i:i + 3] = [1.0, -2.0, 1.0]
+        d[i, i : i + 3] = [1.0, -2.0, 1.0]
     return float(np.linalg.solve(np.eye(t) + lamb * d.T @ d, y)[-1])
 
 
@@ -30,8 +30,9 @@ def _raw(gap: tuple[str, str] | None = None, months: int = 48, seed: int = 0) ->
     rng = np.random.default_rng(seed)
     periods = pd.date_range("2016-01-01", periods=months, freq="MS")
     m2 = 1.5e5 * np.exp(np.cumsum(rng.normal(0.008, 0.004, months)))
-    m2_rows = pd.DataFrame({"series": "m2", "period": periods, "value": m2,
-                            "release_date": periods + pd.DateOffset(months=1, days=14)})
+    m2_rows = pd.DataFrame(
+        {"series": "m2", "period": periods, "value": m2, "release_date": periods + pd.DateOffset(months=1, days=14)}
+    )
     days = pd.bdate_range("2016-01-01", periods[-1] + pd.offsets.MonthEnd(1))
     r = 3.0 + np.cumsum(rng.normal(0, 0.01, len(days)))
     r_rows = pd.DataFrame({"series": "cgb10y", "period": days, "value": r, "release_date": days})
@@ -84,8 +85,8 @@ def test_r_star_is_a_causal_rolling_mean_of_the_daily_yield() -> None:
     r = raw[raw["series"] == "cgb10y"].set_index("period")["value"].reindex(cal)
     i = 100
     assert st["r"].iloc[i] == pytest.approx(r.iloc[i])
-    assert st["r_star"].iloc[i] == pytest.approx(r.iloc[i - 19:i + 1].mean())
-    assert st["r_gap"].iloc[i] == pytest.approx(r.iloc[i] - r.iloc[i - 19:i + 1].mean())
+    assert st["r_star"].iloc[i] == pytest.approx(r.iloc[i - 19 : i + 1].mean())
+    assert st["r_gap"].iloc[i] == pytest.approx(r.iloc[i] - r.iloc[i - 19 : i + 1].mean())
     assert np.isnan(st["r_star"].iloc[18]) and np.isfinite(st["r_star"].iloc[19])
 
 
@@ -100,8 +101,16 @@ def test_forward_fill_carries_the_last_yield_and_flags_stale_days() -> None:
     assert st.loc[D("2017-07-17"), "r_imputed"] and st.loc[D("2018-02-28"), "r_imputed"]
     assert not st.loc[D("2018-03-01"), "r_imputed"]
     gap = summary["series"]["cgb10y"]["gaps"]
-    assert gap == [{"after": "2017-05-31", "before": "2018-03-01", "release_after_gap": "2018-03-01",
-                    "first_missing_month": "2017-06", "last_missing_month": "2018-02", "months": 9}]
+    assert gap == [
+        {
+            "after": "2017-05-31",
+            "before": "2018-03-01",
+            "release_after_gap": "2018-03-01",
+            "first_missing_month": "2017-06",
+            "last_missing_month": "2018-02",
+            "months": 9,
+        }
+    ]
     assert summary["series"]["cgb10y"]["flagged_trading_days"] == int(st["r_imputed"].sum())
     assert summary["causal"] is True
 
@@ -177,9 +186,22 @@ def test_unknown_gap_policy_is_refused() -> None:
 def test_gap_table_rows_and_the_no_gap_row() -> None:
     from alpha_core.macro.state import gap_table
 
-    summary = {"series": {"m2": {"gaps": []}, "cgb10y": {"gaps": [
-        {"after": "2016-12-30", "before": "2019-06-03", "first_missing_month": "2017-01",
-         "last_missing_month": "2019-05", "months": 29}]}}}
+    summary = {
+        "series": {
+            "m2": {"gaps": []},
+            "cgb10y": {
+                "gaps": [
+                    {
+                        "after": "2016-12-30",
+                        "before": "2019-06-03",
+                        "first_missing_month": "2017-01",
+                        "last_missing_month": "2019-05",
+                        "months": 29,
+                    }
+                ]
+            },
+        }
+    }
     t = gap_table(summary)
     assert t.index.name == "series" and list(t.columns) == ["last obs before", "first obs after", "missing months", "n"]
     assert t.loc["cgb10y"].tolist() == ["2016-12-30", "2019-06-03", "2017-01..2019-05", 29]

@@ -37,7 +37,9 @@ def test_weighted_ic_family():
     # label ranks descending: 3.0 -> 0, 2.0 -> 1, 1.0 -> 2, 0.0 -> 3; half-life (4-1)/2 = 1.5
     w = 0.5 ** (np.array([3, 2, 0, 1]) / 1.5)
     assert np.isclose(sm.daily_weighted_ic(S, L)[0], _pearson(s, l, w))
-    assert np.isclose(sm.daily_weighted_rank_ic(S, L)[0], _pearson(np.array([1.0, 3, 2, 4]), np.array([1.0, 2, 4, 3]), w))
+    assert np.isclose(
+        sm.daily_weighted_rank_ic(S, L)[0], _pearson(np.array([1.0, 3, 2, 4]), np.array([1.0, 2, 4, 3]), w)
+    )
     hw = sm.halflife_weights(L[1:])
     np.testing.assert_allclose(hw[0], 0.5 ** (np.arange(6) / 2.5))  # best=1 ... worst=0.25
     assert np.isclose(hw[0, -1], 0.25)
@@ -92,13 +94,19 @@ def test_evaluate_signal_per_year_table():
     df["ret"] = 0.01 * df["label"]
     out = sm.evaluate_signal(df, config=sm.SignalEvalConfig(step=5))
     assert out.index.tolist() == ["2019", "2020", "all"]
-    assert out.loc["all", "n_dates"] == 8 and out.loc["2019", "n_dates"] == 5 and out.loc["2020", "n_dates"] == 3  # 22 business days in Dec 2019
+    assert (
+        out.loc["all", "n_dates"] == 8 and out.loc["2019", "n_dates"] == 5 and out.loc["2020", "n_dates"] == 3
+    )  # 22 business days in Dec 2019
     # the 'all' RankIC is the mean of the 8 sampled days, computed independently here
     sampled = dates[::5]
-    hand = np.mean([
-        np.corrcoef(*(np.argsort(np.argsort(df.loc[df["date"] == d, c].to_numpy())) for c in ("score", "label")))[0, 1]
-        for d in sampled
-    ])
+    hand = np.mean(
+        [
+            np.corrcoef(*(np.argsort(np.argsort(df.loc[df["date"] == d, c].to_numpy())) for c in ("score", "label")))[
+                0, 1
+            ]
+            for d in sampled
+        ]
+    )
     assert np.isclose(out.loc["all", "rank_ic"], hand)
     assert out.loc["all", "long_short_ann"] > 0 and out.loc["all", "top_precision"] > 0.5
     for col in ["ic_ir", "weighted_rank_ic_ir", "group_10_ann", "autocorr", "top_turnover", "bottom_precision"]:
@@ -106,7 +114,15 @@ def test_evaluate_signal_per_year_table():
 
 
 def test_evaluate_signal_errors():
-    df = pd.DataFrame({"date": [pd.Timestamp("2020-01-02")] * 2, "code": ["A", "A"], "score": [1.0, 2.0], "label": [1.0, 2.0], "ret": [0.0, 0.0]})
+    df = pd.DataFrame(
+        {
+            "date": [pd.Timestamp("2020-01-02")] * 2,
+            "code": ["A", "A"],
+            "score": [1.0, 2.0],
+            "label": [1.0, 2.0],
+            "ret": [0.0, 0.0],
+        }
+    )
     with pytest.raises(DataContractError):
         sm.evaluate_signal(df)
     with pytest.raises(DataContractError):
@@ -139,13 +155,14 @@ def test_evaluate_signal_without_warnings_on_days_without_labels():
     frame.loc[unknown, ["label", "ret"]] = np.nan
     with warnings_as_errors():
         table = sm.evaluate_signal(frame, config=sm.SignalEvalConfig(step=1))
-        daily = sm.daily_signal_metrics(*(frame.pivot(index="date", columns="code", values=c).to_numpy()
-                                         for c in ("score", "label", "ret")), sm.SignalEvalConfig(step=1))
+        daily = sm.daily_signal_metrics(
+            *(frame.pivot(index="date", columns="code", values=c).to_numpy() for c in ("score", "label", "ret")),
+            sm.SignalEvalConfig(step=1),
+        )
     assert daily["top_precision"].iloc[-2:].isna().all() and daily["universe_ret"].iloc[-2:].isna().all()
     known = frame[~unknown]
     assert np.isclose(daily["universe_ret"].iloc[0], known[known["date"] == dates[0]]["ret"].mean())
     assert table.loc["all", "n_dates"] == 12 and np.isfinite(table.loc["all", "rank_ic"])
-
 
 
 @contextlib.contextmanager

@@ -207,8 +207,13 @@ def test_rank1_memory_is_linear_in_n():
     att = GraphAttention(8, 8)
     x = torch.randn(5000, 8, generator=torch.Generator().manual_seed(0))
     sample = torch.arange(0, 5000, 250)
-    ref = torch.softmax(torch.nn.functional.leaky_relu(
-        (att.conv.lin(x) @ att.conv.att_dst.view(-1))[sample, None] + (att.conv.lin(x) @ att.conv.att_src.view(-1))[None, :], 0.2), 1
+    ref = torch.softmax(
+        torch.nn.functional.leaky_relu(
+            (att.conv.lin(x) @ att.conv.att_dst.view(-1))[sample, None]
+            + (att.conv.lin(x) @ att.conv.att_src.view(-1))[None, :],
+            0.2,
+        ),
+        1,
     ) @ att.conv.lin(x)
     with torch.no_grad():
         torch.testing.assert_close(att(x, None)[sample], ref, atol=1e-5, rtol=1e-5)

@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 import torch
 
+from alpha_core.batch import DayBatch
 from alpha_core.models.attention import mask_to_edge_index
 from alpha_core.models.gat_residual import GATResidual, GATResidualConfig, ResidualHeads
 from alpha_core.models.mlp import MLP, MLPConfig
-from alpha_core.batch import DayBatch
 
 
 def _batch(n=50, f=6, seed=0, graph="sector"):
@@ -69,7 +69,9 @@ def test_permutation_equivariance():
     model = GATResidual(GATResidualConfig(6, 32)).eval()
     b = _batch()
     perm = torch.randperm(50, generator=torch.Generator().manual_seed(5))
-    pb = DayBatch(b.date, [b.codes[i] for i in perm], b.x[perm], b.y[perm], graphs={"sector": b.graphs["sector"][perm][:, perm]})
+    pb = DayBatch(
+        b.date, [b.codes[i] for i in perm], b.x[perm], b.y[perm], graphs={"sector": b.graphs["sector"][perm][:, perm]}
+    )
     torch.testing.assert_close(model(pb), model(b)[perm], atol=1e-5, rtol=1e-5)
 
 
@@ -123,8 +125,13 @@ def test_mlp_shapes_and_gradients():
 def _group_batch(n=80, f=6, seed=0):
     g = torch.Generator().manual_seed(seed)
     sector = torch.randint(-1, 5, (n,), generator=g)  # -1: no sector, attends to itself
-    return DayBatch(pd.Timestamp("2020-01-02"), [f"SH{600000 + i}" for i in range(n)],
-                    torch.randn(n, f, generator=g), torch.randn(n, generator=g), graphs={"sector": sector})
+    return DayBatch(
+        pd.Timestamp("2020-01-02"),
+        [f"SH{600000 + i}" for i in range(n)],
+        torch.randn(n, f, generator=g),
+        torch.randn(n, generator=g),
+        graphs={"sector": sector},
+    )
 
 
 def test_rank1_network_equals_the_dense_reference_network():

@@ -8,7 +8,6 @@ import torch
 
 from alpha_core.errors import DataContractError
 from alpha_core.models.pinn import (
-    MACRO_DRIVERS,
     CoefficientNorm,
     MacroStateConfig,
     MacroStateNet,
@@ -41,8 +40,9 @@ def test_residual_is_zero_on_a_solution_and_positive_otherwise():
     res = state_equation_residual(torch.tensor(bumped[::-1].copy()), torch.tensor(x[::-1].copy()), coef, dt)
     assert float((res**2).mean()) > 1e-4
     # the wrong sign of c is not a solution either
-    res = state_equation_residual(torch.tensor(u[::-1].copy()), torch.tensor(x[::-1].copy()),
-                                  torch.tensor([a, b, -c], dtype=torch.float64), dt)
+    res = state_equation_residual(
+        torch.tensor(u[::-1].copy()), torch.tensor(x[::-1].copy()), torch.tensor([a, b, -c], dtype=torch.float64), dt
+    )
     assert float((res**2).mean()) > 1e-3
 
 

@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from alpha_core.errors import DataContractError
+from alpha_core.models.attention import mask_to_edge_index
 from alpha_core.models.biagru import AttentionPool, BiAGRU, BiAGRUConfig
 from alpha_core.models.biagru_gat import BiAGRUGAT, BiAGRUGATConfig
 from alpha_core.training.losses import LossKind
-from alpha_core.models.attention import mask_to_edge_index
 from alpha_core.training.trainer import seeded
 
 # The planted cross-section lives in the sibling test_r3_synthetic.py; with pytest's importlib
@@ -40,8 +40,9 @@ def build(kind: str, **kw):
         return BiAGRU(cfg)
 
 
-@pytest.mark.parametrize("kind,kw", [("biagru", {}), ("biagru", {"orthogonal": True, "n_factors": 8}),
-                                     ("biagru_gat", {})])
+@pytest.mark.parametrize(
+    "kind,kw", [("biagru", {}), ("biagru", {"orthogonal": True, "n_factors": 8}), ("biagru_gat", {})]
+)
 def test_shapes_and_gradients_reach_every_parameter(kind, kw):
     model = build(kind, **kw)
     b = day()
@@ -121,11 +122,13 @@ def test_repr_is_readable():
     assert "graph='r2_similarity'" in repr(build("biagru_gat"))
 
 
-@pytest.mark.parametrize("kind,kw", [("biagru", {}), ("biagru", {"orthogonal": True, "n_factors": 8}),
-                                     ("biagru_gat", {})])
+@pytest.mark.parametrize(
+    "kind,kw", [("biagru", {}), ("biagru", {"orthogonal": True, "n_factors": 8}), ("biagru_gat", {})]
+)
 def test_short_training_lowers_validation_loss(kind, kw):
-    before, after = fit_lowers_valid_loss(lambda: build(kind, **kw), LossKind.MSE, seq_len=40, n_seq=S,
-                                          n=48, weights=(2.0, 1.0, 0.0))
+    before, after = fit_lowers_valid_loss(
+        lambda: build(kind, **kw), LossKind.MSE, seq_len=40, n_seq=S, n=48, weights=(2.0, 1.0, 0.0)
+    )
     assert after < before - 0.05, (before, after)
 
 

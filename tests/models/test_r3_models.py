@@ -13,10 +13,10 @@ import torch
 from alpha_core.errors import DataContractError
 from alpha_core.models.attention import mask_to_edge_index
 from alpha_core.models.indcap_gat import IndcapGAT, IndcapGATConfig
-from alpha_core.training.losses import LossKind, ic_loss
 from alpha_core.models.mticg import MTICG, MTICGConfig
 from alpha_core.models.multi_transformer import MultiTransformer, MultiTransformerConfig
 from alpha_core.models.pinn import MacroStateConfig
+from alpha_core.training.losses import LossKind, ic_loss
 from alpha_core.training.trainer import Monitor, TrainConfig, rank_ic_torch, seeded, train
 
 # The planted cross-section lives in the sibling test_r3_synthetic.py; with pytest's importlib
@@ -160,8 +160,7 @@ def test_the_macro_state_moves_the_cross_section_not_just_the_level():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_short_training_lowers_validation_loss(kind):
-    before, after = fit_lowers_valid_loss(lambda: build(kind), LossKind.IC, n=40, n_train=12, n_valid=4,
-                                          epochs=6)
+    before, after = fit_lowers_valid_loss(lambda: build(kind), LossKind.IC, n=40, n_train=12, n_valid=4, epochs=6)
     assert after < before - 0.05, (before, after)
 
 
@@ -176,8 +175,13 @@ def test_pinn_fusion_learns_a_tilt_whose_sign_follows_the_macro_state():
     ics = {}
     for kind in ("mticg", "pinn_mticg"):
         model = build(kind)
-        train(model, train_days, valid_days, TrainConfig(lr=3e-3, max_epochs=10, patience=10, monitor=Monitor.RANK_IC,
-                                                         loss=LossKind.IC), progress=False)
+        train(
+            model,
+            train_days,
+            valid_days,
+            TrainConfig(lr=3e-3, max_epochs=10, patience=10, monitor=Monitor.RANK_IC, loss=LossKind.IC),
+            progress=False,
+        )
         model.eval()
         with torch.no_grad():
             ics[kind] = np.array([rank_ic_torch(model(b), b.y) for b in test_days])

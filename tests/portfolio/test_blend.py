@@ -10,8 +10,9 @@ from alpha_core.portfolio.blend import blend_daily, excess_correlation
 def daily(ret, bench, turnover=0.0):
     dates = pd.bdate_range("2021-01-04", periods=len(ret))
     ret, bench = np.asarray(ret, float), np.asarray(bench, float)
-    return pd.DataFrame({"date": dates, "ret": ret, "bench_ret": bench, "excess_ret": ret - bench,
-                         "turnover": turnover})
+    return pd.DataFrame(
+        {"date": dates, "ret": ret, "bench_ret": bench, "excess_ret": ret - bench, "turnover": turnover}
+    )
 
 
 def test_blend_drifts_then_resets_by_hand():

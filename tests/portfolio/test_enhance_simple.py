@@ -22,10 +22,23 @@ def market(seed=0):
     sig = pd.DataFrame({"date": np.repeat(DAYS, N), "code": np.tile(CODES, T), "score": rng.standard_normal(T * N)})
     wb = rng.uniform(0.5, 1.5, 25)
     iw = pd.DataFrame({"date": DAYS[0], "index_code": "SH000905", "code": CODES[:25], "weight": wb / wb.sum()})
-    ind = pd.DataFrame({"code": CODES, "start_date": pd.Timestamp("2000-01-01"), "end_date": pd.NaT,
-                        "industry": [f"ind{i % 4}" for i in range(N)], "sector": "growth"})
-    styles = pd.DataFrame({"date": np.repeat(DAYS, N), "code": np.tile(CODES, T),
-                           LOG_FLOAT_CAP: rng.normal(22, 1, T * N), BP: rng.normal(0.5, 0.2, T * N)})
+    ind = pd.DataFrame(
+        {
+            "code": CODES,
+            "start_date": pd.Timestamp("2000-01-01"),
+            "end_date": pd.NaT,
+            "industry": [f"ind{i % 4}" for i in range(N)],
+            "sector": "growth",
+        }
+    )
+    styles = pd.DataFrame(
+        {
+            "date": np.repeat(DAYS, N),
+            "code": np.tile(CODES, T),
+            LOG_FLOAT_CAP: rng.normal(22, 1, T * N),
+            BP: rng.normal(0.5, 0.2, T * N),
+        }
+    )
     prices = pd.DataFrame(np.exp(np.cumsum(rng.normal(0, 0.02, (T, N)), axis=0)), index=DAYS, columns=CODES)
     return sig, iw, ind, styles, prices
 
@@ -65,7 +78,9 @@ def test_weights_at_t_use_no_data_after_t():
     iw2 = pd.concat([iw, iw.assign(date=DAYS[12], weight=np.r_[1.0, np.zeros(24)])])
     moved = run(sig2, iw2, ind, st2, pr2).weights
     early = base["date"] <= cut
-    pd.testing.assert_frame_equal(base[early].reset_index(drop=True), moved[moved["date"] <= cut].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        base[early].reset_index(drop=True), moved[moved["date"] <= cut].reset_index(drop=True)
+    )
     assert not base[~early].reset_index(drop=True).equals(moved[moved["date"] > cut].reset_index(drop=True))
 
 
@@ -114,7 +129,7 @@ def test_mad_zscore_by_hand():
 
 
 def test_style_frame_log_float_cap():
-    bars = pd.DataFrame({"date": DAYS[:2], "code": CODES[:2], "float_mcap": [np.e ** 3, 0.0]})
+    bars = pd.DataFrame({"date": DAYS[:2], "code": CODES[:2], "float_mcap": [np.e**3, 0.0]})
     out = style_frame(bars)
     assert out[LOG_FLOAT_CAP].iloc[0] == pytest.approx(3.0) and np.isnan(out[LOG_FLOAT_CAP].iloc[1])
 

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from alpha_core.portfolio.constraints import (
-    ConstituentShare, ConstraintKey, FullInvestment, IndustryDeviation, LongOnly, StockDeviation, StyleExposure,
+    ConstituentShare,
+    ConstraintKey,
+    FullInvestment,
+    IndustryDeviation,
+    LongOnly,
+    StockDeviation,
+    StyleExposure,
     TurnoverCap,
 )
 from alpha_core.portfolio.presets import BP, LOG_FLOAT_CAP, R1, R2, R3
@@ -27,8 +33,15 @@ def make_data(n=60, k=5, n_bench=40, seed=0, w_prev=None) -> ProblemData:
     h[np.arange(n), rng.integers(0, k, n)] = 1
     x = rng.standard_normal((n, 2))
     x = (x - x.mean(0)) / x.std(0)
-    return ProblemData(mu=rng.standard_normal(n), w_bench=wb, w_prev=wb.copy() if w_prev is None else w_prev,
-                       industry=h, style=x, member=(wb > 0).astype(float), upper=np.ones(n))
+    return ProblemData(
+        mu=rng.standard_normal(n),
+        w_bench=wb,
+        w_prev=wb.copy() if w_prev is None else w_prev,
+        industry=h,
+        style=x,
+        member=(wb > 0).astype(float),
+        upper=np.ones(n),
+    )
 
 
 def solve(constraints, data, pad=4):
@@ -66,8 +79,8 @@ def test_r1_solution_satisfies_every_constraint_by_hand():
 def test_r2_and_r3_constraints_hold():
     data = make_data(seed=1)
     _, res, w = solve(R2.constraints([LOG_FLOAT_CAP, BP]), data)
-    assert abs((data.industry.T @ (w - data.w_bench))).max() <= TOL  # industry neutral
-    assert abs((data.style.T @ (w - data.w_bench))).max() <= TOL  # value and size neutral
+    assert abs(data.industry.T @ (w - data.w_bench)).max() <= TOL  # industry neutral
+    assert abs(data.style.T @ (w - data.w_bench)).max() <= TOL  # value and size neutral
     assert np.abs(w - data.w_bench).max() <= 0.005 + TOL
     _, res, w = solve(R3.constraints([]), make_data(seed=2))
     d = make_data(seed=2)
@@ -128,8 +141,12 @@ def test_hopeless_problem_falls_back_visibly(caplog):
 
 def test_constraints_compose_and_reject_duplicates():
     cs = FullInvestment() + LongOnly() + IndustryDeviation(0.01) + StyleExposure((0.1,))
-    assert cs.keys() == [ConstraintKey.FULL_INVESTMENT, ConstraintKey.LONG_ONLY, ConstraintKey.INDUSTRY_DEVIATION,
-                         ConstraintKey.STYLE_EXPOSURE]
+    assert cs.keys() == [
+        ConstraintKey.FULL_INVESTMENT,
+        ConstraintKey.LONG_ONLY,
+        ConstraintKey.INDUSTRY_DEVIATION,
+        ConstraintKey.STYLE_EXPOSURE,
+    ]
     assert [str(k) for k in cs.keys()] == ["full_investment", "long_only", "industry_deviation", "style_exposure"]
     with pytest.raises(ValueError, match="duplicate"):
         _ = cs + LongOnly()

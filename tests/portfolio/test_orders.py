@@ -16,11 +16,13 @@ def _bars(rows):
 def test_blocked_reasons_and_executable_weights():
     current = pd.Series({"A": 0.5, "B": 0.5})
     target = pd.Series({"A": 0.2, "B": 0.3, "C": 0.5})
-    bars = _bars([
-        ("A", True, 9.0, 9.0, 9.0, 9.0, 11.0, 9.0),      # one-price limit-down: cannot sell A
-        ("B", True, 10.0, 10.5, 9.8, 10.2, 11.2, 9.2),   # normal
-        ("C", True, 12.1, 12.1, 12.1, 12.1, 12.1, 9.9),  # one-price limit-up: cannot buy C
-    ])
+    bars = _bars(
+        [
+            ("A", True, 9.0, 9.0, 9.0, 9.0, 11.0, 9.0),  # one-price limit-down: cannot sell A
+            ("B", True, 10.0, 10.5, 9.8, 10.2, 11.2, 9.2),  # normal
+            ("C", True, 12.1, 12.1, 12.1, 12.1, 12.1, 9.9),  # one-price limit-up: cannot buy C
+        ]
+    )
     orders = target_orders(current, target, bars, DAY).set_index("code")
     assert orders.loc["A", "blocked_reason"] == "limit_down_no_sell"
     assert pd.isna(orders.loc["B", "blocked_reason"])  # tradable: null, not a reason
@@ -36,10 +38,12 @@ def test_blocked_reasons_and_executable_weights():
 def test_suspended_and_missing_bar_block_both_ways():
     current = pd.Series({"A": 0.6, "B": 0.4})
     target = pd.Series({"A": 0.3, "B": 0.3, "C": 0.4})
-    bars = _bars([
-        ("A", False, 9.0, 9.0, 9.0, 9.0, 9.9, 8.1),      # suspended: cannot sell
-        ("B", True, 10.0, 10.5, 9.8, 10.2, 11.2, 9.2),
-    ])                                                   # C has no bar: treated as suspended
+    bars = _bars(
+        [
+            ("A", False, 9.0, 9.0, 9.0, 9.0, 9.9, 8.1),  # suspended: cannot sell
+            ("B", True, 10.0, 10.5, 9.8, 10.2, 11.2, 9.2),
+        ]
+    )  # C has no bar: treated as suspended
     orders = target_orders(current, target, bars, DAY).set_index("code")
     assert list(orders["blocked_reason"].fillna("-")) == ["suspended", "-", "suspended"]
     # A stays 0.6; B gets the remaining 0.4 (its target share among free names is 100%).

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alpha_core.data.contract import Board
 from alpha_core.portfolio.orders import target_orders
 from alpha_core.portfolio.ticket import LOT_RULES, order_ticket, round_order
-from alpha_core.data.contract import Board
 
 DAY = pd.Timestamp("2024-03-08")
 MAIN, STAR = LOT_RULES[Board.MAIN], LOT_RULES[Board.STAR]
@@ -18,28 +18,33 @@ def _bars(rows):
     return pd.DataFrame(rows, columns=cols)
 
 
-@pytest.mark.parametrize("desired, held, rule, expected", [
-    (1_234.0, 0, MAIN, 1_200),    # buys: whole lots of 100, rounded down
-    (99.0, 0, MAIN, 0),           # less than one lot: no order
-    (250.7, 0, STAR, 250),        # STAR: >= 200 shares, then single shares
-    (199.0, 0, STAR, 0),          # below STAR's minimum
-    (-350.0, 1_000, MAIN, -300),  # sells: whole lots, rounded down
-    (-950.0, 1_000, MAIN, -1_000),  # the rest (50) would be an odd lot, nearer to all: sell all
-    (-30.0, 1_000, MAIN, 0),      # less than one lot, 970 left: nothing
-    (-1_500.0, 1_000, MAIN, -1_000),  # cannot sell more than held
-    (-60.0, 250, STAR, 0),        # 190 left is an odd lot; 60 is nearer to 0 than to 250
-    (-140.0, 250, STAR, -250),    # 110 left; 140 is nearer to 250: sell the whole position
-])
+@pytest.mark.parametrize(
+    "desired, held, rule, expected",
+    [
+        (1_234.0, 0, MAIN, 1_200),  # buys: whole lots of 100, rounded down
+        (99.0, 0, MAIN, 0),  # less than one lot: no order
+        (250.7, 0, STAR, 250),  # STAR: >= 200 shares, then single shares
+        (199.0, 0, STAR, 0),  # below STAR's minimum
+        (-350.0, 1_000, MAIN, -300),  # sells: whole lots, rounded down
+        (-950.0, 1_000, MAIN, -1_000),  # the rest (50) would be an odd lot, nearer to all: sell all
+        (-30.0, 1_000, MAIN, 0),  # less than one lot, 970 left: nothing
+        (-1_500.0, 1_000, MAIN, -1_000),  # cannot sell more than held
+        (-60.0, 250, STAR, 0),  # 190 left is an odd lot; 60 is nearer to 0 than to 250
+        (-140.0, 250, STAR, -250),  # 110 left; 140 is nearer to 250: sell the whole position
+    ],
+)
 def test_round_order(desired, held, rule, expected):
     assert round_order(desired, held, rule) == expected
 
 
 def test_ticket_from_cash_sizes_lots_and_leaves_a_positive_cash_residual():
-    bars = _bars([
-        ("SH600000", True, 10.0, 10.2, 9.9, 10.0, 11.0, 9.0, 10.05),
-        ("SH688001", True, 33.0, 34.0, 32.5, 33.0, 39.6, 26.4, 33.2),
-        ("SZ300001", True, 7.0, 7.1, 6.9, 7.0, 8.4, 5.6, 7.01),
-    ])
+    bars = _bars(
+        [
+            ("SH600000", True, 10.0, 10.2, 9.9, 10.0, 11.0, 9.0, 10.05),
+            ("SH688001", True, 33.0, 34.0, 32.5, 33.0, 39.6, 26.4, 33.2),
+            ("SZ300001", True, 7.0, 7.1, 6.9, 7.0, 8.4, 5.6, 7.01),
+        ]
+    )
     target = pd.Series({"SH600000": 0.5, "SH688001": 0.3, "SZ300001": 0.2})
     orders = target_orders(pd.Series(dtype=float), target, bars, DAY)
     t = order_ticket(orders, bars, 100_000.0).set_index("code")
@@ -53,11 +58,13 @@ def test_ticket_from_cash_sizes_lots_and_leaves_a_positive_cash_residual():
 
 
 def test_blocked_names_keep_their_shares_and_sales_round_to_lots():
-    bars = _bars([
-        ("SH600000", True, 9.0, 9.0, 9.0, 9.0, 11.0, 9.0, 9.0),      # one-price limit-down: no sale
-        ("SH600001", True, 10.0, 10.5, 9.8, 10.0, 11.0, 9.0, 10.1),  # normal
-        ("SH600002", True, 5.0, 5.2, 4.9, 5.0, 5.5, 4.5, 5.0),       # normal, sold down to zero
-    ])
+    bars = _bars(
+        [
+            ("SH600000", True, 9.0, 9.0, 9.0, 9.0, 11.0, 9.0, 9.0),  # one-price limit-down: no sale
+            ("SH600001", True, 10.0, 10.5, 9.8, 10.0, 11.0, 9.0, 10.1),  # normal
+            ("SH600002", True, 5.0, 5.2, 4.9, 5.0, 5.5, 4.5, 5.0),  # normal, sold down to zero
+        ]
+    )
     current = pd.Series({"SH600000": 0.45, "SH600001": 0.25, "SH600002": 0.30})
     held = pd.Series({"SH600000": 5_000, "SH600001": 2_500, "SH600002": 6_050})  # an odd lot in 600002
     target = pd.Series({"SH600000": 0.20, "SH600001": 0.80})
@@ -79,4 +86,3 @@ def test_ticket_refuses_bad_capital_and_a_missing_price():
         order_ticket(orders, bars, 0.0)
     with pytest.raises(ValueError, match="SH600000 has no positive close"):
         order_ticket(orders, bars, 1e6)
-

@@ -7,8 +7,8 @@ import re
 import struct
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from alpha_core.metrics.signal import SignalEvalConfig, evaluate_signal
 from alpha_core.reports import plotting
@@ -37,8 +37,15 @@ def png_size(png: bytes) -> tuple[int, int]:
 def _daily(n: int = 300, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     r, b = rng.normal(0.001, 0.01, n), rng.normal(0, 0.01, n)
-    return pd.DataFrame({"date": pd.bdate_range("2021-01-04", periods=n), "ret": r, "bench_ret": b,
-                         "excess_ret": r - b, "turnover": np.where(np.arange(n) % 5 == 0, 0.3, 0.0)})
+    return pd.DataFrame(
+        {
+            "date": pd.bdate_range("2021-01-04", periods=n),
+            "ret": r,
+            "bench_ret": b,
+            "excess_ret": r - b,
+            "turnover": np.where(np.arange(n) % 5 == 0, 0.3, 0.0),
+        }
+    )
 
 
 def _frame(t: int = 60, n: int = 40, seed: int = 2) -> pd.DataFrame:
@@ -46,8 +53,15 @@ def _frame(t: int = 60, n: int = 40, seed: int = 2) -> pd.DataFrame:
     dates = pd.bdate_range("2020-11-02", periods=t)
     y = rng.normal(size=(t, n))
     score = y + rng.normal(0, 1.5, (t, n))
-    return pd.DataFrame({"date": np.repeat(dates, n), "code": np.tile([f"c{i}" for i in range(n)], t),
-                         "score": score.ravel(), "label": y.ravel(), "ret": 0.01 * y.ravel()})
+    return pd.DataFrame(
+        {
+            "date": np.repeat(dates, n),
+            "code": np.tile([f"c{i}" for i in range(n)], t),
+            "score": score.ravel(),
+            "label": y.ravel(),
+            "ret": 0.01 * y.ravel(),
+        }
+    )
 
 
 def test_figure_png_is_small_sized_and_deterministic():
@@ -110,7 +124,7 @@ def test_sparkline_is_short_enough_to_draw_inline_and_scales_to_the_box():
 
     md = sparkline_markdown([0.0, -1.0, 1.0, 3.0], "x", width=100, height=20, points=60)
     assert md.startswith("![x](data:image/svg+xml;utf8,") and len(md) < SPARKLINE_LIMIT
-    svg = unquote(md[len("![x](data:image/svg+xml;utf8,"):-1])
+    svg = unquote(md[len("![x](data:image/svg+xml;utf8,") : -1])
     # 4 points over x in [2, 98]; y: max 3 at the top (pad 2), min -1 at the bottom (20 - 2)
     # 0 -> 2 + 3/4 * 16 = 14; 1 -> 2 + 2/4 * 16 = 10
     assert "d='M2,14L34,18L66,10L98,2'" in svg

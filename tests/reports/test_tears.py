@@ -73,8 +73,15 @@ def _short_first_year_daily() -> pd.DataFrame:
     rng = np.random.default_rng(3)
     dates = pd.bdate_range("2020-12-31", periods=80)
     r, b = rng.normal(0.001, 0.01, 80), rng.normal(0, 0.01, 80)
-    return pd.DataFrame({"date": dates, "ret": r, "bench_ret": b, "excess_ret": r - b,
-                         "turnover": np.where(np.arange(80) % 5 == 0, 0.3, 0.0)})
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "ret": r,
+            "bench_ret": b,
+            "excess_ret": r - b,
+            "turnover": np.where(np.arange(80) % 5 == 0, 0.3, 0.0),
+        }
+    )
 
 
 def test_format_value_and_table():
@@ -85,8 +92,9 @@ def test_format_value_and_table():
     assert format_value(1.23456) == "1.23" and format_value(2, digits=4) == "2.0000"
     assert format_value(np.nan) == NA == "\u2013" and format_value(np.inf, na="") == "" and format_value(None) == NA
     assert format_value("all") == "all" and format_value(True) == "True"
-    t = pd.DataFrame({"annual_return": [0.4943, np.nan], "sharpe": [1.5, np.nan]},
-                     index=pd.Index(["2020", "all"], name="period"))
+    t = pd.DataFrame(
+        {"annual_return": [0.4943, np.nan], "sharpe": [1.5, np.nan]}, index=pd.Index(["2020", "all"], name="period")
+    )
     shown = format_table(t)
     assert shown.loc["2020"].tolist() == ["49.43%", "1.50"] and shown.loc["all"].tolist() == [NA, NA]
     assert shown.index.name == "period"
@@ -107,7 +115,7 @@ def test_html_tear_sheet_is_formatted_without_nan(tmp_path):
     assert f"{all_row['tracking_error'] * 100:.2f}%" in page and f"{all_row['max_drawdown'] * 100:.2f}%" in page
     assert f"<td>{all_row['information_ratio']:.2f}</td>" in page
     assert "<td>\u2013</td>" in page  # the one-day year's volatility
-    rows = re.findall(r"<tr>(.*?)</tr>", page[page.index("Monthly excess return"):], flags=re.DOTALL)
+    rows = re.findall(r"<tr>(.*?)</tr>", page[page.index("Monthly excess return") :], flags=re.DOTALL)
     first = re.findall(r"<td>(.*?)</td>", rows[0])
     assert first[0] == "2020" and first[1:12] == [""] * 11 and first[12].endswith("%")  # Jan..Nov: before the start
 
@@ -126,4 +134,8 @@ def test_tear_sheet_inline_chart_is_a_deterministic_png(tmp_path):
 def test_markdown_table_digits_per_column_and_text_cells():
     t = pd.DataFrame({"n": [12, 3], "density": [0.04219, 0.5], "note": ["", "x"]}, index=pd.Index(["a", "b"], name="g"))
     assert markdown_table(t, percent=set(), digits=0, column_digits={"density": 4}).splitlines() == [
-        "| g | n | density | note |", "|---|---|---|---|", "| a | 12 | 0.0422 |  |", "| b | 3 | 0.5000 | x |"]
+        "| g | n | density | note |",
+        "|---|---|---|---|",
+        "| a | 12 | 0.0422 |  |",
+        "| b | 3 | 0.5000 | x |",
+    ]

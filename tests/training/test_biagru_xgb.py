@@ -16,7 +16,13 @@ import pandas as pd
 import pytest
 import torch
 
+from alpha_core.factors.registry import XGB_FACTORS
+from alpha_core.folds import Fold
 from alpha_core.models.orthogonal import factor_column_names
+from alpha_core.training.boosting import XGBConfig
+from alpha_core.training.checkpoint import CURVE, NORMALIZER, STATE, XGB_MODEL, load_checkpoint, save_checkpoint
+from alpha_core.training.inputs import R2_X_COLUMNS, prepare_fold_inputs, sampled_fold
+from alpha_core.training.scoring import score_days
 from alpha_core.training.secondary import secondary_weighting_batches
 from alpha_core.training.specs import (
     R2_FUNDAMENTAL,
@@ -28,12 +34,6 @@ from alpha_core.training.specs import (
     Report,
     get_spec,
 )
-from alpha_core.training.boosting import XGBConfig
-from alpha_core.factors.registry import XGB_FACTORS
-from alpha_core.training.checkpoint import CURVE, NORMALIZER, STATE, XGB_MODEL, load_checkpoint, save_checkpoint
-from alpha_core.folds import Fold
-from alpha_core.training.inputs import R2_X_COLUMNS, prepare_fold_inputs, sampled_fold
-from alpha_core.training.scoring import score_days
 from alpha_core.training.trainer import TrainConfig
 from alpha_core.training.walkforward import fold_batches, save_fold, train_fold
 
@@ -80,14 +80,19 @@ def trained():
 def test_spec_is_two_stage_like_biagru():
     biagru = get_spec(ModelKey.BIAGRU)
     assert SPEC.family is ModelFamily.TWO_STAGE and SPEC.stage2_extras == (R2_FUNDAMENTAL,)
-    assert (SPEC.label, SPEC.loss, SPEC.folds, SPEC.feature_set) == (biagru.label, biagru.loss, biagru.folds,
-                                                                      biagru.feature_set)
+    assert (SPEC.label, SPEC.loss, SPEC.folds, SPEC.feature_set) == (
+        biagru.label,
+        biagru.loss,
+        biagru.folds,
+        biagru.feature_set,
+    )
     assert set(R2_FUNDAMENTAL_FACTORS) <= set(XGB_FACTORS)  # factor_table computes them
     with pytest.raises(ValueError, match="builder"):
         ModelSpec(ModelKey.BIAGRU_XGB, ModelFamily.TWO_STAGE, Report.R2, FeatureSet.R2, "y", stage2_extras=("e",))
     with pytest.raises(ValueError, match="TWO_STAGE"):
-        ModelSpec(ModelKey.NN, ModelFamily.TORCH, Report.R1, FeatureSet.R1, "y", build=lambda o: None,
-                  stage2_extras=("e",))
+        ModelSpec(
+            ModelKey.NN, ModelFamily.TORCH, Report.R1, FeatureSet.R1, "y", build=lambda o: None, stage2_extras=("e",)
+        )
 
 
 def test_train_fold_scores_every_test_day_and_stock(trained):
@@ -141,9 +146,17 @@ def test_checkpoint_reload_reproduces_test_scores_bit_for_bit(trained, tmp_path)
     again = score_days(ck, live, FOLD.test)
     pd.testing.assert_frame_equal(again, out.test_scores, check_exact=True)
     with pytest.raises(ValueError, match="stage2_features"):
-        save_checkpoint(tmp_path / "bad", spec=SPEC, options=out.options, features=out.features,
-                        normalizer=out.normalizer, curve=out.curve, valid_metrics={}, state_dict=out.state_dict,
-                        xgb=out.xgb)
+        save_checkpoint(
+            tmp_path / "bad",
+            spec=SPEC,
+            options=out.options,
+            features=out.features,
+            normalizer=out.normalizer,
+            curve=out.curve,
+            valid_metrics={},
+            state_dict=out.state_dict,
+            xgb=out.xgb,
+        )
 
 
 def _model_bytes(out, path) -> dict[str, bytes]:

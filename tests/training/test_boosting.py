@@ -75,6 +75,7 @@ def test_rank_ic_early_stopping_keeps_the_round_with_the_best_validation_rank_ic
     assert "valid_rank_ic" in curve
     assert s.best_iteration_ == int(curve["valid_rank_ic"].to_numpy().argmax())
     assert curve["valid_rank_ic"].iloc[s.best_iteration_] == pytest.approx(
-        DailyRankIC(yv, groups)(s.predict(xv)), abs=1e-6)
+        DailyRankIC(yv, groups)(s.predict(xv)), abs=1e-6
+    )
     with pytest.raises(ValueError, match="valid_groups"):
         XGBScorer(cfg).fit(x, y, xv, yv)

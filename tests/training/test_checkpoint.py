@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from alpha_core.errors import CorruptFileError
-from alpha_core.training.specs import get_spec
-from alpha_core.training.checkpoint import STATE, XGB_MODEL, load_checkpoint
 from alpha_core.folds import FoldConfig, make_folds
+from alpha_core.training.checkpoint import STATE, XGB_MODEL, load_checkpoint
+from alpha_core.training.specs import get_spec
 from alpha_core.training.trainer import TrainConfig
 from alpha_core.training.walkforward import FoldInputs, fold_batches, save_fold, train_fold
 
@@ -19,10 +19,14 @@ def _inputs(market):
 
 def test_torch_round_trip_reproduces_predictions(market, tmp_path):
     inputs, folds = _inputs(market)
-    out = train_fold(get_spec("gat_residual"), folds[0], inputs, hidden=16, train_config=TrainConfig(lr=1e-3, max_epochs=3))
+    out = train_fold(
+        get_spec("gat_residual"), folds[0], inputs, hidden=16, train_config=TrainConfig(lr=1e-3, max_epochs=3)
+    )
     path = save_fold(out, tmp_path / "ck")
     ck = load_checkpoint(path)
-    assert ck.features == ["f0", "f1", "f2", "f3"] and ck.options.hidden == 16 and ck.meta["fold_id"] == folds[0].fold_id
+    assert (
+        ck.features == ["f0", "f1", "f2", "f3"] and ck.options.hidden == 16 and ck.meta["fold_id"] == folds[0].fold_id
+    )
     assert len(ck.curve) == out.valid_metrics["epochs_run"] and "valid_rank_ic" in ck.valid_metrics
     test_b = fold_batches(inputs, folds[0].test, ck.normalizer, labelled=False)
     again = ck.predict(test_b)
@@ -45,7 +49,12 @@ def test_normalizer_in_checkpoint_ignores_test_window(market, tmp_path):
     feats = inputs.features.copy()
     feats.loc[feats["date"] >= folds[0].valid[0], "f1"] += 50.0
     a = train_fold(get_spec("nn"), folds[0], inputs, train_config=TrainConfig(max_epochs=1))
-    b = train_fold(get_spec("nn"), folds[0], FoldInputs(feats, inputs.labels, inputs.feature_cols, "label"), train_config=TrainConfig(max_epochs=1))
+    b = train_fold(
+        get_spec("nn"),
+        folds[0],
+        FoldInputs(feats, inputs.labels, inputs.feature_cols, "label"),
+        train_config=TrainConfig(max_epochs=1),
+    )
     assert (a.normalizer.mean_ == b.normalizer.mean_).all()
 
 

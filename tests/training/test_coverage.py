@@ -10,9 +10,14 @@ from alpha_core.training.coverage import CoverageRule, feature_coverage, require
 
 def _table():
     d = pd.to_datetime(["2021-01-04", "2021-01-04", "2021-01-04", "2021-01-04", "2021-01-05", "2021-01-05"])
-    return pd.DataFrame({"date": d, "code": ["A", "B", "C", "D", "A", "B"],
-                         "f": [1.0, np.nan, 2.0, 3.0, np.nan, np.nan],
-                         "g": [np.inf, 1.0, 1.0, 1.0, 1.0, 1.0]})
+    return pd.DataFrame(
+        {
+            "date": d,
+            "code": ["A", "B", "C", "D", "A", "B"],
+            "f": [1.0, np.nan, 2.0, 3.0, np.nan, np.nan],
+            "g": [np.inf, 1.0, 1.0, 1.0, 1.0, 1.0],
+        }
+    )
 
 
 def test_coverage_counts_finite_values_of_the_member_rows():

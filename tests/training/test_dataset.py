@@ -27,7 +27,9 @@ def test_universe_filter_and_nan_features(market):
     feats = feats.copy()
     feats.loc[0, "f0"] = np.nan
     uni = feats[["date", "code"]].assign(member=feats["code"].isin(codes[:10]))
-    b = build_day_batches(feats, ["f0"], labels=labels, label_col="label", universe=uni, universe_col="member", dates=dates[:1])[0]
+    b = build_day_batches(
+        feats, ["f0"], labels=labels, label_col="label", universe=uni, universe_col="member", dates=dates[:1]
+    )[0]
     assert b.codes == codes[:10]
     assert b.x[0, 0] == 0.0  # missing -> 0
 

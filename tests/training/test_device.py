@@ -29,9 +29,16 @@ META = torch.device("meta")  # a non-CPU device every machine has: placement wit
 
 
 def _batch() -> DayBatch:
-    return DayBatch(pd.Timestamp("2020-01-02"), ["a", "b", "c"], x=torch.ones(3, 2), y=torch.zeros(3),
-                    seq=torch.ones(3, 4, 2), graphs={"industry": torch.tensor([0, 0, 1])},
-                    macro=torch.ones(3), extras={"node": torch.ones(3, 1)})
+    return DayBatch(
+        pd.Timestamp("2020-01-02"),
+        ["a", "b", "c"],
+        x=torch.ones(3, 2),
+        y=torch.zeros(3),
+        seq=torch.ones(3, 4, 2),
+        graphs={"industry": torch.tensor([0, 0, 1])},
+        macro=torch.ones(3),
+        extras={"node": torch.ones(3, 1)},
+    )
 
 
 def test_policies_resolve_on_a_machine_without_cuda(monkeypatch):
@@ -84,10 +91,24 @@ def test_lists_move_once_and_lazy_sequences_as_they_are_read():
 
 
 def test_the_cpu_path_gives_the_same_bytes_and_records_its_device(tmp_path):
-    auto = run_fold("nn", FOLD.fold_id, model_tables(MARKET), CONFIG, plan=PLAN, per_model_lengths=False,
-                    checkpoint_root=tmp_path / "auto")
-    cpu = run_fold("nn", FOLD.fold_id, model_tables(MARKET), FoldRunConfig(**{**CONFIG.__dict__, "device": "cpu"}),
-                   plan=PLAN, per_model_lengths=False, checkpoint_root=tmp_path / "cpu")
+    auto = run_fold(
+        "nn",
+        FOLD.fold_id,
+        model_tables(MARKET),
+        CONFIG,
+        plan=PLAN,
+        per_model_lengths=False,
+        checkpoint_root=tmp_path / "auto",
+    )
+    cpu = run_fold(
+        "nn",
+        FOLD.fold_id,
+        model_tables(MARKET),
+        FoldRunConfig(**{**CONFIG.__dict__, "device": "cpu"}),
+        plan=PLAN,
+        per_model_lengths=False,
+        checkpoint_root=tmp_path / "cpu",
+    )
     if not torch.cuda.is_available():  # AUTO is the CPU here: byte-identical
         pd.testing.assert_frame_equal(auto.scores, cpu.scores, check_exact=True)
     assert load_checkpoint(cpu.checkpoint).meta["extra"]["device"] == "cpu"
@@ -97,16 +118,37 @@ def test_the_cpu_path_gives_the_same_bytes_and_records_its_device(tmp_path):
 def test_a_cuda_request_without_a_gpu_fails_before_training(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(DeviceUnavailableError):
-        run_fold("nn", FOLD.fold_id, model_tables(MARKET), FoldRunConfig(**{**CONFIG.__dict__, "device": "cuda"}),
-                 plan=PLAN, per_model_lengths=False, checkpoint_root=tmp_path)
+        run_fold(
+            "nn",
+            FOLD.fold_id,
+            model_tables(MARKET),
+            FoldRunConfig(**{**CONFIG.__dict__, "device": "cuda"}),
+            plan=PLAN,
+            per_model_lengths=False,
+            checkpoint_root=tmp_path,
+        )
     assert not any(tmp_path.iterdir())  # nothing written
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="the CUDA path runs where torch sees a GPU")
 def test_scores_on_cuda_match_the_cpu_to_float_tolerance(tmp_path):
-    cpu = run_fold("nn", FOLD.fold_id, model_tables(MARKET), FoldRunConfig(**{**CONFIG.__dict__, "device": "cpu"}),
-                   plan=PLAN, per_model_lengths=False, checkpoint_root=tmp_path / "cpu")
-    gpu = run_fold("nn", FOLD.fold_id, model_tables(MARKET), FoldRunConfig(**{**CONFIG.__dict__, "device": "cuda"}),
-                   plan=PLAN, per_model_lengths=False, checkpoint_root=tmp_path / "gpu")
+    cpu = run_fold(
+        "nn",
+        FOLD.fold_id,
+        model_tables(MARKET),
+        FoldRunConfig(**{**CONFIG.__dict__, "device": "cpu"}),
+        plan=PLAN,
+        per_model_lengths=False,
+        checkpoint_root=tmp_path / "cpu",
+    )
+    gpu = run_fold(
+        "nn",
+        FOLD.fold_id,
+        model_tables(MARKET),
+        FoldRunConfig(**{**CONFIG.__dict__, "device": "cuda"}),
+        plan=PLAN,
+        per_model_lengths=False,
+        checkpoint_root=tmp_path / "gpu",
+    )
     assert gpu.outcome.device.startswith("cuda")
     np.testing.assert_allclose(gpu.scores["score"], cpu.scores["score"], rtol=1e-3, atol=1e-4)

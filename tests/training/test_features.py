@@ -9,7 +9,12 @@ from alpha_core.training.features import model_features
 def _table():
     rng = np.random.default_rng(0)
     n, t = 20, 3
-    d = pd.DataFrame({"date": np.repeat(pd.bdate_range("2020-01-01", periods=t), n), "code": np.tile([f"SH{600000 + i}" for i in range(n)], t)})
+    d = pd.DataFrame(
+        {
+            "date": np.repeat(pd.bdate_range("2020-01-01", periods=t), n),
+            "code": np.tile([f"SH{600000 + i}" for i in range(n)], t),
+        }
+    )
     d["bp_lf"] = rng.normal(size=n * t)
     d["ep_ttm"] = rng.normal(size=n * t)
     d.loc[3, "ep_ttm"] = np.nan

@@ -16,14 +16,11 @@ import pytest
 import torch
 
 from alpha_core.errors import DataContractError
+from alpha_core.factors.inputs import FactorInputs
 from alpha_core.factors.registry import R3_NODE_FEATURES
 from alpha_core.factors.sequences import daily_sequences
-from alpha_core.factors.inputs import FactorInputs
-from alpha_core.models.multi_transformer import R3_SEQ_FEATURES
-from alpha_core.training.recipes import macro_window
-from alpha_core.training.specs import R3_FLOW_NODE, R3_INDUSTRY_NODE
-from alpha_core.training.specs import get_spec
 from alpha_core.folds import Fold, FoldConfig
+from alpha_core.models.multi_transformer import R3_SEQ_FEATURES
 from alpha_core.training.inputs import (
     R2_X_COLUMNS,
     LazyBatches,
@@ -33,13 +30,17 @@ from alpha_core.training.inputs import (
     sampled_fold,
 )
 from alpha_core.training.normalizer import FeatureNormalizer
+from alpha_core.training.recipes import macro_window
+from alpha_core.training.specs import R3_FLOW_NODE, R3_INDUSTRY_NODE, get_spec
 from alpha_core.training.walkforward import fold_batches
 
 GRAPHS = ("r2_similarity", "r3_industry", "r3_flow")
 MACRO_MISSING = 30  # first macro rows without ln_m_gap (HP trend not yet defined)
 
 
-def tiny_market(n: int = 30, start: str = "2020-01-01", end: str = "2020-08-31", seed: int = 0) -> dict[str, pd.DataFrame]:
+def tiny_market(
+    n: int = 30, start: str = "2020-01-01", end: str = "2020-08-31", seed: int = 0
+) -> dict[str, pd.DataFrame]:
     """The long tables of a tiny market (names = asset keys)."""
     rng = np.random.default_rng(seed)
     codes = [f"SH6{i:05d}" for i in range(n)]
@@ -52,11 +53,26 @@ def tiny_market(n: int = 30, start: str = "2020-01-01", end: str = "2020-08-31",
     low = np.minimum(open_, close) * 0.99
     vwap = (open_ + close) / 2
     volume = rng.uniform(1e5, 1e6, t * n)
-    bars = pd.DataFrame({**key, "open": open_, "high": high, "low": low, "close": close, "volume": volume,
-                         "amount": volume * vwap, "vwap": vwap, "adj_factor": 1.0,
-                         "turnover": rng.uniform(0.001, 0.05, t * n), "float_mcap": 1e9, "total_mcap":
-                         np.tile(rng.uniform(1e9, 1e10, n), t), "tradable": True, "limit_up": close * 1.1,
-                         "limit_down": close * 0.9, "is_st": False})
+    bars = pd.DataFrame(
+        {
+            **key,
+            "open": open_,
+            "high": high,
+            "low": low,
+            "close": close,
+            "volume": volume,
+            "amount": volume * vwap,
+            "vwap": vwap,
+            "adj_factor": 1.0,
+            "turnover": rng.uniform(0.001, 0.05, t * n),
+            "float_mcap": 1e9,
+            "total_mcap": np.tile(rng.uniform(1e9, 1e10, n), t),
+            "tradable": True,
+            "limit_up": close * 1.1,
+            "limit_down": close * 0.9,
+            "is_st": False,
+        }
+    )
     x = rng.uniform(-1, 1, size=(t * n, 3))
     factors = pd.DataFrame({**key, "bp_lf": x[:, 0], "ret_5d": x[:, 1], "std_1m": x[:, 2]})
     for c in (*R3_SEQ_FEATURES, *R3_NODE_FEATURES):
@@ -64,9 +80,20 @@ def tiny_market(n: int = 30, start: str = "2020-01-01", end: str = "2020-08-31",
     factors["breadth"] = np.repeat(rng.uniform(-1, 1, t), n)  # market-wide
     y = x[:, 0] + factors["pvo"].to_numpy() + factors["ret_20"].to_numpy() + rng.normal(size=t * n)
     ranks = pd.Series(y).groupby(key["date"]).rank()
-    z = ((ranks - ranks.groupby(key["date"]).transform("mean")) / ranks.groupby(key["date"]).transform("std")).to_numpy()
-    labels = pd.DataFrame({**key, "y_vwap10": 0.01 * y, "y_vwap10_rank": z, "y_close10_rank": z, "y_vwap5": 0.005 * y,
-                           "y_vwap5_rank": z, "y_month_rank": z})
+    z = (
+        (ranks - ranks.groupby(key["date"]).transform("mean")) / ranks.groupby(key["date"]).transform("std")
+    ).to_numpy()
+    labels = pd.DataFrame(
+        {
+            **key,
+            "y_vwap10": 0.01 * y,
+            "y_vwap10_rank": z,
+            "y_close10_rank": z,
+            "y_vwap5": 0.005 * y,
+            "y_vwap5_rank": z,
+            "y_month_rank": z,
+        }
+    )
     universe = pd.DataFrame({**key, "r1": True, "r1_xgb": True})
     rebuilds = cal[::21]
     edges = []
@@ -75,21 +102,57 @@ def tiny_market(n: int = 30, start: str = "2020-01-01", end: str = "2020-08-31",
             src = rng.integers(0, n, 3 * n)
             dst = rng.integers(0, n, 3 * n)
             ok = src != dst
-            edges.append(pd.DataFrame({"date": d, "graph": g, "src": np.asarray(codes)[src[ok]],
-                                       "dst": np.asarray(codes)[dst[ok]], "weight": rng.uniform(0.5, 1, ok.sum())}))
+            edges.append(
+                pd.DataFrame(
+                    {
+                        "date": d,
+                        "graph": g,
+                        "src": np.asarray(codes)[src[ok]],
+                        "dst": np.asarray(codes)[dst[ok]],
+                        "weight": rng.uniform(0.5, 1, ok.sum()),
+                    }
+                )
+            )
     adjacency = pd.concat(edges, ignore_index=True)
-    macro = pd.DataFrame({"date": cal, "dln_m": rng.normal(0, 0.01, t), "ln_m_gap": rng.normal(0, 0.02, t),
-                          "r_gap": rng.normal(0, 0.1, t)})
+    macro = pd.DataFrame(
+        {
+            "date": cal,
+            "dln_m": rng.normal(0, 0.01, t),
+            "ln_m_gap": rng.normal(0, 0.02, t),
+            "r_gap": rng.normal(0, 0.1, t),
+        }
+    )
     macro.loc[: MACRO_MISSING - 1, "ln_m_gap"] = np.nan
-    industry_map = pd.DataFrame({"code": codes, "start_date": pd.Timestamp("2000-01-01"), "end_date": pd.NaT,
-                                 "industry": [f"ind{i % 3}" for i in range(n)], "sector": [f"s{i % 2}" for i in range(n)]})
-    return {"factor_table": factors, "labels": labels, "universe": universe, "raw_bars": bars,
-            "industry_map": industry_map, "adjacency": adjacency, "macro_series": macro}
+    industry_map = pd.DataFrame(
+        {
+            "code": codes,
+            "start_date": pd.Timestamp("2000-01-01"),
+            "end_date": pd.NaT,
+            "industry": [f"ind{i % 3}" for i in range(n)],
+            "sector": [f"s{i % 2}" for i in range(n)],
+        }
+    )
+    return {
+        "factor_table": factors,
+        "labels": labels,
+        "universe": universe,
+        "raw_bars": bars,
+        "industry_map": industry_map,
+        "adjacency": adjacency,
+        "macro_series": macro,
+    }
 
 
 def model_tables(m: dict[str, pd.DataFrame]) -> ModelTables:
-    return ModelTables(m["factor_table"], m["labels"], m["universe"], m["raw_bars"], m["industry_map"],
-                       adjacency=m["adjacency"], macro_series=m["macro_series"])
+    return ModelTables(
+        m["factor_table"],
+        m["labels"],
+        m["universe"],
+        m["raw_bars"],
+        m["industry_map"],
+        adjacency=m["adjacency"],
+        macro_series=m["macro_series"],
+    )
 
 
 MARKET = tiny_market()
@@ -112,15 +175,18 @@ def _zscore_by_hand(values: np.ndarray) -> np.ndarray:
 def test_r3_batch_carries_hand_computed_seq_extras_macro_graphs():
     day = CAL[115]
     inputs, b = _batch("pinn_mticg", MARKET, day)
-    assert isinstance(fold_batches(inputs, [day], FeatureNormalizer(list(inputs.feature_cols)), labelled=False), LazyBatches)
+    assert isinstance(
+        fold_batches(inputs, [day], FeatureNormalizer(list(inputs.feature_cols)), labelled=False), LazyBatches
+    )
     ft = MARKET["factor_table"]
     assert inputs.feature_cols == R3_SEQ_FEATURES and b.seq.shape == (30, 80, 14)
     # seq step -1 - k = the features of day T - k, z-scored across that day's stocks; breadth raw
     for k in (0, 1, 79):
         rows = ft[ft["date"] == CAL[115 - k]].set_index("code").loc[b.codes]
         np.testing.assert_allclose(b.seq[:, -1 - k, 0].numpy(), _zscore_by_hand(rows["pvo"].to_numpy()), atol=1e-5)
-        np.testing.assert_allclose(b.seq[:, -1 - k, R3_SEQ_FEATURES.index("breadth")].numpy(),
-                                   rows["breadth"].to_numpy(), atol=1e-6)
+        np.testing.assert_allclose(
+            b.seq[:, -1 - k, R3_SEQ_FEATURES.index("breadth")].numpy(), rows["breadth"].to_numpy(), atol=1e-6
+        )
     np.testing.assert_allclose(b.x.numpy(), b.seq[:, -1, :].numpy(), atol=1e-6)  # x = day T (identity normaliser)
     rows = ft[ft["date"] == day].set_index("code").loc[b.codes]
     for key, cols in (("r3_node_industry", R3_INDUSTRY_NODE), ("r3_node_flow", R3_FLOW_NODE)):

@@ -55,7 +55,7 @@ def test_wmse_optimum_rewards_label_dispersion_mse_does_not():
         c = torch.zeros(2, dtype=torch.float64, requires_grad=True)
         opt = torch.optim.LBFGS([c], lr=1.0, max_iter=100, tolerance_grad=1e-12, tolerance_change=1e-14)
 
-        def closure():
+        def closure(opt=opt, loss=loss, c=c):  # bound now: LBFGS calls it within this iteration
             opt.zero_grad()
             value = loss(c[group], label)
             value.backward()

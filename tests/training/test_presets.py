@@ -4,11 +4,11 @@ import dataclasses
 
 import pytest
 
-from alpha_core.training.losses import LossKind
-from alpha_core.training.specs import get_spec
-from alpha_core.training.boosting import TREE_SETTINGS, XGBEarlyStop, XGBTrees
 from alpha_core.folds import R1, R1_XGB
+from alpha_core.training.boosting import TREE_SETTINGS, XGBEarlyStop, XGBTrees
+from alpha_core.training.losses import LossKind
 from alpha_core.training.presets import TrainingPreset, budget_spec, training_budget, with_overrides
+from alpha_core.training.specs import get_spec
 
 
 def test_tuned_xgboost_trains_qlibs_trees_on_the_torch_windows():

@@ -39,10 +39,14 @@ def _window_tables(model: str) -> tuple[ModelTables, int]:
     w = read_window(model, FOLD.fold_id, CAL, CONFIG, plan=PLAN, per_model_lengths=False)
     full = model_tables(MARKET)
     cut = ModelTables(
-        _cut(full.factor_table, w.first, w.last), _cut(full.labels, w.labels_first, w.labels_last),
-        _cut(full.universe, w.first, w.last), _cut(full.raw_bars, w.first, w.last), full.industry_map,
+        _cut(full.factor_table, w.first, w.last),
+        _cut(full.labels, w.labels_first, w.labels_last),
+        _cut(full.universe, w.first, w.last),
+        _cut(full.raw_bars, w.first, w.last),
+        full.industry_map,
         adjacency=full.adjacency if w.reads_adjacency else None,
-        macro_series=full.macro_series if w.reads_macro else None)
+        macro_series=full.macro_series if w.reads_macro else None,
+    )
     return cut, len(full.factor_table) - len(cut.factor_table)
 
 
@@ -58,10 +62,25 @@ def one_torch_thread():
 def test_scores_depend_only_on_the_read_window(model, tmp_path, one_torch_thread):
     cut, dropped = _window_tables(model)
     assert dropped > 0  # the window leaves history out: the comparison is not vacuous
-    a = run_fold(model, FOLD.fold_id, model_tables(MARKET), CONFIG, plan=PLAN, per_model_lengths=False,
-                 checkpoint_root=tmp_path / "full")
-    b = run_fold(model, FOLD.fold_id, cut, CONFIG, plan=PLAN, per_model_lengths=False,
-                 checkpoint_root=tmp_path / "cut", calendar=CAL)
+    a = run_fold(
+        model,
+        FOLD.fold_id,
+        model_tables(MARKET),
+        CONFIG,
+        plan=PLAN,
+        per_model_lengths=False,
+        checkpoint_root=tmp_path / "full",
+    )
+    b = run_fold(
+        model,
+        FOLD.fold_id,
+        cut,
+        CONFIG,
+        plan=PLAN,
+        per_model_lengths=False,
+        checkpoint_root=tmp_path / "cut",
+        calendar=CAL,
+    )
     assert len(a.scores) == len(FOLD.test) * N and a.scores["score"].std() > 0
     pd.testing.assert_frame_equal(a.scores.reset_index(drop=True), b.scores.reset_index(drop=True), check_exact=True)
 

@@ -57,13 +57,18 @@ def test_sequences_ignore_the_future_and_name_missing_stocks():
 
 def test_node_features_and_macro_are_attached_by_date():
     panel, batches = panel_and_batches()
-    table = pd.DataFrame({"date": [batches[0].date] * 2, "code": [batches[0].codes[0], "SZ000001"],
-                          "a": [1.5, 9.0], "b": [np.nan, 9.0]})
+    table = pd.DataFrame(
+        {"date": [batches[0].date] * 2, "code": [batches[0].codes[0], "SZ000001"], "a": [1.5, 9.0], "b": [np.nan, 9.0]}
+    )
     out = attach_node_features(batches, table, ["a", "b"], "node")
     np.testing.assert_array_equal(out[0].extras["node"].numpy(), [[1.5, 0.0], [0.0, 0.0]])
     np.testing.assert_array_equal(out[1].extras["node"].numpy(), np.zeros((2, 2)))  # no rows that day
-    macro = pd.DataFrame({"date": pd.bdate_range("2020-06-01", periods=200),
-                          **{c: np.arange(200.0) + k for k, c in enumerate(MACRO_DRIVERS)}})
+    macro = pd.DataFrame(
+        {
+            "date": pd.bdate_range("2020-06-01", periods=200),
+            **{c: np.arange(200.0) + k for k, c in enumerate(MACRO_DRIVERS)},
+        }
+    )
     out = attach_macro(out, macro, step=21, n_lags=1)
     row = int(macro["date"].searchsorted(batches[1].date, side="right")) - 1
     np.testing.assert_array_equal(out[1].macro.numpy()[:, 0], [row, row - 21])
@@ -84,10 +89,13 @@ def test_macro_window_reads_rows_as_of_date_and_step_back():
     np.testing.assert_array_equal(win.numpy(), expected)
     # a weekend date uses the last row before it (as of)
     sat = pd.Timestamp(date) + pd.Timedelta(days=(5 - date.weekday()) % 7)
-    np.testing.assert_array_equal(macro_window(table, sat, step=21).numpy(),
-                                  table.loc[[table["date"].searchsorted(sat, side="right") - 1,
-                                             table["date"].searchsorted(sat, side="right") - 22],
-                                            list(MACRO_DRIVERS)].to_numpy(np.float32))
+    np.testing.assert_array_equal(
+        macro_window(table, sat, step=21).numpy(),
+        table.loc[
+            [table["date"].searchsorted(sat, side="right") - 1, table["date"].searchsorted(sat, side="right") - 22],
+            list(MACRO_DRIVERS),
+        ].to_numpy(np.float32),
+    )
 
 
 def test_macro_window_ignores_the_future():

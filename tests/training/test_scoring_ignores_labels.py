@@ -33,12 +33,20 @@ def tables() -> ModelTables:
     y = x[:, 0] + rng.normal(size=t * N)
     factors = pd.DataFrame({**key, "bp_lf": x[:, 0], "ret_5d": x[:, 1], "std_1m": x[:, 2]})
     rank = pd.Series(y).groupby(key["date"]).rank(pct=True).to_numpy() - 0.5
-    labels = pd.DataFrame({**key, "y_vwap10": 0.01 * y, "y_vwap10_rank": rank, "y_close10_rank": rank,
-                           "y_vwap5": 0.005 * y})
+    labels = pd.DataFrame(
+        {**key, "y_vwap10": 0.01 * y, "y_vwap10_rank": rank, "y_close10_rank": rank, "y_vwap5": 0.005 * y}
+    )
     universe = pd.DataFrame({**key, "r1": True, "r1_xgb": True})
     bars = pd.DataFrame({**key, "total_mcap": np.tile(rng.uniform(1e9, 1e10, N), t)})
-    industry = pd.DataFrame({"code": CODES, "start_date": pd.Timestamp("2000-01-01"), "end_date": pd.NaT,
-                             "industry": [f"ind{i % 3}" for i in range(N)], "sector": [f"s{i % 2}" for i in range(N)]})
+    industry = pd.DataFrame(
+        {
+            "code": CODES,
+            "start_date": pd.Timestamp("2000-01-01"),
+            "end_date": pd.NaT,
+            "industry": [f"ind{i % 3}" for i in range(N)],
+            "sector": [f"s{i % 2}" for i in range(N)],
+        }
+    )
     return ModelTables(factors, labels, universe, bars, industry)
 
 
@@ -62,16 +70,19 @@ def _scores_bytes(frame: pd.DataFrame) -> bytes:
 @pytest.mark.parametrize("model", ["nn", "xgboost"])
 def test_test_scores_are_byte_identical_with_garbage_test_labels(model, tmp_path):
     clean, dirty = tables(), with_garbage_test_labels(tables())
-    a = run_fold(model, FOLD.fold_id, clean, CONFIG, plan=PLAN, per_model_lengths=False,
-                 checkpoint_root=tmp_path / "clean")
-    b = run_fold(model, FOLD.fold_id, dirty, CONFIG, plan=PLAN, per_model_lengths=False,
-                 checkpoint_root=tmp_path / "dirty")
+    a = run_fold(
+        model, FOLD.fold_id, clean, CONFIG, plan=PLAN, per_model_lengths=False, checkpoint_root=tmp_path / "clean"
+    )
+    b = run_fold(
+        model, FOLD.fold_id, dirty, CONFIG, plan=PLAN, per_model_lengths=False, checkpoint_root=tmp_path / "dirty"
+    )
     assert len(a.scores) == len(FOLD.test) * N and a.scores["score"].std() > 0
     assert _scores_bytes(a.scores) == _scores_bytes(b.scores)
     assert a.scores["score"].to_numpy().tobytes() == b.scores["score"].to_numpy().tobytes()
     # training and validation never saw the test labels either (wall time aside)
-    assert {k: v for k, v in a.valid_metrics.items() if k != "wall_s"} == \
-        {k: v for k, v in b.valid_metrics.items() if k != "wall_s"}
+    assert {k: v for k, v in a.valid_metrics.items() if k != "wall_s"} == {
+        k: v for k, v in b.valid_metrics.items() if k != "wall_s"
+    }
 
 
 def test_scoring_batches_carry_no_label():

@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from alpha_core.training.ensemble import ensemble_scores, seed_spread
 from alpha_core.folds import FoldConfig, make_folds
+from alpha_core.training.ensemble import ensemble_scores, seed_spread
 from alpha_core.training.signals import stitch_signals
 
 CAL = pd.bdate_range("2020-01-01", periods=60)
@@ -37,19 +37,23 @@ def test_ensemble_and_spread():
     np.testing.assert_allclose(out["score"], [(-z + z) / 2, (0 - z) / 2, (z + 0) / 2])
     np.testing.assert_allclose(out["seed_std"], [z, z / 2, z / 2])
     spread = seed_spread([{"rank_ic": 0.05}, {"rank_ic": 0.07}])
-    assert np.isclose(spread.loc["rank_ic", "mean"], 0.06) and np.isclose(spread.loc["rank_ic", "std"], np.std([0.05, 0.07], ddof=1))
+    assert np.isclose(spread.loc["rank_ic", "mean"], 0.06) and np.isclose(
+        spread.loc["rank_ic", "std"], np.std([0.05, 0.07], ddof=1)
+    )
 
 
 def test_train_fold_ensemble(market):
-    from alpha_core.training.specs import get_spec
     from alpha_core.training.ensemble import train_fold_ensemble
+    from alpha_core.training.specs import get_spec
     from alpha_core.training.trainer import TrainConfig
     from alpha_core.training.walkforward import FoldInputs
 
     feats, labels, groups, dates, _ = market
     fold = make_folds(dates, FoldConfig(train_days=20, valid_days=15, test_days=10, step_days=10, purge_days=10))[0]
     inputs = FoldInputs(feats, labels, ("f0", "f1"), "label", groups=groups)
-    outs, scores, spread = train_fold_ensemble(get_spec("nn"), fold, inputs, [0, 1], hidden=8, train_config=TrainConfig(max_epochs=2))
+    outs, scores, spread = train_fold_ensemble(
+        get_spec("nn"), fold, inputs, [0, 1], hidden=8, train_config=TrainConfig(max_epochs=2)
+    )
     assert len(outs) == 2 and not outs[0].test_scores["score"].equals(outs[1].test_scores["score"])
     assert len(scores) == len(outs[0].test_scores) and (scores["seed_std"] >= 0).all()
     assert spread.loc["valid_rank_ic", "n"] == 2

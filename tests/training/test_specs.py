@@ -38,8 +38,10 @@ def test_the_table_holds_every_model_key_once_under_its_own_key():
     assert models_of(Report.R1) == [*R1_TORCH, "xgboost"]
     assert models_of(Report.R2) == [str(k) for k in R2]
     assert models_of(Report.R3) == ["multi_transformer", "indcap_gat", "mticg", "pinn_mticg"]
-    assert [k for k, s in MODEL_SPECS.items() if s.strategy and s.report is not Report.R1] == ["biagru_gat",
-                                                                                               "pinn_mticg"]
+    assert [k for k, s in MODEL_SPECS.items() if s.strategy and s.report is not Report.R1] == [
+        "biagru_gat",
+        "pinn_mticg",
+    ]
 
 
 def test_the_table_is_read_only_and_rebuilt_equal():
@@ -77,8 +79,12 @@ def test_r1_torch_specs_build_and_score(key):
     model = spec.build_model(ModelOptions(n_features=5, hidden=16))
     n = 12
     sector = torch.arange(n) % 3
-    b = DayBatch(pd.Timestamp("2021-01-04"), [str(i) for i in range(n)], torch.randn(n, 5),
-                 graphs={"sector": sector[:, None] == sector[None, :]})
+    b = DayBatch(
+        pd.Timestamp("2021-01-04"),
+        [str(i) for i in range(n)],
+        torch.randn(n, 5),
+        graphs={"sector": sector[:, None] == sector[None, :]},
+    )
     assert model(b).shape == (n,)
 
 
@@ -99,8 +105,9 @@ def test_r2_r3_specs_build_and_name_their_inputs(key):
     assert sum(p.numel() for p in model.parameters()) > 0
     m = spec.inputs
     assert m.schedule is (R2_WEEKLY if key in R2 else R3_MONTHLY) and spec.folds == m.schedule.folds
-    assert m.recipe is {True: InputRecipe.R2_SEQUENCES, False: InputRecipe.R3_SEQUENCES}[key in R2] \
-        or (key == ModelKey.INDCAP_GAT and m.recipe is InputRecipe.R3_NODES and m.seq_length == 0)
+    assert m.recipe is {True: InputRecipe.R2_SEQUENCES, False: InputRecipe.R3_SEQUENCES}[key in R2] or (
+        key == ModelKey.INDCAP_GAT and m.recipe is InputRecipe.R3_NODES and m.seq_length == 0
+    )
     assert all(isinstance(g, GraphKind) for g in m.graphs)
     assert m.needs_macro == (key == ModelKey.PINN_MTICG)
 

@@ -1,18 +1,34 @@
-import pytest
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
 from alpha_core.models.gat_residual import GATResidual, GATResidualConfig
 from alpha_core.models.mlp import MLP, MLPConfig
 from alpha_core.training.dataset import build_day_batches
-from alpha_core.training.trainer import Monitor, TrainConfig, WeightAverage, evaluate, predict, rank_ic_torch, seeded, train
 from alpha_core.training.losses import mse
+from alpha_core.training.trainer import (
+    Monitor,
+    TrainConfig,
+    WeightAverage,
+    evaluate,
+    predict,
+    rank_ic_torch,
+    seeded,
+    train,
+)
 
 
 def _batches(market, lo, hi, groups=True):
     feats, labels, g, dates, _ = market
-    return build_day_batches(feats, ["f0", "f1", "f2", "f3"], labels=labels, label_col="label", groups=g if groups else None, dates=dates[lo:hi])
+    return build_day_batches(
+        feats,
+        ["f0", "f1", "f2", "f3"],
+        labels=labels,
+        label_col="label",
+        groups=g if groups else None,
+        dates=dates[lo:hi],
+    )
 
 
 def test_tiny_training_lowers_validation_loss(market):
@@ -121,6 +137,7 @@ def test_no_validation_days_and_nan_metric(market):
     model = _Constant()
     res = train(model, tr, [], TrainConfig(lr=1e-2, max_epochs=3, patience=5))
     assert res.monitor is Monitor.LOSS and res.best_epoch >= 1
+
     # constant scores: RankIC is NaN every epoch; epoch 1 is kept rather than nothing
     class _Flat(_Constant):
         def forward(self, batch):

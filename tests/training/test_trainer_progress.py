@@ -6,12 +6,12 @@ import re
 import pandas as pd
 import torch
 
-from alpha_core.models.mlp import MLP, MLPConfig
-from alpha_core.training.specs import get_spec
-from alpha_core.training.boosting import XGBConfig, XGBEarlyStop
-from alpha_core.progress import ProgressLog
-from alpha_core.training.dataset import build_day_batches
 from alpha_core.folds import FoldConfig, make_folds
+from alpha_core.models.mlp import MLP, MLPConfig
+from alpha_core.progress import ProgressLog
+from alpha_core.training.boosting import XGBConfig, XGBEarlyStop
+from alpha_core.training.dataset import build_day_batches
+from alpha_core.training.specs import get_spec
 from alpha_core.training.trainer import Monitor, TrainConfig, seeded, train
 from alpha_core.training.walkforward import FoldInputs, train_fold
 
@@ -68,11 +68,16 @@ def test_one_line_per_epoch_and_identical_training(market):
     assert result.epochs_run == plain.epochs_run == 4 and result.best_epoch == plain.best_epoch
     # patience == max_epochs: no early stop, so the ETA is exact (no "<="); clock: 1 at the start, +1 per epoch
     assert [line.split(";")[0] for line in log.lines] == [
-        "epoch 1/4 (25%): elapsed 0:01, ETA 0:03", "epoch 2/4 (50%): elapsed 0:02, ETA 0:02",
-        "epoch 3/4 (75%): elapsed 0:03, ETA 0:01", "epoch 4/4 done in 0:04"]
+        "epoch 1/4 (25%): elapsed 0:01, ETA 0:03",
+        "epoch 2/4 (50%): elapsed 0:02, ETA 0:02",
+        "epoch 3/4 (75%): elapsed 0:03, ETA 0:01",
+        "epoch 4/4 done in 0:04",
+    ]
     first = result.curve.iloc[0]
-    assert log.lines[0].endswith(f"; train {first['train_loss']:.5f} valid {first['valid_loss']:.5f} "
-                                 f"RankIC {first['valid_rank_ic']:.4f} (best epoch 1)")
+    assert log.lines[0].endswith(
+        f"; train {first['train_loss']:.5f} valid {first['valid_loss']:.5f} "
+        f"RankIC {first['valid_rank_ic']:.4f} (best epoch 1)"
+    )
 
 
 def test_early_stop_ends_with_a_final_line(market):
@@ -82,7 +87,9 @@ def test_early_stop_ends_with_a_final_line(market):
     assert result.epochs_run < 40  # RankIC with patience 1 stops long before 40 epochs
     n = result.epochs_run
     assert len(log.lines) == n + 1
-    assert all(re.match(rf"epoch {k}/40 \(\d+%\): elapsed \S+, ETA <= ", line) for k, line in enumerate(log.lines[:n], 1))
+    assert all(
+        re.match(rf"epoch {k}/40 \(\d+%\): elapsed \S+, ETA <= ", line) for k, line in enumerate(log.lines[:n], 1)
+    )
     assert log.lines[-1] == f"epoch {n}/40 done in 0:{n + 1:02d} (stopped early); best epoch {result.best_epoch}"
 
 
@@ -123,8 +130,9 @@ def test_train_fold_xgboost_rounds_and_identical_scores(market):
         assert out.xgb.best_iteration_ == plain.xgb.best_iteration_
         rounds = len(out.curve)
         assert len(log.lines) == rounds + (rounds < 60)  # one per round (unthrottled), a final line on early stop
-        assert log.lines[0].startswith(f"xgboost {fold.fold_id} seed 0: boosting round 1/60 (1%): elapsed 0:01, "
-                                       f"ETA <= 0:59; valid rmse ")
+        assert log.lines[0].startswith(
+            f"xgboost {fold.fold_id} seed 0: boosting round 1/60 (1%): elapsed 0:01, ETA <= 0:59; valid rmse "
+        )
         assert f"boosting round {rounds}/60 done in" in log.lines[-1]
         if rounds < 60:
             assert log.lines[-1].endswith(f"(stopped early); best round {out.xgb.best_iteration_ + 1}")

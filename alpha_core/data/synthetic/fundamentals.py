@@ -1,7 +1,7 @@
 """Quarterly point-in-time fundamentals and analyst consensus.
 
 Per stock i and quarter q (period end P_q, last trading day on or before it t_q):
-    book_value B_q  = mcapbar_q exp(bp_i + 0.8 v[t_q])        mcapbar = trailing 250-day mean total
+    book_value B_q  = mcapbar_q exp(bp_i + 0.8 v[t_q])  (0.8: SyntheticConfig.value_loading)        mcapbar = trailing 250-day mean total
                                                               cap (causal); v = latent value state
     net_profit      = roe_q B_q,  roe_q = roe_i / 4 + 0.012 x_q (x AR(1) over quarters, 0.6), Q4 - 0.4%
     total_assets    = lev_i B_q,  total_liabilities = assets - B,  current = cl_i liabilities
@@ -45,9 +45,18 @@ class Fundamentals:
     con_roe: np.ndarray
 
 
-def make_fundamentals(cal: pd.DatetimeIndex, uni: Universe, lat: Latent, px: PriceArrays,
-                      rng: np.random.Generator) -> Fundamentals:
-    """Draw the quarterly reports (loop over quarters, vectorised over stocks) and the consensus."""
+def make_fundamentals(
+    cal: pd.DatetimeIndex,
+    uni: Universe,
+    lat: Latent,
+    px: PriceArrays,
+    rng: np.random.Generator,
+    value_loading: float = 0.8,
+) -> Fundamentals:
+    """Draw the quarterly reports (loop over quarters, vectorised over stocks) and the consensus.
+
+    ``value_loading``: the book value's loading on the latent value state (SyntheticConfig.value_loading).
+    """
     t_len, n = uni.listed.shape
     sector_pb = np.array([_PB[s] for s in SECTOR_NAMES])[uni.sector]
     bp = -np.log(sector_pb) + rng.normal(0.0, 0.2, n)
@@ -66,14 +75,15 @@ def make_fundamentals(cal: pd.DatetimeIndex, uni: Universe, lat: Latent, px: Pri
 
     periods = pd.date_range(pd.Timestamp(cal[0].year - 5, 3, 31), cal[-1], freq="QE")
     x = _ar1(rng.standard_normal((len(periods), n)), 0.6)
-    delist_date = np.where(uni.delist_idx < t_len, cal.values[np.minimum(uni.delist_idx, t_len - 1)],
-                           np.datetime64("2262-01-01")).astype("datetime64[ns]")
+    delist_date = np.where(
+        uni.delist_idx < t_len, cal.values[np.minimum(uni.delist_idx, t_len - 1)], np.datetime64("2262-01-01")
+    ).astype("datetime64[ns]")
     first_period = (pd.DatetimeIndex(uni.list_date) - pd.DateOffset(years=3)).values
     frames, ann_book = [], np.full((t_len, n), np.nan)
     prev_ann = np.full(n, np.datetime64("1900-01-01"), dtype="datetime64[ns]")
     for q, p in enumerate(periods):  # loop over quarters, vectorised over stocks
         t_q = max(int(np.searchsorted(cal.values, p.to_datetime64(), side="right")) - 1, 0)
-        book = mcap_bar[t_q] * np.exp(bp + 0.8 * lat.value[t_q])
+        book = mcap_bar[t_q] * np.exp(bp + value_loading * lat.value[t_q])
         roe_q = roe_i / 4.0 + 0.012 * x[q] - (0.004 if p.month == 12 else 0.0)
         npf = roe_q * book
         assets = lev * book
@@ -93,14 +103,25 @@ def make_fundamentals(cal: pd.DatetimeIndex, uni: Universe, lat: Latent, px: Pri
         keep = (p.to_datetime64() >= first_period) & (ann < delist_date) & (ann <= cal.values[-1])
         if not keep.any():
             continue
-        frames.append(pd.DataFrame({
-            "code": uni.codes[keep], "report_period": p, "announce_date": ann[keep],
-            "revenue": revenue[keep], "net_profit": npf[keep],
-            "ocf": (npf + 0.05 * revenue * rng.normal(0.0, 1.0, n))[keep],
-            "gross_profit": (gm * revenue)[keep], "dividends": np.broadcast_to(div, (n,))[keep],
-            "book_value": book[keep], "total_assets": assets[keep], "total_liabilities": liab[keep],
-            "current_liabilities": (cl * liab)[keep], "roe": roe_q[keep],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "code": uni.codes[keep],
+                    "report_period": p,
+                    "announce_date": ann[keep],
+                    "revenue": revenue[keep],
+                    "net_profit": npf[keep],
+                    "ocf": (npf + 0.05 * revenue * rng.normal(0.0, 1.0, n))[keep],
+                    "gross_profit": (gm * revenue)[keep],
+                    "dividends": np.broadcast_to(div, (n,))[keep],
+                    "book_value": book[keep],
+                    "total_assets": assets[keep],
+                    "total_liabilities": liab[keep],
+                    "current_liabilities": (cl * liab)[keep],
+                    "roe": roe_q[keep],
+                }
+            )
+        )
         # usable from the first trading day strictly after the announcement
         t_use = np.searchsorted(cal.values, ann, side="right")
         ok = keep & (t_use < t_len)

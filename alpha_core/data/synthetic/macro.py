@@ -52,10 +52,13 @@ def simulate_macro(ext_cal: pd.DatetimeIndex, cal: pd.DatetimeIndex, rng: np.ran
         y[k] = y[k - 1] + (3.4 - y[k - 1]) / 250.0 + eps[k]
     y = np.round(np.clip(y, 1.5, 5.5), 4)
 
-    table = pd.concat([
-        pd.DataFrame({"series": MacroSeries.M2.value, "period": months, "value": m2, "release_date": m2_release}),
-        pd.DataFrame({"series": MacroSeries.CGB10Y.value, "period": ext_cal, "value": y, "release_date": ext_cal}),
-    ], ignore_index=True)[MACRO_COLUMNS]
+    table = pd.concat(
+        [
+            pd.DataFrame({"series": MacroSeries.M2.value, "period": months, "value": m2, "release_date": m2_release}),
+            pd.DataFrame({"series": MacroSeries.CGB10Y.value, "period": ext_cal, "value": y, "release_date": ext_cal}),
+        ],
+        ignore_index=True,
+    )[MACRO_COLUMNS]
     for c in ("period", "release_date"):
         table[c] = table[c].astype("datetime64[ns]")
     table["series"] = table["series"].astype(object)
@@ -65,8 +68,7 @@ def simulate_macro(ext_cal: pd.DatetimeIndex, cal: pd.DatetimeIndex, rng: np.ran
     return MacroPath(table=table, state=state)
 
 
-def macro_state(log_m2: np.ndarray, m2_release: np.ndarray, y: np.ndarray, days: np.ndarray, offset: int
-                ) -> np.ndarray:
+def macro_state(log_m2: np.ndarray, m2_release: np.ndarray, y: np.ndarray, days: np.ndarray, offset: int) -> np.ndarray:
     """u(t) on ``days`` (see the module docstring), using only data public on each day.
 
     Args:

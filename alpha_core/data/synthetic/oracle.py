@@ -25,8 +25,9 @@ def rank_ic_by_date(df: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     ra, rb = g[a].rank(), g[b].rank()
     tmp = pd.DataFrame({"date": d["date"].to_numpy(), "x": ra.to_numpy(), "y": rb.to_numpy()})
     tmp["xx"], tmp["yy"], tmp["xy"] = tmp["x"] ** 2, tmp["y"] ** 2, tmp["x"] * tmp["y"]
-    s = tmp.groupby("date", sort=True).agg(n=("x", "size"), x=("x", "sum"), y=("y", "sum"), xx=("xx", "sum"),
-                                           yy=("yy", "sum"), xy=("xy", "sum"))
+    s = tmp.groupby("date", sort=True).agg(
+        n=("x", "size"), x=("x", "sum"), y=("y", "sum"), xx=("xx", "sum"), yy=("yy", "sum"), xy=("xy", "sum")
+    )
     cov = s["xy"] - s["x"] * s["y"] / s["n"]
     vx = s["xx"] - s["x"] ** 2 / s["n"]
     vy = s["yy"] - s["y"] ** 2 / s["n"]

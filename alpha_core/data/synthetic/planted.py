@@ -21,7 +21,8 @@ information):
 (a) factor: short-term reversal of the stock's own idiosyncratic return e + o (kernel
     k_j = -(1-0.93) 0.93^(j-1): seen through ret_5d / ret_1m), low volatility (static
     -z(log sigma_i): std_1m), value (latent v, phi 0.995: bp_lf), low attention (latent -a,
-    phi 0.97: turn_1m); variance shares 35/20/25/20%.
+    phi 0.97: turn_1m); variance shares 35/20/25/20%. (Defaults: SyntheticConfig.reversal_rho,
+    value_phi, attention_phi and factor_shares set them; the demo profile changes some, see config.py.)
 (b) graph: lead-lag through the graph; s = peer means of idiosyncratic shocks e:
     0.45 same-industry peers + 0.2 same-sector peers of other industries + 0.35 peers of the
     stock's cross-industry flow cluster (each standardised), kernel k_j = 0.2 * 0.8^(j-1).
@@ -38,7 +39,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from alpha_core.data.synthetic.config import SyntheticConfig
-from alpha_core.data.synthetic.returns import PHI_ATTENTION, PHI_VALUE, Latent, cs_zscore
+from alpha_core.data.synthetic.returns import Latent, cs_zscore
 from alpha_core.data.synthetic.universe_events import Universe
 
 HORIZON_WEIGHTS = np.array([0.5] + [1.0] * 9 + [0.5])  # days T+1..T+11
@@ -87,8 +88,9 @@ def pooled_cs_std(x: np.ndarray, mask: np.ndarray) -> float:
     return float(np.sqrt((dev**2).sum() / max(mask.sum(), 1)))
 
 
-def _combine(parts: list[tuple[np.ndarray, np.ndarray, float]], strength: float, mask: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _combine(
+    parts: list[tuple[np.ndarray, np.ndarray, float]], strength: float, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Weight (drift, truth, variance share) parts so the truth's pooled cs std equals ``strength``."""
     drift = np.zeros_like(parts[0][0])
     truth = np.zeros_like(parts[0][0])
@@ -123,20 +125,45 @@ def _peer_mean(e: np.ndarray, group: np.ndarray, n_groups: int, mask: np.ndarray
     return np.where(mask, (_group_sums(em, group, n_groups) - em) / others, 0.0)
 
 
+FACTOR_PARTS = ("reversal", "lowvol", "value", "attention")
+
+
+def _factor_components(
+    cfg: SyntheticConfig, uni: Universe, lat: Latent
+) -> list[tuple[str, tuple[np.ndarray, np.ndarray], float]]:
+    """(name, (drift, truth), variance share) of each own-characteristic sub-part, before scaling."""
+    mask = uni.listed
+    t_len, n = mask.shape
+    rho = cfg.reversal_rho
+    rev = _geometric_lag(np.where(mask, lat.overreact + lat.idio, 0.0), -(1 - rho), rho)
+    lowvol = _persistent(cs_zscore(np.broadcast_to(-np.log(lat.sigma), (t_len, n)), mask), 1.0)
+    value = _persistent(np.where(mask, lat.value, 0.0), cfg.value_phi)
+    attention = _persistent(np.where(mask, -lat.attention, 0.0), cfg.attention_phi)
+    return list(zip(FACTOR_PARTS, (rev, lowvol, value, attention), cfg.factor_shares, strict=True))
+
+
+def factor_part_truths(cfg: SyntheticConfig, uni: Universe, lat: Latent) -> dict[str, np.ndarray]:
+    """The ground truth of each sub-part of mu_factor (``mu_<name>``, (T, N), NaN where not listed),
+    scaled exactly as inside mu_factor, so that they sum to it. Diagnostics only (experiments)."""
+    mask = uni.listed
+    comps = _factor_components(cfg, uni, lat)
+    out, total = {}, np.zeros(mask.shape)
+    for name, (_, mu), share in comps:
+        out[name] = np.sqrt(share) / max(pooled_cs_std(mu, mask), 1e-12) * mu
+        total += out[name]
+    scale = cfg.effective_factor / max(pooled_cs_std(total, mask), 1e-12) if cfg.effective_factor else 0.0
+    return {f"mu_{k}": np.where(mask, v * scale, np.nan) for k, v in out.items()}
+
+
 def make_planted(cfg: SyntheticConfig, uni: Universe, lat: Latent, macro_state: np.ndarray) -> Planted:
     """Build the planted drift and the ground truth of the three parts."""
     mask = uni.listed
     t_len, n = mask.shape
 
     # (a) own characteristics
-    rho = 0.93
-    rev = _geometric_lag(np.where(mask, lat.overreact + lat.idio, 0.0), -(1 - rho), rho)
-    lowvol = _persistent(cs_zscore(np.broadcast_to(-np.log(lat.sigma), (t_len, n)), mask), 1.0)
-    value = _persistent(np.where(mask, lat.value, 0.0), PHI_VALUE)
-    attention = _persistent(np.where(mask, -lat.attention, 0.0), PHI_ATTENTION)
-    d_f, mu_f = _combine([(*rev, 0.35), (*lowvol, 0.20), (*value, 0.25), (*attention, 0.20)],
-                         cfg.effective_factor, mask)
-    del rev, lowvol, value, attention
+    comps = _factor_components(cfg, uni, lat)
+    d_f, mu_f = _combine([(*dm, share) for _, dm, share in comps], cfg.effective_factor, mask)
+    del comps
 
     # (b) graph lead-lag: peers' idiosyncratic shocks today move the stock over the next days
     d_g = np.zeros((t_len, n))
@@ -154,15 +181,17 @@ def make_planted(cfg: SyntheticConfig, uni: Universe, lat: Latent, macro_state: 
         k_flow = int(lat.flow_cluster.max()) + 2
         # unlinked stocks share a dummy group whose peer mean is discarded below
         m_flow = _peer_mean(lat.idio, np.where(linked, lat.flow_cluster, k_flow - 1), k_flow, mask)
-        s = (0.45 * cs_zscore(m_ind, mask) + 0.2 * cs_zscore(m_sec, mask)
-             + 0.35 * np.where(linked[None, :], cs_zscore(m_flow, mask & linked[None, :]), 0.0))
+        s = (
+            0.45 * cs_zscore(m_ind, mask)
+            + 0.2 * cs_zscore(m_sec, mask)
+            + 0.35 * np.where(linked[None, :], cs_zscore(m_flow, mask & linked[None, :]), 0.0)
+        )
         del m_ind, m_sec, m_flow
         graph = _geometric_lag(s, 0.2, 0.8)
         d_g, mu_g = _combine([(*graph, 1.0)], cfg.effective_graph, mask)
 
     # (c) macro regime: size/beta premia scale with u(t)
-    tilt = cs_zscore(np.broadcast_to(-lat.log_cap0 / lat.log_cap0.std() + lat.beta / lat.beta.std(), (t_len, n)),
-                     mask)
+    tilt = cs_zscore(np.broadcast_to(-lat.log_cap0 / lat.log_cap0.std() + lat.beta / lat.beta.std(), (t_len, n)), mask)
     d_m, mu_m = _combine([(*_persistent(macro_state[:, None] * tilt, 1.0), 1.0)], cfg.effective_macro, mask)
 
     mu_f, mu_g, mu_m = (np.where(mask, x, np.nan) for x in (mu_f, mu_g, mu_m))

@@ -63,8 +63,9 @@ class PriceArrays:
     years: np.ndarray
 
 
-def make_prices(cal: pd.DatetimeIndex, uni: Universe, lat: Latent, drift: np.ndarray,
-                rng: np.random.Generator) -> PriceArrays:
+def make_prices(
+    cal: pd.DatetimeIndex, uni: Universe, lat: Latent, drift: np.ndarray, rng: np.random.Generator
+) -> PriceArrays:
     """Run the price recursion; ``drift`` is the planted (T, N) drift added to the latent returns."""
     t_len, n = uni.listed.shape
     listed, susp = uni.listed, uni.suspended
@@ -128,7 +129,12 @@ def make_prices(cal: pd.DatetimeIndex, uni: Universe, lat: Latent, drift: np.nda
         vwap = np.where(st, np.nan, vwap)
         locked &= ~st
         o_[t, live], h_[t, live], l_[t, live], c_[t, live], v_[t, live] = (
-            opn[live], high[live], low[live], close[live], vwap[live])
+            opn[live],
+            high[live],
+            low[live],
+            close[live],
+            vwap[live],
+        )
         lu_[t, live], ld_[t, live], adj_[t, live] = lu[live], ld[live], adj[live]
         tot_sh[t, live] = shares[live]
         one_price[t] = locked & live
@@ -144,14 +150,34 @@ def make_prices(cal: pd.DatetimeIndex, uni: Universe, lat: Latent, drift: np.nda
     ref_close = np.vstack([np.full((1, n), np.nan), c_[:-1]])
     ret = np.abs(np.log(c_ / np.where(np.isfinite(ref_close), ref_close, c_)))
     flow = np.where(lat.flow_cluster >= 0, lat.flow[:, np.maximum(lat.flow_cluster, 0)], 0.0)
-    log_turn = (np.log(lat.turn_base)[None, :] + 0.8 * lat.attention + 0.25 * flow
-                + 0.35 * (np.nan_to_num(ret) / vol - 0.8) + 0.25 * rng.standard_normal(shape))
+    log_turn = (
+        np.log(lat.turn_base)[None, :]
+        + 0.8 * lat.attention
+        + 0.25 * flow
+        + 0.35 * (np.nan_to_num(ret) / vol - 0.8)
+        + 0.25 * rng.standard_normal(shape)
+    )
     turnover = np.minimum(np.exp(log_turn), 0.5) * np.where(one_price, 0.1, 1.0)
     volume = np.maximum(np.floor(turnover * float_sh / 100.0 + 0.5) * 100.0, 100.0)
     volume = np.where(susp | ~listed, np.where(listed, 0.0, np.nan), volume)
     turnover = volume / float_sh
     amount = volume * np.nan_to_num(v_)
     amount = np.where(listed, amount, np.nan)
-    return PriceArrays(open=o_, high=h_, low=l_, close=c_, vwap=v_, volume=volume, amount=amount,
-                       turnover=turnover, adj_factor=adj_, limit_up=lu_, limit_down=ld_, float_shares=float_sh,
-                       total_shares=tot_sh, one_price=one_price, dividends=dividends, years=years)
+    return PriceArrays(
+        open=o_,
+        high=h_,
+        low=l_,
+        close=c_,
+        vwap=v_,
+        volume=volume,
+        amount=amount,
+        turnover=turnover,
+        adj_factor=adj_,
+        limit_up=lu_,
+        limit_down=ld_,
+        float_shares=float_sh,
+        total_shares=tot_sh,
+        one_price=one_price,
+        dividends=dividends,
+        years=years,
+    )

@@ -32,8 +32,8 @@ from alpha_core.data.synthetic.industries import INDUSTRY_SECTOR
 from alpha_core.data.synthetic.universe_events import Universe
 
 N_THEMES = 10
-PHI_VALUE = 0.995  # daily AR(1) of the latent value (mispricing) state
-PHI_ATTENTION = 0.97  # daily AR(1) of the latent attention (turnover) state
+PHI_VALUE = 0.995  # daily AR(1) of the latent value (mispricing) state (SyntheticConfig.value_phi's default)
+PHI_ATTENTION = 0.97  # daily AR(1) of the latent attention (turnover) state (attention_phi's default)
 
 
 def cs_zscore(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -85,7 +85,7 @@ def make_latent(cfg: SyntheticConfig, uni: Universe, rng: np.random.Generator) -
     t_len, n = uni.listed.shape
     listed = uni.listed
     beta = np.clip(rng.normal(1.0, 0.25, n), 0.3, 1.8)
-    sigma = np.exp(rng.normal(np.log(0.019), 0.25, n))
+    sigma = np.exp(rng.normal(np.log(0.019), cfg.sigma_dispersion, n))
     big = np.isin(uni.industry, [19, 20, 21, 22, 9]) * 0.8  # finance/real estate/retail skew large
     log_cap0 = rng.normal(np.log(6e9), 0.9, n) + big
     turn_base = np.exp(rng.normal(np.log(0.013), 0.3, n) - 0.2 * (log_cap0 - np.log(6e9)))
@@ -122,8 +122,8 @@ def make_latent(cfg: SyntheticConfig, uni: Universe, rng: np.random.Generator) -
     jump = rng.random((t_len, n)) < cfg.jump_prob
     jump = np.where(jump, np.where(rng.random((t_len, n)) < 0.5, -1.0, 1.0) * rng.uniform(0.05, 0.22, (t_len, n)), 0.0)
 
-    value = _ar1(rng.standard_normal((t_len, n)), PHI_VALUE)
-    attention = _ar1(rng.standard_normal((t_len, n)), PHI_ATTENTION)
+    value = _ar1(rng.standard_normal((t_len, n)), cfg.value_phi)
+    attention = _ar1(rng.standard_normal((t_len, n)), cfg.attention_phi)
 
     # Styles. Momentum: t-120..t-20 cumulated non-style return (causal, lagged).
     base = np.where(listed, common + idio + overreact + jump, 0.0)
@@ -141,6 +141,18 @@ def make_latent(cfg: SyntheticConfig, uni: Universe, rng: np.random.Generator) -
     )
     for k, x in enumerate(exposures):
         common += x * f_sty[:, k : k + 1]
-    return Latent(beta=beta, sigma=sigma, log_cap0=log_cap0, turn_base=turn_base, flow_cluster=flow_cluster,
-                  flow=flow, h=h, idio=idio, overreact=overreact, common=common, attention=attention,
-                  value=value, jump=jump)
+    return Latent(
+        beta=beta,
+        sigma=sigma,
+        log_cap0=log_cap0,
+        turn_base=turn_base,
+        flow_cluster=flow_cluster,
+        flow=flow,
+        h=h,
+        idio=idio,
+        overreact=overreact,
+        common=common,
+        attention=attention,
+        value=value,
+        jump=jump,
+    )

@@ -85,21 +85,30 @@ class SyntheticSource:
         uni, cal = self.market.universe, self.market.calendar
         delisted = uni.delist_idx < len(cal)
         delist = np.where(delisted, cal.values[np.minimum(uni.delist_idx, len(cal) - 1)], np.datetime64("NaT"))
-        df = pd.DataFrame({"code": uni.codes, "name": uni.names, "board": uni.board,
-                           "list_date": uni.list_date.astype("datetime64[ns]"),
-                           "delist_date": delist.astype("datetime64[ns]")})
+        df = pd.DataFrame(
+            {
+                "code": uni.codes,
+                "name": uni.names,
+                "board": uni.board,
+                "list_date": uni.list_date.astype("datetime64[ns]"),
+                "delist_date": delist.astype("datetime64[ns]"),
+            }
+        )
         for c in ("code", "name", "board"):
             df[c] = df[c].astype(object)
         return self._check(df, contract.INSTRUMENTS_SCHEMA)
 
     def industry_map(self) -> pd.DataFrame:
         uni = self.market.universe
-        df = pd.DataFrame({
-            "code": uni.codes, "start_date": uni.list_date.astype("datetime64[ns]"),
-            "end_date": np.full(uni.n, np.datetime64("NaT"), dtype="datetime64[ns]"),
-            "industry": np.array(INDUSTRY_NAMES, dtype=object)[uni.industry],
-            "sector": np.array([s.value for s in SECTOR_NAMES], dtype=object)[uni.sector],
-        })
+        df = pd.DataFrame(
+            {
+                "code": uni.codes,
+                "start_date": uni.list_date.astype("datetime64[ns]"),
+                "end_date": np.full(uni.n, np.datetime64("NaT"), dtype="datetime64[ns]"),
+                "industry": np.array(INDUSTRY_NAMES, dtype=object)[uni.industry],
+                "sector": np.array([s.value for s in SECTOR_NAMES], dtype=object)[uni.sector],
+            }
+        )
         for c in ("code", "industry", "sector"):
             df[c] = df[c].astype(object)
         return self._check(df, contract.INDUSTRY_SCHEMA)
@@ -108,12 +117,27 @@ class SyntheticSource:
         """Raw daily bars of every listed instrument on trading days in [start, end]."""
         sl, mask = self._rows(start, end)
         px, uni = self.market.prices, self.market.universe
-        df = self._long(sl, mask, {
-            "open": px.open, "high": px.high, "low": px.low, "close": px.close, "volume": px.volume,
-            "amount": px.amount, "vwap": px.vwap, "adj_factor": px.adj_factor, "turnover": px.turnover,
-            "float_shares": px.float_shares, "total_shares": px.total_shares, "suspended": uni.suspended,
-            "limit_up": px.limit_up, "limit_down": px.limit_down, "is_st": uni.st,
-        })
+        df = self._long(
+            sl,
+            mask,
+            {
+                "open": px.open,
+                "high": px.high,
+                "low": px.low,
+                "close": px.close,
+                "volume": px.volume,
+                "amount": px.amount,
+                "vwap": px.vwap,
+                "adj_factor": px.adj_factor,
+                "turnover": px.turnover,
+                "float_shares": px.float_shares,
+                "total_shares": px.total_shares,
+                "suspended": uni.suspended,
+                "limit_up": px.limit_up,
+                "limit_down": px.limit_down,
+                "is_st": uni.st,
+            },
+        )
         df["float_mcap"] = df["close"] * df.pop("float_shares")
         df["total_mcap"] = df["close"] * df.pop("total_shares")
         df["tradable"] = ~df.pop("suspended").astype(bool)
@@ -123,8 +147,10 @@ class SyntheticSource:
     def index_levels(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         sl, _ = self._rows(start, end)
         dates = self.market.calendar[sl]
-        frames = [pd.DataFrame({"date": dates.values, "index_code": code, "close": lv[sl]})
-                  for code, lv in self.market.indices.levels.items()]
+        frames = [
+            pd.DataFrame({"date": dates.values, "index_code": code, "close": lv[sl]})
+            for code, lv in self.market.indices.levels.items()
+        ]
         df = pd.concat(frames, ignore_index=True).sort_values(["date", "index_code"], kind="stable")
         df["date"] = df["date"].astype("datetime64[ns]")
         df["index_code"] = df["index_code"].astype(object)
@@ -148,8 +174,9 @@ class SyntheticSource:
     def consensus(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         sl, _ = self._rows(start, end)
         f = self.market.fundamentals
-        df = self._long(sl, np.isfinite(f.con_np[sl]),
-                        {"con_eps_fy1": f.con_eps, "con_roe_fy1": f.con_roe, "con_np_fy1": f.con_np})
+        df = self._long(
+            sl, np.isfinite(f.con_np[sl]), {"con_eps_fy1": f.con_eps, "con_roe_fy1": f.con_roe, "con_np_fy1": f.con_np}
+        )
         return self._check(df[contract.CONSENSUS_COLUMNS], contract.CONSENSUS_SCHEMA)
 
     def macro(self) -> pd.DataFrame:

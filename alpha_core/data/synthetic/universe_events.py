@@ -98,8 +98,7 @@ def make_universe(cfg: SyntheticConfig, cal: pd.DatetimeIndex, rng: np.random.Ge
 
     # Codes: sequential numbers in listing order within each prefix.
     order = np.argsort(list_date, kind="stable")
-    prefix = np.where(board_i == 1, "SZ3", np.where(board_i == 2, "SH688",
-                      np.where(sh_main, "SH60", "SZ00")))
+    prefix = np.where(board_i == 1, "SZ3", np.where(board_i == 2, "SH688", np.where(sh_main, "SH60", "SZ00")))
     # k-th listing within a prefix -> number base + first + k
     rank = np.empty(n, dtype=np.int64)
     rank[order] = pd.Series(prefix[order]).groupby(prefix[order]).cumcount().to_numpy()
@@ -166,6 +165,19 @@ def make_universe(cfg: SyntheticConfig, cal: pd.DatetimeIndex, rng: np.random.Ge
         ex_day[t_ex[pays], np.flatnonzero(pays)] = True
         split_ratio[t_ex[split], np.flatnonzero(split)] = ratio[split]
 
-    return Universe(codes=codes, names=names, board=board, industry=industry, sector=INDUSTRY_SECTOR[industry],
-                    list_date=list_date, list_idx=list_idx, delist_idx=delist_idx, listed=listed, st=st,
-                    suspended=suspended, limit_pct=limit_pct, ex_day=ex_day, split_ratio=split_ratio)
+    return Universe(
+        codes=codes,
+        names=names,
+        board=board,
+        industry=industry,
+        sector=INDUSTRY_SECTOR[industry],
+        list_date=list_date,
+        list_idx=list_idx,
+        delist_idx=delist_idx,
+        listed=listed,
+        st=st,
+        suspended=suspended,
+        limit_pct=limit_pct,
+        ex_day=ex_day,
+        split_ratio=split_ratio,
+    )

@@ -1,6 +1,5 @@
 """Data layer assets: the source's tables, normalised, validated and stored as Parquet."""
 
-
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -37,8 +36,13 @@ def _unchanged_version(context: dg.AssetExecutionContext, digests: dict[str, str
     return versions.pop() if len(versions) == 1 else None
 
 
-def versioned(df: pd.DataFrame, context: dg.AssetExecutionContext | None = None, *,
-              reads: Mapping[str, Iterable[str]] | None = None, **metadata: object) -> dg.Output[pd.DataFrame]:
+def versioned(
+    df: pd.DataFrame,
+    context: dg.AssetExecutionContext | None = None,
+    *,
+    reads: Mapping[str, Iterable[str]] | None = None,
+    **metadata: object,
+) -> dg.Output[pd.DataFrame]:
     """Wrap ``df`` with a content-hash data version and record what the run read.
 
     Each partition's version (what downstream partitions compare, :mod:`alpha_dagster.lib.lineage`)
@@ -57,8 +61,11 @@ def versioned(df: pd.DataFrame, context: dg.AssetExecutionContext | None = None,
             context = None
     if context is not None:
         record_reads(context, reads)
-    if context is None or not (context.has_partition_key or context.has_partition_key_range) or not isinstance(
-            context.assets_def.partitions_def, dg.TimeWindowPartitionsDefinition):
+    if (
+        context is None
+        or not (context.has_partition_key or context.has_partition_key_range)
+        or not isinstance(context.assets_def.partitions_def, dg.TimeWindowPartitionsDefinition)
+    ):
         return dg.Output(df, data_version=dg.DataVersion(_digest(df)), metadata={"rows": len(df), **metadata})
     keys = list(context.partition_keys)
     if len(keys) == 1:
@@ -66,9 +73,15 @@ def versioned(df: pd.DataFrame, context: dg.AssetExecutionContext | None = None,
     else:  # the frame is hashed once, partition by partition
         digests = {k: _digest(part) for k, part in split_by_window(df, keys, context.assets_def.partitions_def).items()}
     version = _unchanged_version(context, digests) or (
-        digests[keys[0]] if len(keys) == 1 else hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16])
-    return dg.Output(df, data_version=dg.DataVersion(version),
-                     metadata={"rows": len(df), DIGESTS: dg.MetadataValue.json(digests), **metadata})
+        digests[keys[0]]
+        if len(keys) == 1
+        else hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16]
+    )
+    return dg.Output(
+        df,
+        data_version=dg.DataVersion(version),
+        metadata={"rows": len(df), DIGESTS: dg.MetadataValue.json(digests), **metadata},
+    )
 
 
 def _static_table(name: str, description: str, reader: str) -> dg.AssetsDefinition:
@@ -114,8 +127,9 @@ def build_data_assets(scheme: PartitionScheme, *, with_ground_truth: bool) -> li
         bars = source.bars(start, end)
         for outcome in check_bars(bars, source.calendar()):
             outcome.raise_if_failed(source_file=source.name)
-        context.log.info("raw_bars %s..%s: %d rows, %d instruments", start.date(), end.date(), len(bars),
-                         bars["code"].nunique())
+        context.log.info(
+            "raw_bars %s..%s: %d rows, %d instruments", start.date(), end.date(), len(bars), bars["code"].nunique()
+        )
         repairs = source.repairs(start, end) if isinstance(source, ReportsRepairs) else RepairCounts()
         if repairs.counts:
             context.log.warning("raw_bars %s..%s: repaired rows: %s", start.date(), end.date(), repairs.summary())

@@ -56,9 +56,10 @@ class UniverseAssetConfig(dg.Config):
 
 def _coverage_markdown(coverage: dict[str, float], absent: dict[str, str]) -> str:
     """Per factor: its coverage (3 decimals) and why it is absent (blank when computed)."""
-    table = pd.DataFrame({"coverage": list(coverage.values()),
-                          "note": [str(absent.get(name, "")) for name in coverage]},
-                         index=pd.Index(list(coverage), name="factor"))
+    table = pd.DataFrame(
+        {"coverage": list(coverage.values()), "note": [str(absent.get(name, "")) for name in coverage]},
+        index=pd.Index(list(coverage), name="factor"),
+    )
     return markdown_table(table, percent=set(), digits=3)
 
 
@@ -66,8 +67,9 @@ def _optional(df: pd.DataFrame | None) -> pd.DataFrame | None:
     return df if df is not None and len(df) > 0 else None
 
 
-def _report_staleness(table: pd.DataFrame, fundamentals: pd.DataFrame | None,
-                      max_age_days: int | None) -> ReportStaleness:
+def _report_staleness(
+    table: pd.DataFrame, fundamentals: pd.DataFrame | None, max_age_days: int | None
+) -> ReportStaleness:
     """Newest-report ages of the stocks with a row on the table's last date."""
     last = table["date"].max() if len(table) else pd.Timestamp("NaT")
     codes = pd.Index(table.loc[table["date"] == last, "code"].astype(str).unique()) if len(table) else pd.Index([])
@@ -82,13 +84,20 @@ def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
         partitions_def=scheme.monthly,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"parquet"},
-        ins={"raw_bars": dg.AssetIn(partition_mapping=lookback(UNIVERSE_LOOKBACK_MONTHS)),
-             "index_weights": dg.AssetIn(partition_mapping=lookback(3))},
+        ins={
+            "raw_bars": dg.AssetIn(partition_mapping=lookback(UNIVERSE_LOOKBACK_MONTHS)),
+            "index_weights": dg.AssetIn(partition_mapping=lookback(3)),
+        },
         description="Universe flags per (date, code): listed >= 63 days, not ST, quarter-end top 60% / 90% "
         "by 1-year amount and market cap, CSI 300/500/1000 membership; r1 and r1_xgb.",
     )
-    def universe(context: dg.AssetExecutionContext, config: UniverseAssetConfig, raw_bars: pd.DataFrame,
-                 instruments: pd.DataFrame, index_weights: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    def universe(
+        context: dg.AssetExecutionContext,
+        config: UniverseAssetConfig,
+        raw_bars: pd.DataFrame,
+        instruments: pd.DataFrame,
+        index_weights: pd.DataFrame,
+    ) -> dg.Output[pd.DataFrame]:
         start, end = window_bounds(context)
         cfg = UniverseConfig(min_listed_days=config.min_listed_days, top=config.top, top_xgb=config.top_xgb)
         df = build_universe(raw_bars, _optional(instruments), _optional(index_weights), start, end, cfg)
@@ -105,35 +114,57 @@ def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
         partitions_def=scheme.monthly,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"parquet"},
-        ins={"raw_bars": dg.AssetIn(partition_mapping=lookback()),
-             "consensus": dg.AssetIn(partition_mapping=lookback())},
+        ins={
+            "raw_bars": dg.AssetIn(partition_mapping=lookback()),
+            "consensus": dg.AssetIn(partition_mapping=lookback()),
+        },
         description="Factor values per (date, code), one float32 column per factor, names exactly as SPEC "
         "(R1 table 15, table 32, R3 tables 1 and 5). Factors whose inputs the source lacks are absent "
         "(listed in metadata), never filled. Fundamentals and consensus expire a set time after their "
         "announcement; the metadata shows the age of each stock's newest report.",
         check_specs=[stale_reports_spec("factor_table")],
     )
-    def factor_table(context: dg.AssetExecutionContext, config: FactorTableConfig, raw_bars: pd.DataFrame,
-                     fundamentals: pd.DataFrame, consensus: pd.DataFrame, industry_map: pd.DataFrame,
-                     instruments: pd.DataFrame) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
+    def factor_table(
+        context: dg.AssetExecutionContext,
+        config: FactorTableConfig,
+        raw_bars: pd.DataFrame,
+        fundamentals: pd.DataFrame,
+        consensus: pd.DataFrame,
+        industry_map: pd.DataFrame,
+        instruments: pd.DataFrame,
+    ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
         start, end = window_bounds(context)
         names = list(dict.fromkeys(n for s in config.factor_sets for n in FACTOR_SETS[FactorSet(s)]))
-        inputs = FactorInputs(raw_bars, _optional(fundamentals), _optional(consensus), _optional(industry_map),
-                              _optional(instruments))
-        pit = PitConfig(fundamentals_max_age_days=config.fundamentals_max_age_days,
-                        consensus_max_age_days=config.consensus_max_age_days)
+        inputs = FactorInputs(
+            raw_bars, _optional(fundamentals), _optional(consensus), _optional(industry_map), _optional(instruments)
+        )
+        pit = PitConfig(
+            fundamentals_max_age_days=config.fundamentals_max_age_days,
+            consensus_max_age_days=config.consensus_max_age_days,
+        )
         progress = ProgressLog(context.log).with_prefix(f"factor_table {start.date()}..{end.date()}: ")
         df = compute_factors(inputs, names, start, end, context=FactorContext(inputs, pit), progress_log=progress)
         absent = dict(df.attrs.get("absent", {}))
         empty = list(df.attrs.get("empty", []))
         coverage = factor_coverage(df)
         df.attrs = {}  # attrs do not belong in the stored table
-        context.log.info("factor_table %s..%s: %d rows, %d factors, %d absent", start.date(), end.date(), len(df),
-                         len(df.columns) - 2, len(absent))
+        context.log.info(
+            "factor_table %s..%s: %d rows, %d factors, %d absent",
+            start.date(),
+            end.date(),
+            len(df),
+            len(df.columns) - 2,
+            len(absent),
+        )
         staleness = _report_staleness(df, inputs.fundamentals, pit.fundamentals_max_age_days)
         if staleness.n_stale:
-            context.log.warning("factor_table %s: %d of %d stocks' newest report is older than %s days (expired)",
-                                staleness.date.date(), staleness.n_stale, staleness.n_stocks, staleness.max_age_days)
+            context.log.warning(
+                "factor_table %s: %d of %d stocks' newest report is older than %s days (expired)",
+                staleness.date.date(),
+                staleness.n_stale,
+                staleness.n_stocks,
+                staleness.max_age_days,
+            )
         yield versioned(
             df,
             context,
@@ -144,8 +175,9 @@ def build_feature_assets(scheme: PartitionScheme) -> list[dg.AssetsDefinition]:
             coverage=dg.MetadataValue.json(coverage),
             coverage_table=dg.MetadataValue.md(_coverage_markdown(coverage, absent)),
             mean_coverage=dg.MetadataValue.float(float(sum(coverage.values()) / max(len(coverage), 1))),
-            pit_expiry_days=dg.MetadataValue.json({"fundamentals": pit.fundamentals_max_age_days,
-                                                   "consensus": pit.consensus_max_age_days}),
+            pit_expiry_days=dg.MetadataValue.json(
+                {"fundamentals": pit.fundamentals_max_age_days, "consensus": pit.consensus_max_age_days}
+            ),
             report_age=dg.MetadataValue.json(staleness.as_dict()),
             report_age_median_days=dg.MetadataValue.float(staleness.median_age_days),
             report_age_max_days=dg.MetadataValue.float(staleness.oldest_age_days),

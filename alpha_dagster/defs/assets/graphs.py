@@ -4,7 +4,6 @@ Thin wrappers over :mod:`alpha_core.graph` and :mod:`alpha_core.macro`; the math
 causality rules live there.
 """
 
-
 import dagster as dg
 import pandas as pd
 from pydantic import Field
@@ -45,10 +44,16 @@ class AdjacencyConfig(dg.Config):
     def build_config(self) -> AdjacencyBuildConfig:
         """The library config (graph-kind keys of ``frequencies`` checked against :class:`GraphKind`)."""
         return AdjacencyBuildConfig(
-            graphs=tuple(self.graphs), frequencies={GraphKind(k): v for k, v in self.frequencies.items()},
-            r2_k=self.r2_k, r3_window=self.r3_window, r3_industry_threshold=self.r3_industry_threshold,
-            r3_flow_threshold=self.r3_flow_threshold, r3_min_features=self.r3_min_features,
-            r3_edge_fields=tuple(self.r3_edge_fields), r3_flow_fields=tuple(self.r3_flow_fields))
+            graphs=tuple(self.graphs),
+            frequencies={GraphKind(k): v for k, v in self.frequencies.items()},
+            r2_k=self.r2_k,
+            r3_window=self.r3_window,
+            r3_industry_threshold=self.r3_industry_threshold,
+            r3_flow_threshold=self.r3_flow_threshold,
+            r3_min_features=self.r3_min_features,
+            r3_edge_fields=tuple(self.r3_edge_fields),
+            r3_flow_fields=tuple(self.r3_flow_fields),
+        )
 
 
 class MacroSeriesConfig(dg.Config):
@@ -70,13 +75,17 @@ def _stats_markdown(stats: pd.DataFrame) -> str:
     return markdown_table(latest_rebuilds(stats), percent=set(), digits=0, column_digits={"density": 4})
 
 
-def _adjacency(context: dg.AssetExecutionContext, config: AdjacencyConfig, market: MarketData,
-               industry_map: pd.DataFrame, fundamentals: pd.DataFrame,
-               r3_features: pd.DataFrame | None) -> dg.Output[pd.DataFrame]:
+def _adjacency(
+    context: dg.AssetExecutionContext,
+    config: AdjacencyConfig,
+    market: MarketData,
+    industry_map: pd.DataFrame,
+    fundamentals: pd.DataFrame,
+    r3_features: pd.DataFrame | None,
+) -> dg.Output[pd.DataFrame]:
     """Body of the ``adjacency`` asset (``r3_features`` None: no R3 input wired)."""
     source = market.open()
-    edges, skipped = build_adjacency(source.calendar(), industry_map, fundamentals, r3_features,
-                                     config.build_config())
+    edges, skipped = build_adjacency(source.calendar(), industry_map, fundamentals, r3_features, config.build_config())
     for kind, why in skipped.items():
         context.log.warning("adjacency: graph %s not built: %s", kind, why)
     # node set of every rebuild date: the stocks listed that day, so stocks without an
@@ -91,7 +100,8 @@ def _adjacency(context: dg.AssetExecutionContext, config: AdjacencyConfig, marke
         edges_per_graph=dg.MetadataValue.json(per_graph),
         skipped_graphs=dg.MetadataValue.json(skipped),
         stats_by_date=dg.MetadataValue.json(
-            stats.assign(date=stats["date"].dt.strftime("%Y-%m-%d")).to_dict(orient="records") if len(stats) else []),
+            stats.assign(date=stats["date"].dt.strftime("%Y-%m-%d")).to_dict(orient="records") if len(stats) else []
+        ),
         max_isolated=dg.MetadataValue.float(float(stats["isolated"].max()) if len(stats) else 0.0),
     )
 
@@ -105,21 +115,40 @@ def build_graph_assets(*, r3_features_asset: str | None = "factor_table") -> lis
             graphs skipped). Graphs whose columns are absent are skipped; both cases are
             listed in the ``skipped_graphs`` metadata.
     """
-    description = ("Edge lists (date = rebuild date the graph is effective from, graph, src, dst, weight) of the "
-                   "sector / industry graphs (R1, year end), R3 industry + capital-flow graphs (monthly, 80-day "
-                   "correlations) and R2 fundamental-similarity kNN graph (quarterly). Both directions, no self loops.")
+    description = (
+        "Edge lists (date = rebuild date the graph is effective from, graph, src, dst, weight) of the "
+        "sector / industry graphs (R1, year end), R3 industry + capital-flow graphs (monthly, 80-day "
+        "correlations) and R2 fundamental-similarity kNN graph (quarterly). Both directions, no self loops."
+    )
     ins = {"industry_map": dg.AssetIn("industry_map"), "fundamentals": dg.AssetIn("fundamentals")}
     if r3_features_asset is not None:
-        @dg.asset(name="adjacency", group_name=GRAPH_GROUP, kinds={"parquet"}, description=description,
-                  ins={**ins, "r3_features": dg.AssetIn(r3_features_asset)})
-        def adjacency(context: dg.AssetExecutionContext, config: AdjacencyConfig, market: MarketData,
-                      industry_map: pd.DataFrame, fundamentals: pd.DataFrame,
-                      r3_features: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+
+        @dg.asset(
+            name="adjacency",
+            group_name=GRAPH_GROUP,
+            kinds={"parquet"},
+            description=description,
+            ins={**ins, "r3_features": dg.AssetIn(r3_features_asset)},
+        )
+        def adjacency(
+            context: dg.AssetExecutionContext,
+            config: AdjacencyConfig,
+            market: MarketData,
+            industry_map: pd.DataFrame,
+            fundamentals: pd.DataFrame,
+            r3_features: pd.DataFrame,
+        ) -> dg.Output[pd.DataFrame]:
             return _adjacency(context, config, market, industry_map, fundamentals, r3_features)
     else:
+
         @dg.asset(name="adjacency", group_name=GRAPH_GROUP, kinds={"parquet"}, description=description, ins=ins)
-        def adjacency(context: dg.AssetExecutionContext, config: AdjacencyConfig, market: MarketData,
-                      industry_map: pd.DataFrame, fundamentals: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        def adjacency(
+            context: dg.AssetExecutionContext,
+            config: AdjacencyConfig,
+            market: MarketData,
+            industry_map: pd.DataFrame,
+            fundamentals: pd.DataFrame,
+        ) -> dg.Output[pd.DataFrame]:
             return _adjacency(context, config, market, industry_map, fundamentals, None)
 
     @dg.asset(
@@ -128,11 +157,17 @@ def build_graph_assets(*, r3_features_asset: str | None = "factor_table") -> lis
         description="R3 macro state per trading day with publication lags: ln M2, d ln M2, ONE-SIDED HP trend "
         "ln M2* and gap, 10y yield r, rolling r*, r - r*, and imputation flags. Gaps reported in metadata.",
     )
-    def macro_series(context: dg.AssetExecutionContext, config: MacroSeriesConfig, market: MarketData,
-                     macro_raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-        cfg = MacroStateConfig(hp_lambda=config.hp_lambda, hp_min_periods=config.hp_min_periods,
-                               r_star_window=config.r_star_window, r_star_min_periods=config.r_star_min_periods,
-                               max_gap_days=config.max_gap_days, gap_policy=config.gap_policy)
+    def macro_series(
+        context: dg.AssetExecutionContext, config: MacroSeriesConfig, market: MarketData, macro_raw: pd.DataFrame
+    ) -> dg.Output[pd.DataFrame]:
+        cfg = MacroStateConfig(
+            hp_lambda=config.hp_lambda,
+            hp_min_periods=config.hp_min_periods,
+            r_star_window=config.r_star_window,
+            r_star_min_periods=config.r_star_min_periods,
+            max_gap_days=config.max_gap_days,
+            gap_policy=config.gap_policy,
+        )
         table, summary = build_macro_state(macro_raw, market.open().calendar(), cfg)
         md = markdown_table(gap_table(summary), percent=set(), digits=0)
         return versioned(

@@ -24,7 +24,6 @@ Thin wrappers over :mod:`alpha_core.training` and :mod:`alpha_core.metrics.signa
   and returns, long-short, autocorrelation and top-decile turnover.
 """
 
-
 import dataclasses
 from collections.abc import Mapping
 
@@ -124,8 +123,9 @@ SHARED_TABLES = ("adjacency", "macro_series")
 """Unpartitioned tables read only by the models whose inputs name graphs / macro lags."""
 
 
-def fold_tables(alpha_store: AlphaStore, months: dg.TimeWindowPartitionsDefinition, window: ReadWindow,
-                industry_map: pd.DataFrame) -> tuple[ModelTables, dict[str, list[str]]]:
+def fold_tables(
+    alpha_store: AlphaStore, months: dg.TimeWindowPartitionsDefinition, window: ReadWindow, industry_map: pd.DataFrame
+) -> tuple[ModelTables, dict[str, list[str]]]:
     """The tables one fold reads, cut to ``window``, and what was read (asset -> partition keys).
 
     Features over the months of ``[window.first, window.last]``, labels over those of
@@ -144,8 +144,15 @@ def fold_tables(alpha_store: AlphaStore, months: dg.TimeWindowPartitionsDefiniti
     for table, needed in shared.items():
         frames[table] = store.read(table) if needed and store.exists(table) else None
         reads[table] = [UNPARTITIONED] if needed else []
-    tables = ModelTables(frames["factor_table"], frames["labels"], frames["universe"], frames["raw_bars"],
-                         industry_map, adjacency=frames["adjacency"], macro_series=frames["macro_series"])
+    tables = ModelTables(
+        frames["factor_table"],
+        frames["labels"],
+        frames["universe"],
+        frames["raw_bars"],
+        industry_map,
+        adjacency=frames["adjacency"],
+        macro_series=frames["macro_series"],
+    )
     return tables, reads
 
 
@@ -161,14 +168,22 @@ def checkpoint_metadata(result: FoldRunResult) -> dict[str, object]:
     ensemble entries only when they apply)."""
     m = result.valid_metrics
     out = result.outcome
-    stage2 = {"stage2_best_round": int(m["stage2_best_epoch"]),
-              "stage2_valid_rmse": dg.MetadataValue.float(float(m["stage2_valid_loss"])),
-              "stage2_features": dg.MetadataValue.json(out.stage2_features)} if out.stage2_features else {}
+    stage2 = (
+        {
+            "stage2_best_round": int(m["stage2_best_epoch"]),
+            "stage2_valid_rmse": dg.MetadataValue.float(float(m["stage2_valid_loss"])),
+            "stage2_features": dg.MetadataValue.json(out.stage2_features),
+        }
+        if out.stage2_features
+        else {}
+    )
     ensemble = {}
     if len(result.outcomes) > 1:
-        ensemble = {"seeds": dg.MetadataValue.json(list(result.seeds)),
-                    "seed_valid_rank_ic": dg.MetadataValue.json([round(v, 5) for v in result.seed_valid_rank_ic]),
-                    "seed_valid_rank_ic_std": dg.MetadataValue.float(result.seed_valid_rank_ic_std)}
+        ensemble = {
+            "seeds": dg.MetadataValue.json(list(result.seeds)),
+            "seed_valid_rank_ic": dg.MetadataValue.json([round(v, 5) for v in result.seed_valid_rank_ic]),
+            "seed_valid_rank_ic_std": dg.MetadataValue.float(result.seed_valid_rank_ic_std),
+        }
     return {
         **stage2,
         **ensemble,
@@ -191,9 +206,15 @@ def checkpoint_metadata(result: FoldRunResult) -> dict[str, object]:
     }
 
 
-def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, calendar: pd.DatetimeIndex, *,
-                       per_model_lengths: bool, specs: Mapping[str, ModelSpec] = MODEL_SPECS,
-                       device: DevicePolicy = DevicePolicy.AUTO) -> list[dg.AssetsDefinition]:
+def build_model_assets(
+    scheme: PartitionScheme,
+    plan: FoldConfig,
+    calendar: pd.DatetimeIndex,
+    *,
+    per_model_lengths: bool,
+    specs: Mapping[str, ModelSpec] = MODEL_SPECS,
+    device: DevicePolicy = DevicePolicy.AUTO,
+) -> list[dg.AssetsDefinition]:
     """``plan``: the fold plan whose fold ids are ``scheme.folds``, drawn on ``calendar`` (the
     source's trading calendar: each fold's windows are located on it); ``per_model_lengths``: each
     model trains on its spec's own lengths (R1 / R1_XGB) inside the plan's test windows;
@@ -235,12 +256,22 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, calendar: pd.D
             run_config = config.run_config()
             if run_config.device is None:
                 run_config = dataclasses.replace(run_config, device=device)
-            window = read_window(model, fold_key, calendar, run_config, plan=plan,
-                                 per_model_lengths=per_model_lengths, specs=specs)
+            window = read_window(
+                model, fold_key, calendar, run_config, plan=plan, per_model_lengths=per_model_lengths, specs=specs
+            )
             tables, reads = fold_tables(alpha_store, months, window, industry_map)
-            result = run_fold(model, fold_key, tables, run_config, plan=plan,
-                              per_model_lengths=per_model_lengths, checkpoint_root=alpha_store.path / CHECKPOINTS,
-                              specs=specs, progress_log=ProgressLog(context.log), calendar=calendar)
+            result = run_fold(
+                model,
+                fold_key,
+                tables,
+                run_config,
+                plan=plan,
+                per_model_lengths=per_model_lengths,
+                checkpoint_root=alpha_store.path / CHECKPOINTS,
+                specs=specs,
+                progress_log=ProgressLog(context.log),
+                calendar=calendar,
+            )
         except (FoldRunError, DataContractError, DeviceUnavailableError) as exc:  # nothing trained, nothing written
             raise dg.Failure(description=str(exc)) from exc
         if result.warm_start_from is not None:
@@ -280,25 +311,38 @@ def build_model_assets(scheme: PartitionScheme, plan: FoldConfig, calendar: pd.D
         "precision and annualised returns, long-short, factor autocorrelation, top-decile turnover. Metadata: "
         "the cumulative RankIC chart inline and the whole period's figures as plottable floats.",
     )
-    def signal_evaluation(context: dg.AssetExecutionContext, config: SignalEvaluationConfig, signals: pd.DataFrame,
-                          labels: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-        frame = signals[["date", "code", "score"]].merge(labels[["date", "code", config.label, config.ret]],
-                                                          on=["date", "code"], how="inner")
+    def signal_evaluation(
+        context: dg.AssetExecutionContext, config: SignalEvaluationConfig, signals: pd.DataFrame, labels: pd.DataFrame
+    ) -> dg.Output[pd.DataFrame]:
+        frame = signals[["date", "code", "score"]].merge(
+            labels[["date", "code", config.label, config.ret]], on=["date", "code"], how="inner"
+        )
         table = evaluate_signal(frame, label=config.label, ret=config.ret, config=SignalEvalConfig(step=config.step))
         out = table.reset_index().assign(model=context.partition_key)
-        shown = ["ic", "rank_ic", "weighted_ic", "weighted_rank_ic", "rank_ic_ir", "top_precision", "long_short_ann",
-                 "top_turnover"]
-        chart, daily_ic = inline.signal_evaluation_chart(frame, table, label=config.label, step=config.step,
-                                                         name=context.partition_key)
+        shown = [
+            "ic",
+            "rank_ic",
+            "weighted_ic",
+            "weighted_rank_ic",
+            "rank_ic_ir",
+            "top_precision",
+            "long_short_ann",
+            "top_turnover",
+        ]
+        chart, daily_ic = inline.signal_evaluation_chart(
+            frame, table, label=config.label, step=config.step, name=context.partition_key
+        )
         # finite whole-period figures only: each is one point per model in the Plots tab
         numbers = inline.finite_floats(table.loc["all"], inline.SIGNAL_METRICS) if "all" in table.index else {}
         return versioned(
             out,
             table=dg.MetadataValue.md(markdown_table(table[shown], percent=set(), digits=4)),
             # drawn in the metadata table itself; the full chart behind "[Show Markdown]"
-            cumulative_rank_ic=dg.MetadataValue.md(inline.sparkline_markdown(
-                daily_ic.dropna().cumsum(), f"{context.partition_key} cumulative RankIC"))
-            if daily_ic.notna().any() else "no test day",
+            cumulative_rank_ic=dg.MetadataValue.md(
+                inline.sparkline_markdown(daily_ic.dropna().cumsum(), f"{context.partition_key} cumulative RankIC")
+            )
+            if daily_ic.notna().any()
+            else "no test day",
             rank_ic_chart=dg.MetadataValue.md(chart),
             **{k: dg.MetadataValue.float(v) for k, v in numbers.items()},
         )

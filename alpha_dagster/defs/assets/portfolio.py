@@ -25,7 +25,6 @@ What each asset reads (every read is a declared input, so lineage records it,
 Each returns :func:`~alpha_dagster.defs.assets.data.versioned` (content version + recorded reads).
 """
 
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -92,8 +91,9 @@ def _floats(summary: Mapping[str, float]) -> dict[str, dg.MetadataValue]:
     return {k: dg.MetadataValue.float(v) for k, v in finite_floats(summary, HEADLINE).items()}
 
 
-def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, StrategySpec],
-                           blends: Mapping[str, tuple[str, str]] | None = None) -> list[dg.AssetsDefinition]:
+def build_portfolio_assets(
+    scheme: PartitionScheme, strategies: Mapping[str, StrategySpec], blends: Mapping[str, tuple[str, str]] | None = None
+) -> list[dg.AssetsDefinition]:
     """Assets ``portfolio_weights``, ``backtest``, ``backtest_report`` (partitioned by
     ``scheme.strategies``, whose keys must be the keys of ``strategies``) and, when ``blends``
     maps a blend name to two strategy keys, ``strategy_blend`` partitioned by blend name."""
@@ -106,19 +106,29 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
     all_months = dg.AllPartitionMapping()
 
     @dg.asset(
-        group_name=PORTFOLIO_GROUP, partitions_def=scheme.strategies, kinds={"parquet"},
-        ins={"signals": dg.AssetIn(partition_mapping=dg.StaticPartitionMapping(by_model)),
-             "raw_bars": dg.AssetIn(partition_mapping=all_months),
-             "index_weights": dg.AssetIn(partition_mapping=all_months)},
+        group_name=PORTFOLIO_GROUP,
+        partitions_def=scheme.strategies,
+        kinds={"parquet"},
+        ins={
+            "signals": dg.AssetIn(partition_mapping=dg.StaticPartitionMapping(by_model)),
+            "raw_bars": dg.AssetIn(partition_mapping=all_months),
+            "index_weights": dg.AssetIn(partition_mapping=all_months),
+        },
         # bp_lf only, read through the store over the decision months (recorded in versioned's reads)
         deps=[dg.AssetDep(FACTOR_TABLE, partition_mapping=all_months)],
         description="Target weights [date, code, weight] of the strategy on its rebalance days (decision "
         "date T; traded on T+1). Index-enhancement LP per preset; relaxations recorded in metadata. Presets "
         "with a BP style bound (R1, R2) read factor_table's bp_lf over the decision months and fail without it.",
     )
-    def portfolio_weights(context: dg.AssetExecutionContext, config: PortfolioConfig, alpha_store: AlphaStore,
-                          signals: pd.DataFrame, raw_bars: pd.DataFrame, index_weights: pd.DataFrame,
-                          industry_map: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    def portfolio_weights(
+        context: dg.AssetExecutionContext,
+        config: PortfolioConfig,
+        alpha_store: AlphaStore,
+        signals: pd.DataFrame,
+        raw_bars: pd.DataFrame,
+        index_weights: pd.DataFrame,
+        industry_map: pd.DataFrame,
+    ) -> dg.Output[pd.DataFrame]:
         spec = strategies[context.partition_key]
         preset = PRESETS[config.preset or spec.preset]
         index_code = config.index_code or spec.index_code
@@ -129,20 +139,32 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
             sig = sig[sig["date"] <= pd.Timestamp(config.end)]
         if preset.style_columns([BP]):  # the preset bounds the BP exposure: bp_lf is required
             months = partitions_between(scheme.monthly, sig["date"].min(), sig["date"].max()) if len(sig) else []
-            factors = _read_bp(alpha_store.store, months, f"portfolio_weights {context.partition_key} "
-                                                          f"(preset {preset.name})")
+            factors = _read_bp(
+                alpha_store.store, months, f"portfolio_weights {context.partition_key} (preset {preset.name})"
+            )
         else:
             months, factors = [], None
         styles = style_frame(raw_bars, factors)
         panel = bars_panel(raw_bars)
         adj_close = pd.DataFrame(panel["close"] * panel["adj_factor"], index=panel.dates, columns=panel.codes).ffill()
-        res = optimize_portfolios(sig[["date", "code", "score"]], index_weights, industry_map, preset,
-                                  styles=styles, adj_close=adj_close, index_code=index_code, pad=config.pad)
+        res = optimize_portfolios(
+            sig[["date", "code", "score"]],
+            index_weights,
+            industry_map,
+            preset,
+            styles=styles,
+            adj_close=adj_close,
+            index_code=index_code,
+            pad=config.pad,
+        )
         relaxed = res.log[res.log["status"] != OptimizeStatus.OPTIMAL]
         out = res.weights.assign(strategy=context.partition_key)
         return versioned(
-            out, reads={FACTOR_TABLE: months},
-            rebalances=len(res.log), preset=str(preset.name), benchmark=index_code,
+            out,
+            reads={FACTOR_TABLE: months},
+            rebalances=len(res.log),
+            preset=str(preset.name),
+            benchmark=index_code,
             styles=[c for c in styles.columns if c not in ("date", "code")],
             relaxed_rebalances=len(relaxed),
             relaxations=dg.MetadataValue.json(relaxed[["date", "status", "relaxed"]].astype(str).to_dict("records")),
@@ -150,46 +172,72 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
         )
 
     @dg.asset(
-        group_name=PORTFOLIO_GROUP, partitions_def=scheme.strategies, kinds={"parquet"},
-        ins={"raw_bars": dg.AssetIn(partition_mapping=all_months),
-             "index_levels": dg.AssetIn(partition_mapping=all_months)},
+        group_name=PORTFOLIO_GROUP,
+        partitions_def=scheme.strategies,
+        kinds={"parquet"},
+        ins={
+            "raw_bars": dg.AssetIn(partition_mapping=all_months),
+            "index_levels": dg.AssetIn(partition_mapping=all_months),
+        },
         description="Daily backtest (A-share rules, costs, fills): date, nav, ret, bench_ret, excess_ret, cost, "
         "turnover (two-way), cash_weight, n_holdings, blocked_weight.",
     )
-    def backtest(context: dg.AssetExecutionContext, config: BacktestRunConfig, portfolio_weights: pd.DataFrame,
-                 raw_bars: pd.DataFrame, index_levels: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    def backtest(
+        context: dg.AssetExecutionContext,
+        config: BacktestRunConfig,
+        portfolio_weights: pd.DataFrame,
+        raw_bars: pd.DataFrame,
+        index_levels: pd.DataFrame,
+    ) -> dg.Output[pd.DataFrame]:
         spec = strategies[context.partition_key]
         preset = PRESETS[spec.preset]
-        costs = CostModel(config.buy_rate if config.buy_rate is not None else preset.costs.buy_rate,
-                          config.sell_rate if config.sell_rate is not None else preset.costs.sell_rate)
+        costs = CostModel(
+            config.buy_rate if config.buy_rate is not None else preset.costs.buy_rate,
+            config.sell_rate if config.sell_rate is not None else preset.costs.sell_rate,
+        )
         panel = bars_panel(raw_bars)
         bench = benchmark_returns(index_levels, spec.index_code, panel.dates)
-        res = run_backtest(panel, portfolio_weights[["date", "code", "weight"]],
-                           BacktestConfig(costs=costs, fill=config.fill, lag=config.lag), bench_ret=bench)
+        res = run_backtest(
+            panel,
+            portfolio_weights[["date", "code", "weight"]],
+            BacktestConfig(costs=costs, fill=config.fill, lag=config.lag),
+            bench_ret=bench,
+        )
         summary = performance_summary(res.daily)
         return versioned(
             res.daily.assign(strategy=context.partition_key),
             rebalances=len(res.trades),
             rebalances_with_locked_names=int((res.trades["n_locked"] > 0).sum()),
-            total_cost=dg.MetadataValue.float(float(res.daily["cost"].sum())), **_floats(summary),
+            total_cost=dg.MetadataValue.float(float(res.daily["cost"].sum())),
+            **_floats(summary),
         )
 
     @dg.asset(
-        group_name=PORTFOLIO_GROUP, partitions_def=scheme.strategies, kinds={"parquet"},
-        ins={"signals": dg.AssetIn(partition_mapping=dg.StaticPartitionMapping(by_model)),
-             "raw_bars": dg.AssetIn(partition_mapping=all_months)},
+        group_name=PORTFOLIO_GROUP,
+        partitions_def=scheme.strategies,
+        kinds={"parquet"},
+        ins={
+            "signals": dg.AssetIn(partition_mapping=dg.StaticPartitionMapping(by_model)),
+            "raw_bars": dg.AssetIn(partition_mapping=all_months),
+        },
         description="Tear sheet (cumulative excess + drawdown, RankIC, deciles, monthly heatmap, turnover) as "
         "PNG/HTML under ALPHA_HOME/backtest_report/<strategy>/; the table is the per-year metrics. Metadata: "
         "the cumulative excess / drawdown chart inline and the headline metrics as plottable floats.",
     )
-    def backtest_report(context: dg.AssetExecutionContext, alpha_store: AlphaStore, backtest: pd.DataFrame,
-                        signals: pd.DataFrame, raw_bars: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    def backtest_report(
+        context: dg.AssetExecutionContext,
+        alpha_store: AlphaStore,
+        backtest: pd.DataFrame,
+        signals: pd.DataFrame,
+        raw_bars: pd.DataFrame,
+    ) -> dg.Output[pd.DataFrame]:
         key = context.partition_key
         spec = strategies[key]
         sig = signals[signals["model"] == spec.model] if "model" in signals else signals
         ic, deciles = signal_diagnostics(sig, bars_panel(raw_bars))
-        summary, metadata = _report(alpha_store, "backtest_report", key, backtest.drop(columns="strategy"),
-                                    ic=ic, deciles=deciles)
+        summary, metadata = _report(
+            alpha_store, "backtest_report", key, backtest.drop(columns="strategy"), ic=ic, deciles=deciles
+        )
         return versioned(summary, **metadata)
 
     assets = [portfolio_weights, backtest, backtest_report]
@@ -198,13 +246,16 @@ def build_portfolio_assets(scheme: PartitionScheme, strategies: Mapping[str, Str
         members = {s: [b for b, pair in blends.items() if s in pair] for pair in blends.values() for s in pair}
 
         @dg.asset(
-            group_name=PORTFOLIO_GROUP, partitions_def=blend_parts, kinds={"parquet"},
+            group_name=PORTFOLIO_GROUP,
+            partitions_def=blend_parts,
+            kinds={"parquet"},
             ins={"backtest": dg.AssetIn(partition_mapping=dg.StaticPartitionMapping(members))},
             description="Equal-weight blend of two strategies' backtests, sleeves reset every 60 trading days; "
             "metadata: the daily excess-return correlation of the two, tear sheet links.",
         )
-        def strategy_blend(context: dg.AssetExecutionContext, alpha_store: AlphaStore,
-                           backtest: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        def strategy_blend(
+            context: dg.AssetExecutionContext, alpha_store: AlphaStore, backtest: pd.DataFrame
+        ) -> dg.Output[pd.DataFrame]:
             a_key, b_key = blends[context.partition_key]
             a, b = backtest[backtest["strategy"] == a_key], backtest[backtest["strategy"] == b_key]
             daily = blend_daily(a.drop(columns="strategy"), b.drop(columns="strategy"), every=60)
@@ -223,18 +274,23 @@ def _read_bp(store: ParquetStore, months: list[str], who: str) -> pd.DataFrame:
     month has no ``bp_lf`` column: without it the portfolio would silently drop a constraint."""
     absent = [m for m in months if not store.exists(FACTOR_TABLE, m)]
     if absent:
-        raise dg.Failure(description=f"{who} bounds the {BP} style: {FACTOR_TABLE} is not stored for "
-                         f"{len(absent)} month(s) of its decision dates ({', '.join(absent[:6])}"
-                         f"{', ...' if len(absent) > 6 else ''}); materialise {FACTOR_TABLE} first")
+        raise dg.Failure(
+            description=f"{who} bounds the {BP} style: {FACTOR_TABLE} is not stored for "
+            f"{len(absent)} month(s) of its decision dates ({', '.join(absent[:6])}"
+            f"{', ...' if len(absent) > 6 else ''}); materialise {FACTOR_TABLE} first"
+        )
     lacking = [m for m in months if BP not in pq.read_schema(store.path(FACTOR_TABLE, m)).names]
     if lacking:
-        raise dg.Failure(description=f"{who} bounds the {BP} style: {FACTOR_TABLE} has no column {BP!r} in "
-                         f"{len(lacking)} month(s) ({', '.join(lacking[:6])}{', ...' if len(lacking) > 6 else ''})")
+        raise dg.Failure(
+            description=f"{who} bounds the {BP} style: {FACTOR_TABLE} has no column {BP!r} in "
+            f"{len(lacking)} month(s) ({', '.join(lacking[:6])}{', ...' if len(lacking) > 6 else ''})"
+        )
     return store.read(FACTOR_TABLE, months, columns=["date", "code", BP])
 
 
-def _report(alpha_store: AlphaStore, table: str, key: str, daily: pd.DataFrame,
-            **charts) -> tuple[pd.DataFrame, dict[str, object]]:
+def _report(
+    alpha_store: AlphaStore, table: str, key: str, daily: pd.DataFrame, **charts
+) -> tuple[pd.DataFrame, dict[str, object]]:
     """Write the tear sheet next to the table's Parquet files; (per-year table, UI metadata).
 
     Metadata: the summary / headline tables (Markdown), the HTML and PNG paths, the key charts as
@@ -248,7 +304,8 @@ def _report(alpha_store: AlphaStore, table: str, key: str, daily: pd.DataFrame,
     return summary.assign(strategy=key), {
         # first, and drawn inside the metadata table (an SVG line under the UI's 1000-character inline limit)
         "cumulative_excess": dg.MetadataValue.md(sparkline_markdown(excess, f"{key} cumulative excess return"))
-        if np.isfinite(excess).any() else "no backtest day",
+        if np.isfinite(excess).any()
+        else "no backtest day",
         "summary": dg.MetadataValue.md(sheet.summary_md),
         "headline": dg.MetadataValue.md(markdown_table(headline)),
         "html": dg.MetadataValue.path(str(sheet.html)),

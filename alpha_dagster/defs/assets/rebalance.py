@@ -81,8 +81,9 @@ def _largest_trades(orders: pd.DataFrame, n: int = 15) -> str:
     return markdown_table(top.set_index("code")[cols], percent=set(), digits=4)
 
 
-def build_rebalance_assets(scheme: PartitionScheme, index_code: str,
-                           specs: Mapping[str, ModelSpec] = MODEL_SPECS) -> list[dg.AssetsDefinition]:
+def build_rebalance_assets(
+    scheme: PartitionScheme, index_code: str, specs: Mapping[str, ModelSpec] = MODEL_SPECS
+) -> list[dg.AssetsDefinition]:
     """``target_orders`` scoring with the latest checkpoint of a model of ``specs``."""
 
     @dg.asset(
@@ -92,19 +93,28 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str,
         backfill_policy=dg.BackfillPolicy.multi_run(1),
         kinds={"parquet"},
         # Read through the store (module docstring); versioned's reads name the partitions read.
-        deps=[dg.AssetDep("model_checkpoint", partition_mapping=dg.AllPartitionMapping()),  # one: the latest fold
-              dg.AssetDep("raw_bars", partition_mapping=lookback(HISTORY_MONTHS)),
-              dg.AssetDep("factor_table", partition_mapping=lookback(HISTORY_MONTHS)),
-              dg.AssetDep("adjacency"), dg.AssetDep("macro_series"),  # only for the specs that need them
-              # the previous month's orders: the holdings a month's first rebalance starts from
-              dg.AssetDep("target_orders", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1,
-                                                                                           end_offset=-1))],
+        deps=[
+            dg.AssetDep("model_checkpoint", partition_mapping=dg.AllPartitionMapping()),  # one: the latest fold
+            dg.AssetDep("raw_bars", partition_mapping=lookback(HISTORY_MONTHS)),
+            dg.AssetDep("factor_table", partition_mapping=lookback(HISTORY_MONTHS)),
+            dg.AssetDep("adjacency"),
+            dg.AssetDep("macro_series"),  # only for the specs that need them
+            # the previous month's orders: the holdings a month's first rebalance starts from
+            dg.AssetDep(
+                "target_orders", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+            ),
+        ],
         description="Target orders of the weekly rebalance: per stock the current weight, the optimiser's target, "
         "the trade, what can execute today, and why a trade is blocked (suspended, one-price limit).",
     )
-    def target_orders(context: dg.AssetExecutionContext, config: RebalanceConfig, alpha_store: AlphaStore,
-                      index_weights: pd.DataFrame, universe: pd.DataFrame,
-                      industry_map: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    def target_orders(
+        context: dg.AssetExecutionContext,
+        config: RebalanceConfig,
+        alpha_store: AlphaStore,
+        index_weights: pd.DataFrame,
+        universe: pd.DataFrame,
+        industry_map: pd.DataFrame,
+    ) -> dg.Output[pd.DataFrame]:
         start, end = window_bounds(context)
         store = alpha_store.store
         # Sequence models (R2/R3) read up to 80 trading days of history before the decision day.
@@ -118,8 +128,10 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str,
         factors = store.read("factor_table", months, start=first, end=day)
         ckpt_dir = latest_checkpoint_dir(alpha_store.path / CHECKPOINTS, config.model, day)
         if ckpt_dir is None:
-            raise dg.Failure(f"no trained checkpoint of {config.model} with a fold starting on or before {day.date()}: "
-                             "backfill model_checkpoint first")
+            raise dg.Failure(
+                f"no trained checkpoint of {config.model} with a fold starting on or before {day.date()}: "
+                "backfill model_checkpoint first"
+            )
         fold = ckpt_dir.name.split("=", 1)[1]  # the one model_checkpoint partition read: fold|model
         checkpoint = load_checkpoint(ckpt_dir, specs)
         spec = get_spec(config.model, specs)
@@ -139,8 +151,11 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str,
         if train_cov:  # vanishing features: trained on, (nearly) absent today -> no orders published
             members = universe.loc[(universe["date"] == day) & universe[spec.universe].astype(bool), ["date", "code"]]
             try:
-                require_features(train_cov, feature_coverage(factors, list(train_cov), [day], members),
-                                 where=f"target_orders {day.date()} ({config.model}, fold {ckpt_dir.name})")
+                require_features(
+                    train_cov,
+                    feature_coverage(factors, list(train_cov), [day], members),
+                    where=f"target_orders {day.date()} ({config.model}, fold {ckpt_dir.name})",
+                )
             except DataContractError as exc:
                 raise dg.Failure(description=str(exc)) from exc
         scores = score_days_ensemble(ckpt_dir, prepare_fold_inputs(spec, tables), [day], checkpoint)
@@ -149,22 +164,33 @@ def build_rebalance_assets(scheme: PartitionScheme, index_code: str,
         current = last["executable_weight"] if last is not None else pd.Series(dtype=float)
         held = last["target_shares"] if last is not None and "target_shares" in last else None
         bars_day = bars[bars["date"] == day]
-        result = rebalance(day, scores, current, bars_day, index_weights, industry_map,
-                           PRESETS[config.preset], index_code, factors_day=factors[factors["date"] == day])
+        result = rebalance(
+            day,
+            scores,
+            current,
+            bars_day,
+            index_weights,
+            industry_map,
+            PRESETS[config.preset],
+            index_code,
+            factors_day=factors[factors["date"] == day],
+        )
         try:
             ticket = order_ticket(result.orders, bars_day, config.capital, held)
         except ValueError as exc:
             raise dg.Failure(description=f"target_orders {day.date()}: {exc}") from exc
         month = own[(own["date"] >= start) & (own["date"] <= end) & (own["date"] != day)] if len(own) else own
         out = pd.concat([month, ticket] if len(month) else [ticket], ignore_index=True).sort_values(
-            ["date", "code"], ignore_index=True)
+            ["date", "code"], ignore_index=True
+        )
         out["blocked_reason"] = out["blocked_reason"].astype("string")  # one Parquet type, null or not
         csv = store.write_csv("target_orders", ticket, context.partition_key)
         context.log.info("rebalance %s with %s (fold %s): %s", day.date(), config.model, ckpt_dir.name, result.summary)
         return versioned(
             out,
             reads={
-                "raw_bars": months, "factor_table": months,
+                "raw_bars": months,
+                "factor_table": months,
                 "model_checkpoint": [str(dg.MultiPartitionKey({"fold": fold, "model": config.model}))],
                 "adjacency": [UNPARTITIONED] if spec.inputs.needs_adjacency else [],
                 "macro_series": [UNPARTITIONED] if spec.inputs.needs_macro else [],
@@ -192,8 +218,9 @@ def _latest_before(orders: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame | No
     return before[before["date"] == before["date"].max()].set_index("code") if len(before) else None
 
 
-def _previous_rebalance(store: ParquetStore, monthly: dg.MonthlyPartitionsDefinition, month: str, own: pd.DataFrame,
-                        day: pd.Timestamp) -> tuple[pd.DataFrame | None, list[str]]:
+def _previous_rebalance(
+    store: ParquetStore, monthly: dg.MonthlyPartitionsDefinition, month: str, own: pd.DataFrame, day: pd.Timestamp
+) -> tuple[pd.DataFrame | None, list[str]]:
     """(the latest rebalance before ``day``, or None: start from cash; the earlier months of
     ``target_orders`` read to find it).
 
@@ -226,9 +253,13 @@ def build_rebalance_job(scheme: PartitionScheme):
 def build_rebalance_schedule(job, scheme: PartitionScheme) -> dg.ScheduleDefinition:
     keys = set(scheme.monthly.get_partition_keys())
 
-    @dg.schedule(job=job, cron_schedule="0 17 * * 5", execution_timezone="Asia/Shanghai",
-                 name="weekly_rebalance_schedule",
-                 description="Fridays 17:00 Asia/Shanghai (after the close and the vendor's end-of-day files).")
+    @dg.schedule(
+        job=job,
+        cron_schedule="0 17 * * 5",
+        execution_timezone="Asia/Shanghai",
+        name="weekly_rebalance_schedule",
+        description="Fridays 17:00 Asia/Shanghai (after the close and the vendor's end-of-day files).",
+    )
     def weekly_rebalance_schedule(context: dg.ScheduleEvaluationContext):
         when = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
         month = pd.Timestamp(when).tz_localize(None).to_period("M").to_timestamp().strftime("%Y-%m-%d")

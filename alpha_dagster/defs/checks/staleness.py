@@ -15,7 +15,9 @@ STALE_REPORTS_CHECK = "fundamentals_fresh"
 def stale_reports_spec(asset: str) -> dg.AssetCheckSpec:
     """The check's declaration on ``asset`` (pass it to ``@dg.asset(check_specs=...)``)."""
     return dg.AssetCheckSpec(
-        STALE_REPORTS_CHECK, asset=asset, blocking=False,
+        STALE_REPORTS_CHECK,
+        asset=asset,
+        blocking=False,
         description="No stock's newest fundamental report is older than the point-in-time expiry at the "
         "partition's last date (stale reports expire to NaN; WARN only).",
     )
@@ -25,10 +27,13 @@ def stale_reports_result(asset: str, staleness: ReportStaleness) -> dg.AssetChec
     """WARN-severity result: passed when no stock is stale; metadata = the age distribution."""
     s = staleness.as_dict()
     return dg.AssetCheckResult(
-        asset_key=asset, check_name=STALE_REPORTS_CHECK, passed=staleness.passed,
+        asset_key=asset,
+        check_name=STALE_REPORTS_CHECK,
+        passed=staleness.passed,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
-            "n_stale": staleness.n_stale, "n_stocks": staleness.n_stocks,
+            "n_stale": staleness.n_stale,
+            "n_stocks": staleness.n_stocks,
             "n_without_report": staleness.n_without_report,
             "report_age": dg.MetadataValue.json(s),  # date, expiry, median / oldest age, stalest stocks
         },

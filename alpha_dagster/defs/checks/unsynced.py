@@ -18,7 +18,6 @@ materialisation records: :mod:`alpha_dagster.lib.lineage`), two ways it runs:
   the selected assets (one query per asset read, shared by all of them).
 """
 
-
 import json
 from collections.abc import Sequence
 
@@ -36,8 +35,10 @@ def _evaluation_metadata(asset: str, keys: list[str]) -> dict:
         "unsynced_partitions": len(keys),
         "first_unsynced": dg.MetadataValue.json(keys[:SHOW_KEYS]),
         "unsynced_keys": dg.MetadataValue.json(keys),
-        "rematerialise": dg.MetadataValue.md(f"`{STALENESS_CLI} {asset} --backfill` (or without `{asset}`: all "
-                                             "assets), run from the project root with the UI up"),
+        "rematerialise": dg.MetadataValue.md(
+            f"`{STALENESS_CLI} {asset} --backfill` (or without `{asset}`: all "
+            "assets), run from the project root with the UI up"
+        ),
     }
 
 
@@ -46,19 +47,29 @@ def build_unsynced_checks(assets: Sequence[dg.AssetsDefinition]) -> dg.AssetChec
     (the project's whole asset list: the recount needs the full graph)."""
     project = [a for a in assets if isinstance(a, dg.AssetsDefinition)]
     tracked = partitioned_keys(assets)
-    specs = [dg.AssetCheckSpec(UNSYNCED_CHECK, asset=a, blocking=False,
-                               description="No partition is unsynced (an input it read has changed since); WARN only. "
-                               "Recounted by unsynced_partitions_sensor after new materialisations.")
-             for a in tracked]
+    specs = [
+        dg.AssetCheckSpec(
+            UNSYNCED_CHECK,
+            asset=a,
+            blocking=False,
+            description="No partition is unsynced (an input it read has changed since); WARN only. "
+            "Recounted by unsynced_partitions_sensor after new materialisations.",
+        )
+        for a in tracked
+    ]
 
     @dg.multi_asset_check(specs=specs, name="unsynced_partitions", can_subset=True)
     def unsynced_partitions(context: dg.AssetCheckExecutionContext):
         keys = list(context.selected_asset_check_keys)
         stale = stale_by_asset(context.instance, project, [k.asset_key for k in keys])
         for asset, unsynced in stale.items():
-            yield dg.AssetCheckResult(asset_key=asset, check_name=UNSYNCED_CHECK, passed=not unsynced,
-                                      severity=dg.AssetCheckSeverity.WARN,
-                                      metadata=_evaluation_metadata(asset, unsynced))
+            yield dg.AssetCheckResult(
+                asset_key=asset,
+                check_name=UNSYNCED_CHECK,
+                passed=not unsynced,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata=_evaluation_metadata(asset, unsynced),
+            )
 
     return unsynced_partitions
 
@@ -77,8 +88,9 @@ def _latest_materialization_ids(instance: dg.DagsterInstance, assets: Sequence[s
     return out
 
 
-def build_unsynced_sensor(assets: Sequence[dg.AssetsDefinition],
-                          minimum_interval_seconds: int = 300) -> dg.SensorDefinition:
+def build_unsynced_sensor(
+    assets: Sequence[dg.AssetsDefinition], minimum_interval_seconds: int = 300
+) -> dg.SensorDefinition:
     """The sensor that keeps ``partitions_in_sync`` current (see the module docstring); ``assets``:
     the project's assets (it tracks the partitioned ones).
 
@@ -86,22 +98,32 @@ def build_unsynced_sensor(assets: Sequence[dg.AssetsDefinition],
     project = [a for a in assets if isinstance(a, dg.AssetsDefinition)]
     tracked = partitioned_keys(project)
 
-    @dg.sensor(name="unsynced_partitions_sensor", minimum_interval_seconds=minimum_interval_seconds,
-               default_status=dg.DefaultSensorStatus.RUNNING,
-               description="After new materialisations, counts each partitioned asset's unsynced partitions and "
-               f"reports them as the {UNSYNCED_CHECK} check (runless; no run is launched).")
+    @dg.sensor(
+        name="unsynced_partitions_sensor",
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="After new materialisations, counts each partitioned asset's unsynced partitions and "
+        f"reports them as the {UNSYNCED_CHECK} check (runless; no run is launched).",
+    )
     def unsynced_partitions_sensor(context: dg.SensorEvaluationContext):
         seen = _latest_materialization_ids(context.instance, tracked)
         if context.cursor and json.loads(context.cursor) == seen:
             return dg.SkipReason("no new materialisation since the last count")
         stale = stale_by_asset(context.instance, project, tracked)
         for asset, keys in stale.items():
-            context.instance.report_runless_asset_event(dg.AssetCheckEvaluation(
-                asset_key=dg.AssetKey.from_user_string(asset), check_name=UNSYNCED_CHECK, passed=not keys,
-                severity=dg.AssetCheckSeverity.WARN, metadata=_evaluation_metadata(asset, keys)))
+            context.instance.report_runless_asset_event(
+                dg.AssetCheckEvaluation(
+                    asset_key=dg.AssetKey.from_user_string(asset),
+                    check_name=UNSYNCED_CHECK,
+                    passed=not keys,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata=_evaluation_metadata(asset, keys),
+                )
+            )
         context.update_cursor(json.dumps(seen, sort_keys=True))
         total = sum(len(k) for k in stale.values())
-        return dg.SkipReason(f"{total} unsynced partitions in {sum(bool(k) for k in stale.values())} assets; "
-                             "reported as check results")
+        return dg.SkipReason(
+            f"{total} unsynced partitions in {sum(bool(k) for k in stale.values())} assets; reported as check results"
+        )
 
     return unsynced_partitions_sensor

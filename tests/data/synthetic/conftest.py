@@ -28,4 +28,3 @@ def demo_bars(demo_source: SyntheticSource) -> pd.DataFrame:
     bars["prev_close"] = bars.groupby("code")["close"].shift()
     bars["prev_adj"] = bars.groupby("code")["adj_factor"].shift()
     return bars
-

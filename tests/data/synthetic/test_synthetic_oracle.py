@@ -38,8 +38,16 @@ def test_rank_ic_by_date_matches_hand_spearman():
 
 def test_oracle_ic_perfect_and_inverted_scores():
     d = pd.Timestamp("2020-01-02")
-    truth = pd.DataFrame({"date": d, "code": [f"SZ{i:06d}" for i in range(1, 21)], "mu_total": np.arange(20.0),
-                          "mu_factor": 0.0, "mu_graph": 0.0, "mu_macro": np.arange(20.0)[::-1]})
+    truth = pd.DataFrame(
+        {
+            "date": d,
+            "code": [f"SZ{i:06d}" for i in range(1, 21)],
+            "mu_total": np.arange(20.0),
+            "mu_factor": 0.0,
+            "mu_graph": 0.0,
+            "mu_macro": np.arange(20.0)[::-1],
+        }
+    )
     scores = truth[["date", "code"]].assign(score=np.arange(20.0) ** 3)
     assert oracle_ic(scores, truth)["ic"].iloc[0] == pytest.approx(1.0)
     assert oracle_ic(scores, truth, part="mu_macro")["ic"].iloc[0] == pytest.approx(-1.0)

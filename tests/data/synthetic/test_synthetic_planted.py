@@ -108,8 +108,9 @@ def test_ground_truth_table(small_source):
     parts = ["mu_factor", "mu_graph", "mu_macro"]
     dev = gt[parts] - gt.groupby("date")[parts].transform("mean")
     cfg = small_source.config
-    assert np.allclose(np.sqrt((dev**2).mean()),
-                       [cfg.factor_strength, cfg.graph_strength, cfg.macro_strength], rtol=0.02)
+    assert np.allclose(
+        np.sqrt((dev**2).mean()), [cfg.factor_strength, cfg.graph_strength, cfg.macro_strength], rtol=0.02
+    )
 
 
 def test_oracle_rank_ic_in_realistic_range(small_oracle):
@@ -129,8 +130,9 @@ def test_ground_truth_is_the_expected_return(small_oracle):
 @pytest.mark.parametrize("part", ["mu_factor", "mu_graph", "mu_macro"])
 def test_each_part_contributes(small_oracle, part):
     full = mean_ic(rank_ic_by_date(small_oracle, "mu_total", "ret"))
-    without = mean_ic(rank_ic_by_date(small_oracle.assign(wo=small_oracle["mu_total"] - small_oracle[part]),
-                                      "wo", "ret"))
+    without = mean_ic(
+        rank_ic_by_date(small_oracle.assign(wo=small_oracle["mu_total"] - small_oracle[part]), "wo", "ret")
+    )
     alone = mean_ic(rank_ic_by_date(small_oracle, part, "ret"))
     assert full - without > 0.008
     assert alone > 0.02

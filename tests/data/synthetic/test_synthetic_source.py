@@ -26,8 +26,15 @@ def log_returns(bars: pd.DataFrame) -> pd.Series:
 def _digest(src: SyntheticSource) -> str:
     cal = src.calendar()
     h = hashlib.sha256()
-    for df in (src.bars(cal[0], cal[-1]), src.ground_truth(cal[0], cal[-1]), src.fundamentals(),
-               src.index_weights(cal[0], cal[-1]), src.consensus(cal[0], cal[-1]), src.macro(), src.instruments()):
+    for df in (
+        src.bars(cal[0], cal[-1]),
+        src.ground_truth(cal[0], cal[-1]),
+        src.fundamentals(),
+        src.index_weights(cal[0], cal[-1]),
+        src.consensus(cal[0], cal[-1]),
+        src.macro(),
+        src.instruments(),
+    ):
         h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
     return h.hexdigest()
 
@@ -57,12 +64,19 @@ def test_generates_lazily_once(small_source):
     assert src.market is first
 
 
-@pytest.mark.parametrize(("method", "schema"), [
-    ("bars", contract.BARS_SCHEMA), ("index_levels", contract.INDEX_LEVELS_SCHEMA),
-    ("index_weights", contract.INDEX_WEIGHTS_SCHEMA), ("consensus", contract.CONSENSUS_SCHEMA),
-    ("instruments", contract.INSTRUMENTS_SCHEMA), ("industry_map", contract.INDUSTRY_SCHEMA),
-    ("fundamentals", contract.FUNDAMENTALS_SCHEMA), ("macro", contract.MACRO_SCHEMA),
-])
+@pytest.mark.parametrize(
+    ("method", "schema"),
+    [
+        ("bars", contract.BARS_SCHEMA),
+        ("index_levels", contract.INDEX_LEVELS_SCHEMA),
+        ("index_weights", contract.INDEX_WEIGHTS_SCHEMA),
+        ("consensus", contract.CONSENSUS_SCHEMA),
+        ("instruments", contract.INSTRUMENTS_SCHEMA),
+        ("industry_map", contract.INDUSTRY_SCHEMA),
+        ("fundamentals", contract.FUNDAMENTALS_SCHEMA),
+        ("macro", contract.MACRO_SCHEMA),
+    ],
+)
 def test_every_table_passes_the_contract(small_source, method, schema):
     cal = small_source.calendar()
     fn = getattr(small_source, method)
@@ -73,8 +87,11 @@ def test_every_table_passes_the_contract(small_source, method, schema):
         if col in df.columns:
             assert str(df[col].dtype) == "datetime64[ns]", col
     if "date" in df.columns:
-        key = ["date", "index_code", "code"] if "index_code" in df.columns and "code" in df.columns else (
-            ["date", "index_code"] if "index_code" in df.columns else ["date", "code"])
+        key = (
+            ["date", "index_code", "code"]
+            if "index_code" in df.columns and "code" in df.columns
+            else (["date", "index_code"] if "index_code" in df.columns else ["date", "code"])
+        )
         assert df[key].equals(df[key].sort_values(key).reset_index(drop=True))
 
 
@@ -179,8 +196,9 @@ def test_adjustment_factor_compensates_splits_and_dividends(demo_bars):
     assert len(split) > 3
     # the raw reference drops by the ex-right amount; adjusted prices stay within the day's limit move
     ref = ex["prev_close"] * ex["prev_adj"] / ex["adj_factor"]
-    assert np.allclose(ex["limit_up"], np.floor(ref * (1 + np.round(ex["limit_up"] / ref - 1, 2)) * 100 + 0.5) / 100,
-                       atol=0.011)
+    assert np.allclose(
+        ex["limit_up"], np.floor(ref * (1 + np.round(ex["limit_up"] / ref - 1, 2)) * 100 + 0.5) / 100, atol=0.011
+    )
     adj_ret = ex["close"] * ex["adj_factor"] / (ex["prev_close"] * ex["prev_adj"]) - 1
     assert (adj_ret.abs() < 0.21).all()
     raw_ret = ex["close"] / ex["prev_close"] - 1
@@ -230,8 +248,9 @@ def test_indices_weights_and_levels(demo_source, demo_bars):
     lv = demo_source.index_levels(cal[0], cal[-1])
     assert lv.groupby("index_code")["close"].first().eq(1000.0).all()
     # the level follows the weighted adjusted return of the previous day's members
-    b = demo_bars.assign(ret=demo_bars["close"] * demo_bars["adj_factor"]
-                         / (demo_bars["prev_close"] * demo_bars["prev_adj"]) - 1)
+    b = demo_bars.assign(
+        ret=demo_bars["close"] * demo_bars["adj_factor"] / (demo_bars["prev_close"] * demo_bars["prev_adj"]) - 1
+    )
     w5 = w[(w["index_code"] == "SH000905") & (w["date"] == cal[100])]
     nxt = b[b["date"] == cal[101]].set_index("code")["ret"].reindex(w5["code"]).fillna(0.0)
     lv5 = lv[lv["index_code"] == "SH000905"].set_index("date")["close"]
@@ -263,8 +282,9 @@ def test_consensus_uses_only_announced_book_values(demo_source):
     book = (con["con_np_fy1"] / con["con_roe_fy1"]).rename("implied_book")
     probe = con[["date", "code"]].assign(implied_book=book).sort_values("date")
     # latest book announced strictly before the date (announcements may be after the close)
-    asof = pd.merge_asof(probe, f.rename(columns={"announce_date": "date"}), on="date", by="code",
-                         allow_exact_matches=False)
+    asof = pd.merge_asof(
+        probe, f.rename(columns={"announce_date": "date"}), on="date", by="code", allow_exact_matches=False
+    )
     ok = asof["book_value"].notna()
     assert ok.mean() > 0.99
     assert np.allclose(asof.loc[ok, "implied_book"], asof.loc[ok, "book_value"], rtol=1e-9)
